@@ -1,0 +1,185 @@
+"""``nyxmon notify routes|test``: see the config's alert routes, send a test message through one.
+
+``notify test ROUTE`` renders a TEST notice with the route's templates, sends it through the
+route's provider right now (no outbox, no retries) and prints the provider's answer: exit 0 when
+it was delivered, 1 when the provider failed, 2 when the route is unknown or cannot be built.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nyxmon.cli._common import ConfigOption, DbOption, ago, console, err, load, open_cli_store
+from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Route, Severity
+from nyxmon.errors import NotificationError
+from nyxmon.notify.base import Provider
+from nyxmon.notify.records import CheckInfo, Delivery, OutgoingMessage
+from nyxmon.notify.registry import ProviderContext, provider_for
+from nyxmon.notify.templates import MessageRenderer
+from nyxmon.notify.webhook import redact_url
+from nyxmon.runtime import OffloadPool
+
+__all__ = ["app", "describe_route", "make_test_notice", "send_test"]
+
+app = typer.Typer(
+    help="Alert routes and notifications: list routes, send a test, inspect the outbox.",
+    no_args_is_help=True,
+)
+
+TEST_CHECK = CheckInfo(check_id="nyxmon.test", name="test notification", service="NyxMon")
+
+
+def _config_routes(path: Path | None) -> tuple[tuple[Route, ...], str]:
+    loaded = load(path)
+    # LoadedConfig.routes comes with the alerting config section.
+    routes: tuple[Route, ...] = tuple(getattr(loaded, "routes", ()))
+    return routes, loaded.agent.web.public_url
+
+
+def make_test_notice(now: float | None = None) -> Notice:
+    """A TEST notice with a fresh key (test sends are never deduplicated)."""
+    at = time.time() if now is None else now
+    return Notice(
+        key=f"test-{uuid.uuid4().hex}",
+        check_id=TEST_CHECK.check_id,
+        kind=NoticeKind.TEST,
+        state=AlertState.UP,
+        previous=AlertState.UP,
+        at=at,
+        since=at,
+        severity=Severity.INFO,
+        message="Sent by `nyxmon notify test`.",
+    )
+
+
+def describe_route(route: Route) -> str:
+    """Where a route sends, without secrets: ``webhook -> http://host/path``."""
+    if route.kind == "webhook":
+        return f"webhook -> {redact_url(route.webhook_url) if route.webhook_url else '?'}"
+    schemes = [url.split("://", 1)[0] + "://..." for url in route.urls]
+    return f"{route.kind} -> {', '.join(schemes) or 'no urls'}"
+
+
+async def _send(provider: Provider, message: OutgoingMessage) -> Delivery:
+    try:
+        return await provider.send(message)
+    finally:
+        await provider.aclose()
+
+
+def send_test(
+    name: str,
+    routes: Sequence[Route],
+    *,
+    public_url: str,
+    out: Console = console,
+    errors: Console = err,
+) -> int:
+    """Send a test message through route ``name``; the exit code (module docstring)."""
+    route = next((r for r in routes if r.name == name), None)
+    if route is None:
+        known = ", ".join(r.name for r in routes) or "none are configured"
+        errors.print(f"[bold red]error:[/] no route named {name!r}; known routes: {known}")
+        return 2
+    pool = OffloadPool("notify-test", workers=1, queue_size=4)
+    try:
+        try:
+            provider = provider_for(route, ProviderContext(pool=pool))
+        except NotificationError as exc:
+            errors.print(f"[bold red]error:[/] {exc}")
+            return 2
+        notice = make_test_notice()
+        message = MessageRenderer(public_url).render(notice, TEST_CHECK, route, notice.key)
+        out.print(f"route {route.name}: {describe_route(route)}")
+        delivery = anyio.run(_send, provider, message)
+    finally:
+        pool.shutdown(timeout=5.0)
+    if delivery.ok:
+        out.print(f"[green]delivered[/]: {delivery.answer or 'no answer text'}")
+        return 0
+    errors.print(f"[bold red]failed[/]: {delivery.error}")
+    if delivery.answer and delivery.answer not in delivery.error:
+        errors.print(f"provider answered: {delivery.answer}")
+    return 1
+
+
+@app.command("test")
+def notify_test_command(
+    route: str = typer.Argument(..., help="The route's name, as in the config's alerting.routes."),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Send a test notification through ROUTE and print the provider's answer."""
+    routes, public_url = _config_routes(config)
+    raise typer.Exit(send_test(route, routes, public_url=public_url))
+
+
+@app.command("routes")
+def routes_command(config: Path | None = ConfigOption) -> None:
+    """The alert routes of the config and what each one takes."""
+    routes, _ = _config_routes(config)
+    if not routes:
+        console.print("no alert routes are configured")
+        return
+    table = Table(title=f"{len(routes)} routes")
+    for column in ("name", "sends to", "default", "takes"):
+        table.add_column(column)
+    for route in routes:
+        match = route.match
+        takes = [
+            f"services {', '.join(match.services)}" if match.services else "",
+            f"checks {', '.join(match.checks)}" if match.checks else "",
+            ", ".join(f"{k}={v}" for k, v in match.labels.items()),
+            f"kinds {', '.join(k.value for k in match.kinds)}" if match.kinds else "",
+            f">= {match.min_severity.value}",
+        ]
+        table.add_row(
+            route.name,
+            describe_route(route),
+            "yes" if route.default else "",
+            "; ".join(part for part in takes if part),
+        )
+    console.print(table)
+
+
+@app.command("outbox")
+def outbox_command(
+    status: str = typer.Option("pending", "--status", help="pending, given_up, delivered, or all."),
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000),
+    config: Path | None = ConfigOption,
+    db: Path | None = DbOption,
+) -> None:
+    """Notifications in the outbox: those still being retried (with their last error), or
+    those given up, or delivered. Exits 1 if any notification was given up."""
+    if status not in ("pending", "given_up", "delivered", "all"):
+        err.print(f"error: --status: expected pending, given_up, delivered or all, got {status!r}")
+        raise typer.Exit(1)
+    store = open_cli_store(config, db, readonly=True)
+    try:
+        items = store.outbox(status=None if status == "all" else status, limit=limit)
+        counts = store.outbox_counts()
+    finally:
+        store.close()
+    table = Table(title="outbox: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for column in ("id", "created", "check", "kind", "route", "status", "attempts", "last error"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            str(item.id),
+            ago(item.created_at),
+            item.check_id,
+            item.kind,
+            item.route,
+            item.status,
+            str(item.attempts),
+            item.last_error[:80],
+        )
+    console.print(table)
+    raise typer.Exit(1 if counts.get("given_up") else 0)

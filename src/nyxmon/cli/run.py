@@ -1,0 +1,220 @@
+"""``nyxmon run`` and ``nyxmon demo``: the agent in the foreground until a signal.
+
+SIGTERM / SIGINT: stop scheduling, give running probes the configured grace, write every result,
+exit 0. A second signal exits at once. SIGHUP: reload the config file; a file with errors is
+refused (each error logged) and the running config kept. A plane that fails stops the agent
+with exit code 70 after a best-effort flush.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import typer
+
+from nyxmon.cli._common import ConfigOption, config_path, console, err, load, setup_logging
+from nyxmon.config import ConfigValidationError, LoadedConfig, load_config
+from nyxmon.errors import NyxmonError
+
+if TYPE_CHECKING:
+    from nyxmon.agent.agent import Agent
+    from nyxmon.web import WebServer
+
+log = logging.getLogger("nyxmon.run")
+
+EXIT_FAILURE = 70  # EX_SOFTWARE: a plane of the agent died
+
+LogLevel = typer.Option("info", "--log-level", help="debug, info, warning or error.")
+
+
+def run_command(config: Path | None = ConfigOption, log_level: str = LogLevel) -> None:
+    """Run the agent on a config file until SIGTERM/SIGINT (SIGHUP reloads the file)."""
+    setup_logging(log_level)
+    path = config_path(config)
+    raise typer.Exit(serve(load(path), path))
+
+
+def demo_command(
+    config: Path = typer.Option(  # noqa: B008
+        Path("examples/nyxmon.yaml"), "--config", "-c", help="The config to run."
+    ),
+    target: bool = typer.Option(True, "--target/--no-target", help="Start the demo target."),
+    http_port: int = typer.Option(8090, "--http-port", help="The demo target's HTTP port."),
+    dns_port: int = typer.Option(8053, "--dns-port", help="The demo target's DNS port."),
+    log_level: str = LogLevel,
+) -> None:
+    """Run the agent on the bundled example together with a local demo target
+    (healthy, slow, flaky and failing pages, a JSON health endpoint and a DNS zone)."""
+    from nyxmon.demo import DemoTarget
+    from nyxmon.runtime import Runtime
+
+    setup_logging(log_level)
+    path = config_path(config)
+    loaded = load(path)
+    if not target:
+        raise typer.Exit(serve(loaded, path))
+    demo = DemoTarget(http_port=http_port, dns_port=dns_port)
+    with Runtime(name="nyxmon-demo-target") as runtime:
+        try:
+            runtime.call(demo.start)
+        except OSError as exc:
+            err.print(f"error: --http-port/--dns-port: cannot start the demo target: {exc}")
+            raise typer.Exit(1) from None
+        console.print(
+            f"demo target: http://127.0.0.1:{http_port}/ and DNS on 127.0.0.1:{dns_port} "
+            "(POST /admin/break or /admin/fix to change /healthy)"
+        )
+        code = serve(loaded, path)
+        runtime.call(demo.stop, timeout=5)
+    raise typer.Exit(code)
+
+
+def serve(config: LoadedConfig, path: Path) -> int:
+    """Run an agent for ``config`` in the foreground; return the process exit code."""
+    from nyxmon.bootstrap import build_agent
+
+    stop = threading.Event()
+    reload = threading.Event()
+    received = 0
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal received
+        received += 1
+        if received > 1:
+            os._exit(128 + signum)  # the second signal: no more waiting
+        stop.set()
+
+    def on_reload(signum: int, frame: FrameType | None) -> None:
+        reload.set()
+
+    previous = {
+        sig: signal.signal(sig, handler)
+        for sig, handler in (
+            (signal.SIGTERM, on_stop),
+            (signal.SIGINT, on_stop),
+            (signal.SIGHUP, on_reload),
+        )
+    }
+    try:
+        try:
+            agent = build_agent(config)
+        except NyxmonError as exc:
+            err.print(f"error: {exc}")
+            return 1
+        try:
+            applied = agent.start()
+        except Exception as exc:
+            log.exception("the agent could not start")
+            agent.stop(grace=0)
+            err.print(f"error: the agent could not start: {exc}")
+            return 1
+        checks_running = len(applied.checks)
+        database = config.agent.database
+        grace = config.agent.shutdown_grace
+        web = _start_web(agent, config)
+        if web is None:
+            agent.stop(grace=0)
+            return 1
+        del config, applied  # the file's parse structures can go now (tens of MB for 5k checks)
+        gc.collect()
+        _give_back_free_memory()
+        # Everything built so far lives as long as the process: move it out of the cyclic
+        # collector's way, and collect less often. Measured: +10-15% probes/s flat out.
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+        console.print(
+            f"NyxMon agent running {checks_running} checks from {path} "
+            f"(database {database}); Ctrl+C to stop",
+            markup=False,
+        )
+        console.print(f"dashboard: {web.url}/", markup=False)
+        code = 0
+        while not stop.is_set():
+            stop.wait(0.5)
+            if reload.is_set():
+                reload.clear()
+                _reload(agent, path)
+            failure = agent.failure()
+            if failure is not None:
+                err.print(f"error: {failure}; stopping")
+                code = EXIT_FAILURE
+                break
+        if stop.is_set():
+            log.info(
+                "stopping: up to %.0f s for %d running probes to finish; "
+                "signal again to exit at once",
+                grace,
+                agent.scheduler.in_flight,
+            )
+        if not web.stop(timeout=5.0):
+            log.warning("the web server did not stop in time; stopping the agent anyway")
+        report = agent.stop()
+        log.info(
+            "agent stopped in %.1f s; %s",
+            report.seconds,
+            "every result written"
+            if not report.results_unwritten
+            else f"{report.results_unwritten} results could NOT be written",
+        )
+        return code if not report.results_unwritten else max(code, 1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _start_web(agent: Agent, config: LoadedConfig) -> WebServer | None:
+    """The web plane on its own thread, after the agent runs; None (and why) if it cannot."""
+    from nyxmon.web import WebServer, WebServerError, WebSettings, create_app
+
+    settings = WebSettings.from_config(config.agent.web)
+    try:
+        app = create_app(agent, settings, announce=lambda line: console.print(line, markup=False))
+        return WebServer(app, settings.host, settings.port).start()
+    except (WebServerError, NyxmonError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        return None
+
+
+def _give_back_free_memory() -> None:
+    """Return freed heap to the OS (glibc only; elsewhere a no-op): loading a big config leaves
+    megabytes of free but fragmented heap that would otherwise count as the agent's RSS."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _reload(agent: object, path: Path) -> None:
+    from nyxmon.agent.agent import Agent
+
+    assert isinstance(agent, Agent)
+    try:
+        config = load_config(path)
+    except ConfigValidationError as exc:
+        for issue in exc.errors:
+            log.error("reload refused: %s", issue)
+        log.error(
+            "reload refused: %s has %d error(s); still running the previous config",
+            path,
+            len(exc.errors),
+        )
+        return
+    try:
+        applied = agent.reload(config)
+    except Exception:
+        log.exception("reload failed; still running the previous config")
+        return
+    log.info(
+        "reloaded %s: %d added, %d changed, %d removed",
+        path,
+        len(applied.added),
+        len(applied.changed),
+        len(applied.removed),
+    )

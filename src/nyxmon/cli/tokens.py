@@ -1,0 +1,85 @@
+"""``nyxmon token create|list|revoke``: API bearer tokens for the REST API and scripts.
+
+A token is shown once, when it is created; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from nyxmon.cli._common import ConfigOption, DbOption, ago, console, fail, open_cli_store
+from nyxmon.web.auth import hash_token, new_token
+
+__all__ = ["app"]
+
+app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(..., help="What the token is for (e.g. grafana, ci)."),
+    owner: str = typer.Option("admin", "--owner", help="The user it acts as."),
+    config: Path | None = ConfigOption,
+    db: Path | None = DbOption,
+) -> None:
+    """Create a token and print it (the only time it is shown)."""
+    if not name.strip():
+        fail("NAME: expected a non-empty name")
+    store = open_cli_store(config, db)
+    try:
+        if store.get_user(owner) is None:
+            fail(f"--owner: no user named {owner!r} (see `nyxmon user set-password`)")
+        raw = new_token()
+        with store.unit_of_work() as uow:
+            record = uow.auth.create_token(name.strip(), hash_token(raw), owner)
+            uow.commit()
+    finally:
+        store.close()
+    console.print(f"created token {record.id} ({record.name}) for {owner}; it is shown only now:")
+    print(raw)
+
+
+@app.command("list")
+def list_tokens(config: Path | None = ConfigOption, db: Path | None = DbOption) -> None:
+    """Every token: id, name, owner, created, last used, revoked."""
+    store = open_cli_store(config, db, readonly=True)
+    try:
+        tokens = store.list_tokens()
+    finally:
+        store.close()
+    table = Table(title=f"{len(tokens)} tokens")
+    for column in ("id", "name", "owner", "created", "last used", "revoked"):
+        table.add_column(column)
+    for token in tokens:
+        table.add_row(
+            str(token.id),
+            token.name,
+            token.owner,
+            dt.datetime.fromtimestamp(token.created_at).strftime("%Y-%m-%d %H:%M"),
+            ago(token.last_used_at),
+            ago(token.revoked_at) if token.revoked_at else "",
+        )
+    console.print(table)
+
+
+@app.command("revoke")
+def revoke(
+    token_id: int = typer.Argument(..., metavar="ID", help="The token's id (see `token list`)."),
+    config: Path | None = ConfigOption,
+    db: Path | None = DbOption,
+) -> None:
+    """Revoke a token: requests carrying it are refused from then on."""
+    store = open_cli_store(config, db)
+    try:
+        with store.unit_of_work() as uow:
+            revoked = uow.auth.revoke_token(token_id)
+            uow.commit()
+    finally:
+        store.close()
+    if not revoked:
+        fail(f"ID: no live token with id {token_id} (see `nyxmon token list`)")
+    console.print(f"revoked token {token_id}")

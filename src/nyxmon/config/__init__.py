@@ -1,0 +1,66 @@
+"""NyxMon's YAML config file: loading, ``${VAR}`` substitution, validation, and its models.
+
+``load_config(path)`` gives a :class:`LoadedConfig` (agent settings, services and checks, alert
+routes, maintenance windows and each check's alert policy) or raises
+:class:`ConfigValidationError` naming every problem as ``file:line: key.path: message``.
+``validate_config_file(path)`` reports instead of raising. The check models are shared with the
+REST API through :func:`check_adapter`, :func:`check_config_type` and :func:`validate_check`.
+"""
+
+from __future__ import annotations
+
+from nyxmon.config.checks import (
+    COMMON_CHECK_FIELDS,
+    CheckBase,
+    ConditionCompiler,
+    Registry,
+    check_adapter,
+    check_config_type,
+    check_models,
+    check_params,
+)
+from nyxmon.config.durations import Duration, PositiveDuration, format_duration, parse_duration
+from nyxmon.config.issues import ConfigIssue, ConfigValidationError
+from nyxmon.config.jsonschema import config_json_schema
+from nyxmon.config.report import ValidationReport, format_report, validate_config_file
+from nyxmon.config.semantics import MIN_INTERVAL
+from nyxmon.config.settings import (
+    AgentConfig,
+    CheckDefaults,
+    LoadedConfig,
+    RetentionPolicy,
+    WebConfig,
+)
+from nyxmon.config.single_check import check_from_spec, validate_check
+from nyxmon.config.validate import load_config, load_config_text
+
+__all__ = [
+    "COMMON_CHECK_FIELDS",
+    "MIN_INTERVAL",
+    "AgentConfig",
+    "CheckBase",
+    "CheckDefaults",
+    "ConditionCompiler",
+    "ConfigIssue",
+    "ConfigValidationError",
+    "Duration",
+    "LoadedConfig",
+    "PositiveDuration",
+    "Registry",
+    "RetentionPolicy",
+    "ValidationReport",
+    "WebConfig",
+    "check_adapter",
+    "check_config_type",
+    "check_from_spec",
+    "check_models",
+    "check_params",
+    "config_json_schema",
+    "format_duration",
+    "format_report",
+    "load_config",
+    "load_config_text",
+    "parse_duration",
+    "validate_check",
+    "validate_config_file",
+]

@@ -1,0 +1,177 @@
+"""The model of one check: common fields plus the inline parameters of its type.
+
+Like Gatus, a check's type parameters sit next to its name and interval (``url:`` beside
+``interval:``). Each probe type owns a params model (``extra="forbid"``) in the probe registry;
+here each is merged with :class:`CheckBase` into one model per type, and the per-type models
+form a union discriminated by ``type``. The YAML loader and the REST API validate checks with
+these same models, so whatever validates in one validates in the other.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, Union, cast
+
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo, create_model
+
+from nyxmon.config._text import invalid, show
+from nyxmon.config.alert_policy import AlertSection
+from nyxmon.config.durations import PositiveDuration
+from nyxmon.config.schema import SECTION_CONFIG, Labels, NonEmptyStr
+from nyxmon.domain.conditions import compile_condition
+
+__all__ = [
+    "COMMON_CHECK_FIELDS",
+    "CheckBase",
+    "ConditionCompiler",
+    "Registry",
+    "check_adapter",
+    "check_config_type",
+    "check_models",
+    "check_params",
+    "default_compiler",
+    "default_registry",
+]
+
+Registry = Mapping[str, type[BaseModel]]
+"""Check type name -> the model of that type's own parameters."""
+
+ConditionCompiler = Callable[[str], object]
+"""Compiles one condition string; raises ``ConditionSyntaxError`` when it cannot."""
+
+CONTEXT_COMPILER = "compile_condition"
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def default_registry() -> Registry:
+    """The check types the probes package registers."""
+    module = importlib.import_module("nyxmon.probes.registry")
+    return cast(Registry, module.check_types())
+
+
+def default_compiler() -> ConditionCompiler:
+    """The domain's condition compiler."""
+    return compile_condition
+
+
+def _check_condition(text: str, info: ValidationInfo) -> str:
+    compiler: ConditionCompiler | None = None
+    if isinstance(info.context, Mapping):
+        compiler = info.context.get(CONTEXT_COMPILER)
+    if compiler is None:
+        compiler = compile_condition
+    try:
+        compiler(text)
+    except Exception as exc:  # the compiler's own error type; any failure means "invalid"
+        reason = str(exc)
+        if not reason.startswith("invalid condition"):
+            reason = f"invalid condition {show(text)}: {reason}"
+        raise invalid("condition", reason) from None
+    return text
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.fullmatch(value):
+        reason = (
+            "expected an id of letters, digits, '.', '_' and '-' (at most 128, starting with a "
+            f"letter or digit), got {show(value)}"
+        )
+        raise invalid("check_id", reason)
+    return value
+
+
+Condition = Annotated[str, AfterValidator(_check_condition)]
+
+
+class CheckBase(BaseModel):
+    """Fields every check has, whatever its type.
+
+    ``interval`` and ``timeout`` are None when the check inherits them from ``defaults``;
+    ``id`` is None when it is derived from the service and check names; ``alert`` holds the
+    alert policy keys the check overrides.
+    """
+
+    model_config = SECTION_CONFIG
+
+    name: NonEmptyStr
+    type: str
+    id: Annotated[str, AfterValidator(_check_id)] | None = None
+    interval: PositiveDuration | None = None
+    timeout: PositiveDuration | None = None
+    conditions: list[Condition] = []
+    labels: Labels = {}
+    enabled: bool = True
+    paused: bool = False
+    alert: AlertSection | None = None
+
+
+COMMON_CHECK_FIELDS: frozenset[str] = frozenset(CheckBase.model_fields)
+
+
+def _model_name(type_name: str) -> str:
+    words = re.split(r"[^A-Za-z0-9]+", type_name)
+    return "".join(word[:1].upper() + word[1:] for word in words) + "CheckConfig"
+
+
+@functools.lru_cache(maxsize=32)
+def _build(items: tuple[tuple[str, type[BaseModel]], ...]) -> dict[str, type[CheckBase]]:
+    models: dict[str, type[CheckBase]] = {}
+    for type_name, params_model in items:
+        clash = COMMON_CHECK_FIELDS & set(params_model.model_fields)
+        if clash:
+            raise TypeError(
+                f"params model {params_model.__name__} of check type {type_name!r} redefines "
+                f"common check fields: {', '.join(sorted(clash))}"
+            )
+        bases: tuple[type[CheckBase], ...] = (CheckBase, cast(type[CheckBase], params_model))
+        tag: Any = Literal.__getitem__(type_name)
+        models[type_name] = create_model(
+            _model_name(type_name),
+            __base__=bases,
+            __doc__=f"A check of type {type_name!r}: common fields plus {params_model.__name__}.",
+            type=(tag, ...),
+        )
+    return models
+
+
+def check_models(registry: Registry | None = None) -> Mapping[str, type[CheckBase]]:
+    """One merged model per check type, built once per registry."""
+    registry = default_registry() if registry is None else registry
+    return _build(tuple(sorted(registry.items())))
+
+
+def check_config_type(registry: Registry | None = None) -> Any:
+    """The union of every check type's model, discriminated by ``type`` (for FastAPI bodies)."""
+    registry = default_registry() if registry is None else registry
+    return _union(tuple(sorted(registry.items())))
+
+
+@functools.lru_cache(maxsize=32)
+def _union(items: tuple[tuple[str, type[BaseModel]], ...]) -> Any:
+    models = tuple(_build(items).values())
+    if not models:
+        raise ValueError("no check types are registered")
+    members: Any = Union.__getitem__(models)
+    return Annotated[members, Field(discriminator="type")]
+
+
+@functools.lru_cache(maxsize=32)
+def _adapter(items: tuple[tuple[str, type[BaseModel]], ...]) -> TypeAdapter[CheckBase]:
+    return TypeAdapter(_union(items))
+
+
+def check_adapter(registry: Registry | None = None) -> TypeAdapter[CheckBase]:
+    """Validates one check (a mapping) against the union of registered types.
+
+    Pass ``context={"compile_condition": fn}`` to ``validate_python`` to use another compiler.
+    """
+    registry = default_registry() if registry is None else registry
+    return _adapter(tuple(sorted(registry.items())))
+
+
+def check_params(spec: CheckBase) -> dict[str, Any]:
+    """The type's own parameters of a validated check, as JSON-ready data."""
+    return spec.model_dump(mode="json", exclude=set(COMMON_CHECK_FIELDS))

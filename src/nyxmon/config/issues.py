@@ -1,0 +1,48 @@
+"""What is wrong with a config, and where: one :class:`ConfigIssue` per problem.
+
+Every problem in a file is collected (not only the first), so a user fixes a file in one round
+instead of one error per run. The same records come back from the API's check validation, where
+there is no file and no line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nyxmon.errors import ConfigError
+
+__all__ = ["ConfigIssue", "ConfigValidationError"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    """One problem: ``file:line: key.path: message`` (file and line are None for API input)."""
+
+    file: str | None
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+    @property
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.file or "", self.line or 0, self.path)
+
+
+class ConfigValidationError(ConfigError):
+    """A config (file or API input) is invalid; ``errors`` lists every problem found.
+
+    ``str()`` is every problem, one per line, ordered by line, ready to print.
+    """
+
+    def __init__(self, errors: Iterable[ConfigIssue]) -> None:
+        self.errors: list[ConfigIssue] = sorted(errors, key=lambda issue: issue.sort_key)
+        super().__init__("\n".join(str(issue) for issue in self.errors))

@@ -1,0 +1,188 @@
+"""Rules that span several keys: unique names and ids, sane intervals, timeouts that fit.
+
+The schema checks each value on its own; these rules need the whole file. They run on every
+service and check that passed the schema, so a file with a type error and a duplicate id gets
+both messages in one round.
+
+``timeout >= interval`` is an error, not a warning: with start-to-start scheduling the next run
+would be due while the last is still waiting, so results would overlap or runs be skipped, and
+neither is what the user asked for. When the timeout is inherited from ``defaults`` the message
+says so and points at the check's interval, the key the user just wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from nyxmon.config._text import format_path, show
+from nyxmon.config.checks import CheckBase
+from nyxmon.config.durations import format_duration
+from nyxmon.config.issues import ConfigIssue
+from nyxmon.config.loader import KeyPath
+from nyxmon.config.schema import AgentSection, DefaultsSection, ServiceSection
+from nyxmon.domain.model import check_id_for, slugify
+
+__all__ = ["MIN_INTERVAL", "Findings", "ValidCheck", "ValidService", "check_semantics"]
+
+MIN_INTERVAL = 1.0
+"""Shortest interval a check may have (seconds): below it a monitor becomes a load generator."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidCheck:
+    """A check that passed the schema, with where it sits in the file and its final id."""
+
+    path: KeyPath
+    spec: CheckBase
+    check_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValidService:
+    """A service that passed the schema, with its checks that did."""
+
+    path: KeyPath
+    section: ServiceSection
+    checks: list[ValidCheck]
+
+
+@dataclass(slots=True)
+class Findings:
+    """Errors (the file is refused) and warnings (it loads, but look at this)."""
+
+    errors: list[ConfigIssue] = field(default_factory=list)
+    warnings: list[ConfigIssue] = field(default_factory=list)
+
+
+Locate = Callable[[KeyPath], "int | None"]
+
+
+def check_semantics(
+    agent: AgentSection | None,
+    defaults: DefaultsSection | None,
+    services: Sequence[ValidService],
+    *,
+    any_services_written: bool,
+    locate: Locate,
+    filename: str | None,
+) -> Findings:
+    """Apply every cross-key rule; ``locate`` maps a key path to its line.
+
+    ``agent`` or ``defaults`` is None when that section is itself invalid; the rules that need
+    it are skipped rather than judged against values the user did not write.
+    """
+    found = Findings()
+
+    def error(path: KeyPath, message: str) -> None:
+        found.errors.append(ConfigIssue(filename, locate(path), format_path(path), message))
+
+    def warn(path: KeyPath, message: str) -> None:
+        found.warnings.append(ConfigIssue(filename, locate(path), format_path(path), message))
+
+    if defaults is not None:
+        _check_defaults(defaults, error)
+    if agent is not None:
+        _check_agent(agent, warn)
+    if not services and not any_services_written:
+        warn(("services",), "no services are defined: the agent will start but probe nothing")
+    seen_services: dict[str, ValidService] = {}
+    seen_ids: dict[str, ValidCheck] = {}
+    for service in services:
+        name = service.section.name
+        first = seen_services.setdefault(slugify(name), service)
+        if first is not service:
+            error(
+                (*service.path, "name"),
+                f"duplicate service name {show(name)}: service {show(first.section.name)} is "
+                f"already defined at {format_path(first.path)} (line {locate(first.path)})",
+            )
+        if not service.section.checks:
+            warn(service.path, f"service {show(name)} has no checks")
+        for check in service.checks:
+            _check_timing(check, defaults, error)
+            other = seen_ids.setdefault(check.check_id, check)
+            if other is not check:
+                key = "id" if check.spec.id is not None else "name"
+                error((*check.path, key), _duplicate_id_message(check, other, name, locate))
+    return found
+
+
+def _check_defaults(defaults: DefaultsSection, error: Callable[[KeyPath, str], None]) -> None:
+    if defaults.interval < MIN_INTERVAL:
+        error(
+            ("defaults", "interval"),
+            f"expected an interval of at least {format_duration(MIN_INTERVAL)}, "
+            f"got {format_duration(defaults.interval)}",
+        )
+    if defaults.timeout >= defaults.interval:
+        error(
+            ("defaults", "timeout"),
+            f"expected a timeout shorter than defaults.interval "
+            f"({format_duration(defaults.interval)}), got {format_duration(defaults.timeout)}",
+        )
+
+
+def _check_agent(agent: AgentSection, warn: Callable[[KeyPath, str], None]) -> None:
+    if agent.per_host_concurrency > agent.concurrency:
+        warn(
+            ("agent", "per_host_concurrency"),
+            f"per_host_concurrency ({agent.per_host_concurrency}) is above concurrency "
+            f"({agent.concurrency}), so the global limit is the one that applies",
+        )
+    keep = agent.retention
+    if not keep.raw <= keep.hourly <= keep.daily:
+        warn(
+            ("agent", "retention"),
+            "expected raw <= hourly <= daily (coarser data kept longer), got "
+            f"raw {format_duration(keep.raw)}, hourly {format_duration(keep.hourly)}, "
+            f"daily {format_duration(keep.daily)}",
+        )
+
+
+def _check_timing(
+    check: ValidCheck, defaults: DefaultsSection | None, error: Callable[[KeyPath, str], None]
+) -> None:
+    spec = check.spec
+    if spec.interval is not None and spec.interval < MIN_INTERVAL:
+        error(
+            (*check.path, "interval"),
+            f"expected an interval of at least {format_duration(MIN_INTERVAL)}, "
+            f"got {format_duration(spec.interval)}",
+        )
+        return
+    interval = spec.interval
+    timeout = spec.timeout
+    if defaults is not None:
+        interval = defaults.interval if interval is None else interval
+        timeout = defaults.timeout if timeout is None else timeout
+    if interval is None or timeout is None or timeout < interval:
+        return
+    if spec.timeout is not None:
+        source = "the check's interval" if spec.interval is not None else "defaults.interval"
+        error(
+            (*check.path, "timeout"),
+            f"expected a timeout shorter than {source} "
+            f"({format_duration(interval)}), got {format_duration(timeout)}",
+        )
+    elif spec.interval is not None:
+        error(
+            (*check.path, "interval"),
+            f"interval {format_duration(interval)} is not longer than the timeout "
+            f"{format_duration(timeout)} inherited from defaults.timeout; set a shorter "
+            "timeout on this check (or a longer interval)",
+        )
+    # Both inherited: already reported once at defaults.timeout.
+
+
+def _duplicate_id_message(
+    check: ValidCheck, other: ValidCheck, service_name: str, locate: Locate
+) -> str:
+    used = f"already used by {format_path(other.path)} (line {locate(other.path)})"
+    if check.spec.id is not None:
+        return f"duplicate check id {show(check.check_id)} (explicit): {used}; choose another id"
+    derived = check_id_for(service_name, check.spec.name)
+    return (
+        f"duplicate check id {show(derived)} (derived from service {show(service_name)} and "
+        f"check name {show(check.spec.name)}): {used}; rename the check or give it an explicit id"
+    )

@@ -1,0 +1,108 @@
+"""One check on its own: the REST API's validation, and the file loader's per-check step.
+
+Both go through :func:`collect_check`, so a check given as JSON and the same check in the YAML
+file get the same verdict and the same messages; only the file adds its name and line.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import ValidationError
+
+from nyxmon.config.alert_policy import overrides_of
+from nyxmon.config.checks import (
+    CONTEXT_COMPILER,
+    CheckBase,
+    ConditionCompiler,
+    Registry,
+    check_adapter,
+    check_config_type,
+    check_models,
+    check_params,
+    default_registry,
+)
+from nyxmon.config.issues import ConfigIssue, ConfigValidationError
+from nyxmon.config.loader import KeyPath, YamlDocument
+from nyxmon.config.messages import issues_from_validation_error
+from nyxmon.config.settings import CheckDefaults
+from nyxmon.domain.model import Check, CheckSource, check_id_for
+
+__all__ = ["check_from_spec", "collect_check", "validate_check"]
+
+
+def validate_check(
+    data: Any,
+    *,
+    registry: Registry | None = None,
+    compile_condition: ConditionCompiler | None = None,
+    prefix: KeyPath = (),
+) -> CheckBase:
+    """Validate one check given as JSON-like data (the API's body), with the file's rules.
+
+    Raises :class:`ConfigValidationError` whose issues have paths like ``checks[0].url``
+    (``prefix`` first) and no file or line.
+    """
+    registry = default_registry() if registry is None else registry
+    issues: list[ConfigIssue] = []
+    spec = collect_check(data, prefix, registry, compile_condition, None, None, issues)
+    if spec is None:
+        raise ConfigValidationError(issues)
+    return spec
+
+
+def check_from_spec(
+    spec: CheckBase,
+    *,
+    service: str,
+    defaults: CheckDefaults | None = None,
+    source: CheckSource = CheckSource.API,
+) -> Check:
+    """The domain :class:`Check` for a validated spec (id explicit or derived)."""
+    defaults = CheckDefaults() if defaults is None else defaults
+    return Check(
+        id=spec.id if spec.id is not None else check_id_for(service, spec.name),
+        service=service,
+        name=spec.name,
+        type=spec.type,
+        interval=spec.interval if spec.interval is not None else defaults.interval,
+        timeout=spec.timeout if spec.timeout is not None else defaults.timeout,
+        params=MappingProxyType(check_params(spec)),
+        conditions=tuple(spec.conditions),
+        enabled=spec.enabled,
+        paused=spec.paused,
+        labels=MappingProxyType(dict(spec.labels)),
+        source=source,
+        alert=MappingProxyType(overrides_of(spec.alert)),
+    )
+
+
+def collect_check(
+    data: Any,
+    path: KeyPath,
+    registry: Registry,
+    compile_condition: ConditionCompiler | None,
+    document: YamlDocument | None,
+    filename: str | None,
+    issues: list[ConfigIssue],
+) -> CheckBase | None:
+    """The validated check, or None after appending its problems to ``issues``."""
+    adapter = check_adapter(registry)
+    tag = data.get("type") if isinstance(data, dict) else None
+    tag = tag if isinstance(tag, str) and tag in check_models(registry) else None
+    context = {CONTEXT_COMPILER: compile_condition} if compile_condition is not None else None
+    try:
+        return adapter.validate_python(data, context=context)
+    except ValidationError as exc:
+        issues.extend(
+            issues_from_validation_error(
+                exc,
+                root_type=check_config_type(registry),
+                prefix=path,
+                document=document,
+                filename=filename,
+                tag=tag,
+            )
+        )
+        return None

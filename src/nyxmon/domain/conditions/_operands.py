@@ -1,0 +1,311 @@
+"""The pieces a condition compares: placeholders, functions of them, patterns and literals.
+
+Each operand is built once by the parser and resolved against every observation; resolution
+never raises: what cannot be read becomes a :class:`Missing` carrying the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from nyxmon.domain.conditions._observation import Missing, Observation
+from nyxmon.domain.conditions._values import format_duration_ms, render, truncate
+
+__all__ = [
+    "PLACEHOLDERS",
+    "AnyOf",
+    "Has",
+    "Len",
+    "LiteralValue",
+    "Operand",
+    "Pattern",
+    "PlaceholderInfo",
+    "Ref",
+    "glob_regex",
+]
+
+PathSegment = str | int
+Getter = Callable[[Observation], Any]
+
+_NOT_OBSERVED = Missing("not observed by this probe")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderInfo:
+    """One ``[NAME]`` the language knows: what it reads and whether it takes a path."""
+
+    name: str
+    kind: Literal["number", "text", "bool", "duration", "list", "json"]
+    path: Literal["none", "json", "header"]
+    description: str
+
+
+PLACEHOLDERS: dict[str, PlaceholderInfo] = {
+    info.name: info
+    for info in (
+        PlaceholderInfo("STATUS", "number", "none", "HTTP status code"),
+        PlaceholderInfo("BODY", "json", "json", "response body; [BODY].a.b[0] reads its JSON"),
+        PlaceholderInfo("BODY_SIZE", "number", "none", "response size in bytes"),
+        PlaceholderInfo("HEADERS", "text", "header", "a response header: [HEADERS].content-type"),
+        PlaceholderInfo("RESPONSE_TIME", "number", "none", "response time in milliseconds"),
+        PlaceholderInfo("CONNECTED", "bool", "none", "whether a connection was established"),
+        PlaceholderInfo(
+            "CERTIFICATE_EXPIRATION", "duration", "none", "time until the certificate expires"
+        ),
+        PlaceholderInfo("DNS_RCODE", "text", "none", "DNS response code (NOERROR, NXDOMAIN...)"),
+        PlaceholderInfo("IP", "text", "none", "the first resolved or connected address"),
+        PlaceholderInfo("IPS", "list", "none", "every resolved address"),
+        PlaceholderInfo("ANSWERS", "list", "none", "every DNS answer, as text"),
+    )
+}
+
+
+def _status(obs: Observation) -> Any:
+    return _NOT_OBSERVED if obs.status is None else obs.status
+
+
+def _body(obs: Observation) -> Any:
+    text = obs.text()
+    return Missing("no body") if text is None else text.strip()
+
+
+def _body_size(obs: Observation) -> Any:
+    size = obs.size()
+    return _NOT_OBSERVED if size is None else size
+
+
+def _response_time(obs: Observation) -> Any:
+    ms = obs.response_time_ms
+    return _NOT_OBSERVED if ms is None else int(ms)
+
+
+def _connected(obs: Observation) -> Any:
+    return _NOT_OBSERVED if obs.connected is None else obs.connected
+
+
+def _certificate(obs: Observation) -> Any:
+    seconds = obs.certificate_expiration
+    return Missing("no TLS certificate observed") if seconds is None else int(seconds * 1000)
+
+
+def _rcode(obs: Observation) -> Any:
+    return _NOT_OBSERVED if obs.dns_rcode is None else obs.dns_rcode
+
+
+def _ip(obs: Observation) -> Any:
+    return obs.ips[0] if obs.ips else Missing("no address")
+
+
+def _ips(obs: Observation) -> Any:
+    return list(obs.ips)
+
+
+def _answers(obs: Observation) -> Any:
+    return _NOT_OBSERVED if obs.answers is None else list(obs.answers)
+
+
+_SIMPLE_GETTERS: dict[str, Getter] = {
+    "STATUS": _status,
+    "BODY": _body,
+    "BODY_SIZE": _body_size,
+    "RESPONSE_TIME": _response_time,
+    "CONNECTED": _connected,
+    "CERTIFICATE_EXPIRATION": _certificate,
+    "DNS_RCODE": _rcode,
+    "IP": _ip,
+    "IPS": _ips,
+    "ANSWERS": _answers,
+}
+
+
+def _json_getter(path: tuple[PathSegment, ...]) -> Getter:
+    def get(obs: Observation) -> Any:
+        try:
+            value = obs.json()
+        except ValueError as exc:
+            return Missing(str(exc))
+        where = "[BODY]"
+        for segment in path:
+            if isinstance(segment, int):
+                if not isinstance(value, list):
+                    return Missing(f"{where} is not an array")
+                if not -len(value) <= segment < len(value):
+                    return Missing(f"{where} has {len(value)} items, no index {segment}")
+                value = value[segment]
+                where = f"{where}[{segment}]"
+            else:
+                if not isinstance(value, dict):
+                    return Missing(f"{where} is not an object")
+                if segment not in value:
+                    return Missing(f'{where} has no key "{segment}"')
+                value = value[segment]
+                where = f"{where}.{segment}"
+        return value
+
+    return get
+
+
+def _header_getter(name: str) -> Getter:
+    def get(obs: Observation) -> Any:
+        if obs.headers is None:
+            return _NOT_OBSERVED
+        value = obs.header(name)
+        return Missing(f'no header "{name}"') if value is None else value
+
+    return get
+
+
+class Operand:
+    """Something that resolves to a value for an observation and shows itself in a description."""
+
+    __slots__ = ()
+    source: str
+    is_literal = False
+    kind = "json"
+
+    def resolve(self, obs: Observation) -> Any:
+        raise NotImplementedError
+
+    def show(self, value: Any, limit: int = 80) -> str:
+        """The operand as written plus, for anything not literal, the value it had."""
+        return f"{self.source} ({truncate(render(value), limit)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Operand):
+    """A placeholder, possibly with a JSON path (``[BODY].a[0]``) or header name."""
+
+    source: str
+    name: str
+    path: tuple[PathSegment, ...]
+    getter: Getter
+    kind: str
+
+    @classmethod
+    def build(cls, source: str, name: str, path: tuple[PathSegment, ...]) -> Ref:
+        info = PLACEHOLDERS[name]
+        getter: Getter
+        if info.path == "header":
+            getter = _header_getter(str(path[0]))
+        elif path:
+            getter = _json_getter(path)
+        else:
+            getter = _SIMPLE_GETTERS[name]
+        return cls(source, name, path, getter, "json" if path else info.kind)
+
+    def resolve(self, obs: Observation) -> Any:
+        return self.getter(obs)
+
+    def show(self, value: Any, limit: int = 80) -> str:
+        if self.kind == "duration" and isinstance(value, int | float):
+            return f"{self.source} ({format_duration_ms(value)})"
+        return f"{self.source} ({truncate(render(value), limit)})"
+
+    @property
+    def checks_existence(self) -> bool:
+        """Whether ``has()`` of it asks "is it there" (paths) rather than "is it non-empty"."""
+        return bool(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Len(Operand):
+    """``len(x)``: characters of text, items of an array or object."""
+
+    source: str
+    inner: Ref
+    kind: str = "number"
+
+    def resolve(self, obs: Observation) -> Any:
+        value = self.inner.resolve(obs)
+        if isinstance(value, Missing):
+            return value
+        if self.inner.name == "BODY" and not self.inner.path:
+            try:
+                document = obs.json()
+            except ValueError:
+                document = None
+            if isinstance(document, list | dict):
+                return len(document)
+        if isinstance(value, str | list | dict):
+            return len(value)
+        if value is None:
+            return 0
+        return len(render(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Has(Operand):
+    """``has(x)``: true when a path or header exists, or a plain placeholder is non-empty."""
+
+    source: str
+    inner: Ref
+    kind: str = "bool"
+
+    def resolve(self, obs: Observation) -> Any:
+        value = self.inner.resolve(obs)
+        if isinstance(value, Missing):
+            return False
+        if self.inner.checks_existence:
+            return True
+        return value not in ("", [])
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralValue(Operand):
+    """A constant as written: ``200``, ``UP``, ``"quoted text"``, ``48h``."""
+
+    source: str
+    value: Any
+    is_literal = True
+    kind: str = "literal"
+
+    def resolve(self, obs: Observation) -> Any:
+        return self.value
+
+    def show(self, value: Any, limit: int = 80) -> str:
+        return self.source
+
+
+def glob_regex(glob: str) -> re.Pattern[str]:
+    """A compiled regex for a ``pat()`` glob: ``*`` any run, ``?`` one character, rest literal."""
+    parts = [".*" if char == "*" else "." if char == "?" else re.escape(char) for char in glob]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern(Operand):
+    """``pat(glob)``: matches the other side of ``==`` / ``!=`` against a glob."""
+
+    source: str
+    glob: str
+    regex: re.Pattern[str]
+    is_literal = True
+    kind: str = "pattern"
+
+    def resolve(self, obs: Observation) -> Any:
+        return self
+
+    def show(self, value: Any, limit: int = 80) -> str:
+        return self.source
+
+    def matches(self, value: Any) -> bool:
+        return not isinstance(value, Missing) and self.regex.fullmatch(render(value)) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf(Operand):
+    """``any(a, b, ...)``: the other side of ``==`` / ``!=`` equals one of the options."""
+
+    source: str
+    options: tuple[LiteralValue, ...]
+    is_literal = True
+    kind: str = "any"
+
+    def resolve(self, obs: Observation) -> Any:
+        return self
+
+    def show(self, value: Any, limit: int = 80) -> str:
+        return self.source

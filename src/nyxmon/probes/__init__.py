@@ -1,0 +1,12 @@
+"""Probes: one executor per check type, built lazily by a registry of factories (seed 001).
+
+- :mod:`nyxmon.probes.base`: the :class:`~nyxmon.probes.base.Executor` protocol and the shared
+  executor skeleton; executors return results for failures instead of raising.
+- :mod:`nyxmon.probes.registry`: :class:`~nyxmon.probes.registry.ExecutorRegistry`,
+  :func:`~nyxmon.probes.registry.default_registry` and
+  :func:`~nyxmon.probes.registry.check_types` (each type's pydantic params spec).
+- :mod:`nyxmon.probes.http`, :mod:`nyxmon.probes.json_http`, :mod:`nyxmon.probes.dns`: the
+  built-in types ``http``, ``json`` and ``dns``.
+- :mod:`nyxmon.probes.runner`: :class:`~nyxmon.probes.runner.AsyncCheckRunner`, which runs a
+  batch and hands each result over as soon as it exists.
+"""

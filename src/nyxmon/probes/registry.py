@@ -1,0 +1,162 @@
+"""Which executor runs which check type, and the resources executors share.
+
+The registry holds *factories*, not executors (seed 001): an executor, and whatever it needs
+(the aiohttp session of the HTTP probes), exists only once a check of its type is run, so a
+DNS-only batch never opens an HTTP session. :meth:`ExecutorRegistry.aclose_all` closes every
+executor and shared resource that was created, and the registry can be used again afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from nyxmon.errors import UnknownCheckTypeError
+from nyxmon.probes.base import Executor
+
+__all__ = [
+    "ExecutorFactory",
+    "ExecutorRegistry",
+    "SharedResources",
+    "check_types",
+    "default_registry",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class _AsyncClosable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+ResourceT = TypeVar("ResourceT", bound=_AsyncClosable)
+
+
+class SharedResources:
+    """Lazily created objects several executors share, closed together with the registry."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, _AsyncClosable] = {}
+
+    def get(self, key: str, create: Callable[[], ResourceT]) -> ResourceT:
+        """The resource under ``key``, created by ``create()`` on first use."""
+        item = self._items.get(key)
+        if item is None:
+            item = self._items[key] = create()
+        return item  # type: ignore[return-value]
+
+    def created(self) -> tuple[str, ...]:
+        return tuple(self._items)
+
+    async def aclose(self) -> None:
+        items, self._items = self._items, {}
+        for key, item in items.items():
+            try:
+                await item.aclose()
+            except Exception:
+                logger.exception("closing shared probe resource %r failed", key)
+
+
+ExecutorFactory = Callable[[SharedResources], Executor]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    spec_model: type[BaseModel]
+    factory: ExecutorFactory
+
+
+class ExecutorRegistry:
+    """Check type name -> (params spec model, executor factory), with lazily built executors."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._executors: dict[str, Executor] = {}
+        self._resources = SharedResources()
+
+    def register(
+        self, type_name: str, spec_model: type[BaseModel], factory: ExecutorFactory
+    ) -> None:
+        """Register a check type; registering a name twice is a programming error."""
+        if type_name in self._entries:
+            raise ValueError(f"check type {type_name!r} is already registered")
+        self._entries[type_name] = _Entry(spec_model, factory)
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    def check_types(self) -> Mapping[str, type[BaseModel]]:
+        """Each registered type's params spec model, for validating config without probing."""
+        return MappingProxyType({name: e.spec_model for name, e in self._entries.items()})
+
+    def get(self, type_name: str) -> Executor:
+        """The executor for ``type_name``, created on first request and reused after."""
+        executor = self._executors.get(type_name)
+        if executor is None:
+            entry = self._entries.get(type_name)
+            if entry is None:
+                raise UnknownCheckTypeError(type_name, tuple(self._entries))
+            executor = self._executors[type_name] = entry.factory(self._resources)
+        return executor
+
+    def created(self) -> tuple[str, ...]:
+        """Names of the types whose executors exist right now."""
+        return tuple(self._executors)
+
+    @property
+    def resources(self) -> SharedResources:
+        """The shared resources handed to factories (the HTTP session holder lives here)."""
+        return self._resources
+
+    def shared_resources(self) -> tuple[str, ...]:
+        """Keys of the shared resources that exist right now (``"http"`` once HTTP ran)."""
+        return self._resources.created()
+
+    async def aclose_all(self) -> None:
+        """Close every executor created so far, then the shared resources; never raises."""
+        executors, self._executors = self._executors, {}
+        for name, executor in executors.items():
+            try:
+                await executor.aclose()
+            except Exception:
+                logger.exception("closing the %r executor failed", name)
+        await self._resources.aclose()
+
+    async def __aenter__(self) -> ExecutorRegistry:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose_all()
+
+
+def default_registry() -> ExecutorRegistry:
+    """A fresh registry with NyxMon's built-in check types: http, json and dns."""
+    from nyxmon.probes import dns, http, json_http
+
+    registry = ExecutorRegistry()
+    registry.register(http.TYPE_NAME, http.HttpSpec, http.create_executor)
+    registry.register(json_http.TYPE_NAME, json_http.JsonSpec, json_http.create_executor)
+    registry.register(dns.TYPE_NAME, dns.DnsSpec, dns.create_executor)
+    return registry
+
+
+_CHECK_TYPES: Mapping[str, type[BaseModel]] | None = None
+
+
+def check_types() -> Mapping[str, type[BaseModel]]:
+    """The built-in check types and their params spec models (pydantic, ``extra="forbid"``)."""
+    global _CHECK_TYPES
+    if _CHECK_TYPES is None:
+        _CHECK_TYPES = default_registry().check_types()
+    return _CHECK_TYPES

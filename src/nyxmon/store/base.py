@@ -1,0 +1,332 @@
+"""The store contract: repositories, the unit of work and the store facade.
+
+Implementation-neutral on purpose (no driver types in any signature): the embedded SQLite
+store implements it now and a PostgreSQL store for several agents will implement it later, and
+one contract suite (tests/integration/store) runs against both.
+
+Two ways in. Writes go through a unit of work (cosmicpython's shape): ``with
+store.unit_of_work() as uow: ...; uow.commit()`` commits everything or, on leaving the block
+uncommitted or by an exception, nothing. ``write_batch`` is the agent's hot path: one batch,
+one transaction. Reads on the facade (``list_checks``, ``results``, ``availability``, ...) use
+read-only connections and never wait for the writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Literal, Protocol
+
+from nyxmon.domain.model import Check, CheckSource, Result, Service
+from nyxmon.store.records import (
+    Availability,
+    CheckQuery,
+    CleanerReport,
+    DbInfo,
+    OutboxItem,
+    OutboxRow,
+    OutboxUpdate,
+    Page,
+    ReconcileReport,
+    ResultCursor,
+    ResultPage,
+    Retention,
+    RollupReport,
+    SeriesPoint,
+    StateRow,
+    StoredResult,
+    TokenRecord,
+    Transition,
+    UpsertOutcome,
+    UserRecord,
+    WriteBatch,
+    WriteReceipt,
+)
+from nyxmon.store.rollups import RollupRow
+
+__all__ = [
+    "AlertWriter",
+    "AuthWriter",
+    "CheckRepository",
+    "ResultRepository",
+    "ServiceRepository",
+    "Store",
+    "StoreReader",
+    "UnitOfWork",
+]
+
+
+class ServiceRepository(Protocol):
+    """Services by name. ``source`` says who owns one: config services vanish with the file."""
+
+    def get(self, name: str) -> Service | None: ...
+
+    def all(self, *, source: CheckSource | None = None) -> tuple[Service, ...]:
+        """Every service (of ``source`` only, if given) ordered by name."""
+        ...
+
+    def upsert(self, service: Service, *, source: CheckSource = CheckSource.API) -> UpsertOutcome:
+        """Insert or update. The config may take over a service created through the API, but
+        the API may not change a config service: ConflictError naming it."""
+        ...
+
+    def delete(self, name: str) -> bool: ...
+
+
+class CheckRepository(Protocol):
+    """Checks by id, live or archived (soft-deleted when they left the config file)."""
+
+    def get(self, check_id: str, *, include_archived: bool = False) -> Check | None: ...
+
+    def query(self, query: CheckQuery | None = None) -> Page[Check]:
+        """Checks matching ``query`` (default: every live check) ordered by id, with the total
+        over all pages."""
+        ...
+
+    def upsert(self, check: Check) -> UpsertOutcome:
+        """Insert, update or revive (an archived check comes back with its history).
+
+        ConflictError if a check of the other source has the id: config checks are changed in
+        the config file, API checks through the API.
+        """
+        ...
+
+    def archive(self, check_id: str) -> bool:
+        """Hide a check from listings and the scheduler, keeping its history; False if absent."""
+        ...
+
+    def delete(self, check_id: str) -> bool:
+        """Delete a check and its whole history (results and rollups); False if absent."""
+        ...
+
+    def set_paused(self, check_id: str, paused: bool) -> Check:
+        """Pause or resume a live check; CheckNotFoundError if there is none with the id."""
+        ...
+
+
+class ResultRepository(Protocol):
+    """Results of checks; ids are assigned by the store and never reused."""
+
+    def add_many(self, results: Sequence[Result]) -> tuple[int, ...]:
+        """Insert results in order and return their ids. CheckNotFoundError for an unknown id,
+        StoreError naming the row for an invalid one; the caller's transaction then rolls back.
+        """
+        ...
+
+    def page(
+        self,
+        check_id: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+        after: ResultCursor | None = None,
+    ) -> ResultPage:
+        """Results with ``since <= started_at < until``, newest first, after ``after``."""
+        ...
+
+    def latest(self, check_ids: Sequence[str] | None = None) -> dict[str, StoredResult]:
+        """The newest result of each given check (every live check if None), in one query."""
+        ...
+
+    def count(
+        self, check_id: str | None = None, *, since: float | None = None, until: float | None = None
+    ) -> int: ...
+
+
+class AlertWriter(Protocol):
+    """Alert writes inside a unit of work (the agent batches them through ``write_batch``)."""
+
+    def add_outbox(self, rows: Sequence[OutboxRow]) -> tuple[int | None, ...]: ...
+
+    def update_outbox(self, updates: Sequence[OutboxUpdate]) -> None: ...
+
+
+class AuthWriter(Protocol):
+    """Users, API tokens and settings, inside a unit of work."""
+
+    def put_user(self, name: str, password_hash: str) -> None: ...
+
+    def create_token(self, name: str, token_hash: str, owner: str) -> TokenRecord: ...
+
+    def revoke_token(self, token_id: int) -> bool: ...
+
+    def touch_token(self, token_id: int) -> None: ...
+
+    def set_setting(self, key: str, value: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the repositories; rolls back on exit unless committed."""
+
+    @property
+    def services(self) -> ServiceRepository: ...
+
+    @property
+    def checks(self) -> CheckRepository: ...
+
+    @property
+    def results(self) -> ResultRepository: ...
+
+    @property
+    def alerts(self) -> AlertWriter: ...
+
+    @property
+    def auth(self) -> AuthWriter: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class StoreReader(Protocol):
+    """Read-only queries; safe from any thread, never blocked by an open write transaction."""
+
+    def get_service(self, name: str) -> Service | None: ...
+
+    def list_services(self) -> tuple[Service, ...]: ...
+
+    def get_check(self, check_id: str, *, include_archived: bool = False) -> Check | None: ...
+
+    def list_checks(self, query: CheckQuery | None = None) -> Page[Check]: ...
+
+    def results(
+        self,
+        check_id: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+        after: ResultCursor | None = None,
+    ) -> ResultPage: ...
+
+    def latest_results(self, check_ids: Sequence[str] | None = None) -> dict[str, StoredResult]: ...
+
+    def count_results(
+        self, check_id: str | None = None, *, since: float | None = None, until: float | None = None
+    ) -> int: ...
+
+    def availability(self, check_id: str, *, now: float, window: float) -> Availability:
+        """Uptime and latency over ``[now - window, now]`` from rollups plus raw results."""
+        ...
+
+    def rollups(
+        self,
+        check_id: str,
+        *,
+        level: Literal["hourly", "daily"],
+        since: float | None = None,
+        until: float | None = None,
+    ) -> tuple[RollupRow, ...]:
+        """Stored rollup rows with ``since <= start < until``, oldest first."""
+        ...
+
+    def recent_results(
+        self, check_ids: Sequence[str], *, limit: int = 30, since: float | None = None
+    ) -> dict[str, tuple[StoredResult, ...]]:
+        """The newest ``limit`` results of each check (newest first), in one query."""
+        ...
+
+    def rollups_many(
+        self,
+        check_ids: Sequence[str],
+        *,
+        level: Literal["hourly", "daily"],
+        since: float,
+        until: float,
+    ) -> dict[str, tuple[RollupRow, ...]]:
+        """Rollup rows of several checks with ``since <= start < until``, oldest first."""
+        ...
+
+    def series(self, check_id: str, *, start: float, end: float, step: float) -> list[SeriesPoint]:
+        """Points of ``step`` seconds from ``start`` to ``end`` (raw below an hour per step)."""
+        ...
+
+    def db_info(self) -> DbInfo: ...
+
+    def load_states(self) -> dict[str, StateRow]:
+        """Every check's saved alert state, to resume the state machines after a restart."""
+        ...
+
+    def transitions(
+        self,
+        check_id: str | None = None,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> tuple[Transition, ...]:
+        """State changes newest first (incidents and history are read from these)."""
+        ...
+
+    def outbox(
+        self,
+        *,
+        status: str | None = None,
+        check_id: str | None = None,
+        due_before: float | None = None,
+        after_id: int | None = None,
+        limit: int = 1000,
+    ) -> tuple[OutboxItem, ...]:
+        """Outbox rows oldest first."""
+        ...
+
+    def outbox_counts(self) -> dict[str, int]: ...
+
+    def get_user(self, name: str) -> UserRecord | None: ...
+
+    def count_users(self) -> int: ...
+
+    def find_token(self, token_hash: str) -> TokenRecord | None:
+        """The live (not revoked) API token with this hash."""
+        ...
+
+    def list_tokens(self) -> tuple[TokenRecord, ...]: ...
+
+    def get_setting(self, key: str) -> str | None: ...
+
+    def checks_fingerprint(self) -> tuple[object, ...]:
+        """A cheap value that changes whenever any check is added, changed or removed, so an
+        agent can notice edits made by another process without reading every check."""
+        ...
+
+
+class Store(StoreReader, Protocol):
+    """Everything the agent, the web plane and the CLI need from storage."""
+
+    @property
+    def schema_version(self) -> int: ...
+
+    def unit_of_work(self) -> UnitOfWork: ...
+
+    def write_batch(self, batch: WriteBatch) -> WriteReceipt:
+        """Commit every row of ``batch`` in one transaction, or none of them."""
+        ...
+
+    def reconcile_config(
+        self, services: Sequence[Service], checks: Sequence[Check]
+    ) -> ReconcileReport:
+        """Make the config-sourced services and checks equal to these, in one transaction."""
+        ...
+
+    def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:
+        """Roll up a bounded amount of complete hours and days; ``more`` if work remains."""
+        ...
+
+    def cleaner_step(
+        self, now: float, retention: Retention, *, max_rows: int = 2_000
+    ) -> CleanerReport:
+        """Delete at most ``max_rows`` expired rows per table, each table in its own short
+        transaction; raw results are kept until their hour is rolled up."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,64 @@
+"""Users, API tokens and settings of the web plane in SQLite (only hashes are stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nyxmon.store.records import TokenRecord, UserRecord
+
+__all__ = ["SqliteAuthRepository"]
+
+_TOKEN_COLUMNS = "id, name, owner, created_at, last_used_at, revoked_at"
+
+
+class SqliteAuthRepository:
+    """Within a unit of work: writes go into the caller's transaction."""
+
+    def __init__(self, conn: Any, now: float) -> None:
+        self._conn = conn
+        self._now = now
+
+    def put_user(self, name: str, password_hash: str) -> None:
+        self._conn.execute(
+            "INSERT INTO users (name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash,"
+            " updated_at = excluded.updated_at",
+            (name, password_hash, self._now, self._now),
+        )
+
+    def create_token(self, name: str, token_hash: str, owner: str) -> TokenRecord:
+        cursor = self._conn.execute(
+            "INSERT INTO api_tokens (name, token_hash, owner, created_at) VALUES (?, ?, ?, ?)",
+            (name, token_hash, owner, self._now),
+        )
+        return TokenRecord(int(cursor.lastrowid), name, owner, self._now, None, None)
+
+    def revoke_token(self, token_id: int) -> bool:
+        cursor = self._conn.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (self._now, token_id),
+        )
+        return bool(cursor.rowcount)
+
+    def touch_token(self, token_id: int) -> None:
+        self._conn.execute(
+            "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (self._now, token_id)
+        )
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+def user_from_row(row: Any) -> UserRecord:
+    return UserRecord(row[0], row[1], row[2], row[3])
+
+
+def token_from_row(row: Any) -> TokenRecord:
+    return TokenRecord(row[0], row[1], row[2], row[3], row[4], row[5])
+
+
+TOKEN_COLUMNS = _TOKEN_COLUMNS

@@ -1,0 +1,145 @@
+"""Uptime, latency and chart series for SQLite, from rollups plus not-yet-rolled raw results.
+
+Each read runs in one read transaction, so the rollup progress and the rows it implies come
+from the same snapshot: a rollup step committing meanwhile can neither hide an hour nor count
+it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Sequence
+from typing import Literal
+
+from nyxmon.store.records import DAY, HOUR, Availability, SeriesPoint
+from nyxmon.store.rollups import Aggregate, RollupRow, Segment, plan_segments
+from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
+from nyxmon.store.sqlite.connections import Connections
+from nyxmon.store.sqlite.progress import read_progress
+from nyxmon.store.sqlite.results import check_pk_of
+
+__all__ = ["MAX_POINTS", "availability", "rollups", "rollups_many", "series"]
+
+#: Most points one series may have; a chart cannot show more and a typo should not OOM us.
+MAX_POINTS = 10_000
+
+_RAW_SQL = (
+    "SELECT started_at, duration, outcome = 'ok', degraded FROM results"
+    " WHERE check_pk = ? AND started_at >= ? AND started_at < ?"
+)
+_ROLLUP_SQL = {
+    level: f"SELECT {ROLLUP_COLUMNS} FROM rollup_{level}"
+    " WHERE check_pk = ? AND start >= ? AND start < ?"
+    for level in ("hourly", "daily")
+}
+
+
+def _segments_of(
+    rc: sqlite3.Connection, start: float, end: float, *, use_daily: bool = True
+) -> tuple[float, list[Segment]]:
+    hourly = read_progress(rc, "hourly")
+    daily = read_progress(rc, "daily")
+    return plan_segments(
+        start,
+        end,
+        hourly.period_start if hourly else None,
+        daily.period_start if daily and use_daily else None,
+    )
+
+
+def rollups_many(
+    conns: Connections,
+    check_ids: Sequence[str],
+    *,
+    level: Literal["hourly", "daily"],
+    since: float,
+    until: float,
+) -> dict[str, tuple[RollupRow, ...]]:
+    """Stored rollup rows of several checks with ``since <= start < until`` (one query)."""
+    with conns.read_transaction(f"reading {level} rollups") as rc:
+        rows = rc.execute(
+            f"SELECT c.id, {', '.join('r.' + c.strip() for c in ROLLUP_COLUMNS.split(','))}"
+            f" FROM rollup_{level} r JOIN checks c ON c.pk = r.check_pk"
+            " WHERE c.id IN (SELECT value FROM json_each(?)) AND r.start >= ? AND r.start < ?"
+            " ORDER BY c.id, r.start",
+            (json.dumps(list(check_ids)), since, until),
+        ).fetchall()
+    found: dict[str, list[RollupRow]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(rollup_from_row(row[1:]))
+    return {check_id: tuple(items) for check_id, items in found.items()}
+
+
+def availability(conns: Connections, check_id: str, *, now: float, window: float) -> Availability:
+    if not (math.isfinite(window) and window > 0):
+        raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+    with conns.read_transaction(f"reading availability of check {check_id!r}") as rc:
+        pk = check_pk_of(rc, check_id)
+        # The window includes a result started exactly at ``now``.
+        start, segments = _segments_of(rc, now - window, math.nextafter(now, math.inf))
+        agg = Aggregate()
+        for seg in segments:
+            if seg.source == "raw":
+                for row in rc.execute(_RAW_SQL, (pk, seg.start, seg.end)):
+                    agg.add_result(row[1], bool(row[2]), bool(row[3]))
+            else:
+                for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
+                    agg.add_rollup(rollup_from_row(row))
+    return agg.to_availability(check_id, start, now)
+
+
+def rollups(
+    conns: Connections,
+    check_id: str,
+    *,
+    level: Literal["hourly", "daily"],
+    since: float | None,
+    until: float | None,
+) -> tuple[RollupRow, ...]:
+    if level not in _ROLLUP_SQL:
+        raise ValueError(f"level must be 'hourly' or 'daily', got {level!r}")
+    lo = -math.inf if since is None else since
+    hi = math.inf if until is None else until
+    with conns.read_transaction(f"reading {level} rollups of check {check_id!r}") as rc:
+        pk = check_pk_of(rc, check_id)
+        rows = rc.execute(_ROLLUP_SQL[level] + " ORDER BY start", (pk, lo, hi)).fetchall()
+    return tuple(rollup_from_row(row) for row in rows)
+
+
+def series(
+    conns: Connections, check_id: str, *, start: float, end: float, step: float
+) -> list[SeriesPoint]:
+    """Buckets of ``step`` seconds; raw results below an hour per step, rollups above.
+
+    A rollup row lands in the bucket holding its start (clamped into the range), so steps
+    that are multiples of the rollup period give exact buckets.
+    """
+    if not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive number of seconds, got {step!r}")
+    if not (math.isfinite(start) and math.isfinite(end) and end > start):
+        raise ValueError(f"series needs start < end, got start={start!r} end={end!r}")
+    count = math.ceil((end - start) / step)
+    if count > MAX_POINTS:
+        raise ValueError(f"step {step!r} gives {count} points; at most {MAX_POINTS} allowed")
+    buckets = [Aggregate() for _ in range(count)]
+
+    def slot(t: float) -> Aggregate:
+        return buckets[min(count - 1, max(0, int((t - start) // step)))]
+
+    with conns.read_transaction(f"reading the series of check {check_id!r}") as rc:
+        pk = check_pk_of(rc, check_id)
+        if step < HOUR:
+            segments = [Segment("raw", start, end)]
+        else:
+            _, segments = _segments_of(rc, start, end, use_daily=step >= DAY)
+        for seg in segments:
+            if seg.source == "raw":
+                for row in rc.execute(_RAW_SQL, (pk, max(seg.start, start), seg.end)):
+                    slot(row[0]).add_result(row[1], bool(row[2]), bool(row[3]))
+            else:
+                for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
+                    rollup = rollup_from_row(row)
+                    slot(rollup.start).add_rollup(rollup)
+    return [b.to_point(start + i * step) for i, b in enumerate(buckets)]

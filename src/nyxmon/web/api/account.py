@@ -1,0 +1,87 @@
+"""The caller and their API tokens: ``/me``, ``/tokens`` (create, list, revoke), ``/agent``.
+
+A token's secret is returned once, at creation; only its SHA-256 is stored. Revoking takes
+effect at once in this process (the token cache is dropped) and within seconds for tokens
+revoked by ``nyxmon token revoke`` from another process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+from nyxmon.web.api.schemas import TokenCreate, TokenCreated, TokenOut, token_out
+from nyxmon.web.deps import ApiUser, State, api_router, run_blocking
+from nyxmon.web.problems import Problem
+
+__all__ = ["router"]
+
+router = api_router(tags=["account"])
+
+
+class MeOut(BaseModel):
+    user: str
+    via: str
+    csrf_token: str | None
+
+
+class AgentOut(BaseModel):
+    """The agent's own figures: runtime loop lag, dispatcher queue and lag, scheduler start
+    lag and counts, store writer and cleaner (``statistics`` mirrors ``AgentStatistics``)."""
+
+    failure: str | None
+    events_clients: int
+    statistics: dict[str, Any]
+
+
+@router.get("/me", summary="Who is calling")
+async def me(user: ApiUser) -> MeOut:
+    return MeOut(user=user.user, via=user.via, csrf_token=user.csrf_token)
+
+
+@router.get("/tokens", summary="API tokens (secrets are never shown again)")
+async def list_tokens(request: Request, state: State) -> list[TokenOut]:
+    records = await run_blocking(request, state.context.store.list_tokens)
+    return [token_out(record) for record in records]
+
+
+@router.post("/tokens", status_code=201, summary="Create an API token")
+async def create_token(
+    request: Request, state: State, user: ApiUser, body: TokenCreate
+) -> TokenCreated:
+    raw, record = await run_blocking(
+        request, state.auth.create_token_blocking, body.name.strip(), user.user
+    )
+    return TokenCreated(token=raw, **token_out(record).model_dump())
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
+async def revoke_token(request: Request, state: State, token_id: int) -> Response:
+    if not await run_blocking(request, state.auth.revoke_token_blocking, token_id):
+        raise Problem(404, f"no live API token with id {token_id}", kind="token-not-found")
+    return Response(status_code=204)
+
+
+@router.get("/agent", summary="The agent's own figures")
+async def agent(state: State) -> AgentOut:
+    return AgentOut(
+        failure=state.context.failure(),
+        events_clients=state.hub.clients,
+        statistics=_json_safe(dataclasses.asdict(state.context.agent.statistics())),
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

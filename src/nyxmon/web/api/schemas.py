@@ -1,0 +1,343 @@
+"""The API's JSON shapes: request bodies built from the config file's own check models, and
+response models converted from the domain and store records.
+
+A check is written as ``{"service": "Website", "check": {...}}`` where ``check`` is exactly
+what one item of ``services[].checks`` holds in the YAML file, validated by the same pydantic
+union (:func:`nyxmon.config.check_config_type`): what validates in one validates in the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nyxmon.config import check_config_type
+from nyxmon.config.schema import Labels, NonEmptyStr
+from nyxmon.domain.model import Check, Result, Service
+from nyxmon.domain.status import CheckStatus
+from nyxmon.store.records import Availability, SeriesPoint, StoredResult, TokenRecord, Transition
+from nyxmon.web.live import CheckView
+
+__all__ = [
+    "AvailabilityOut",
+    "CheckOut",
+    "CheckWrite",
+    "IncidentOut",
+    "PageOut",
+    "ResultOut",
+    "ResultPageOut",
+    "SeriesOut",
+    "SeriesPointOut",
+    "ServiceOut",
+    "ServiceWrite",
+    "StatusOut",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenOut",
+    "TransitionOut",
+    "UptimeOut",
+    "check_out",
+    "result_out",
+]
+
+T = TypeVar("T")
+_WRITE = ConfigDict(extra="forbid", frozen=True)
+
+CheckSpec = check_config_type()
+
+
+class CheckWrite(BaseModel):
+    """A check to create or replace: its service and the check as the config file writes it."""
+
+    model_config = _WRITE
+
+    service: Annotated[NonEmptyStr, Field(max_length=200)]
+    check: CheckSpec  # type: ignore[valid-type]
+
+
+class ServiceWrite(BaseModel):
+    """A service created or changed through the API (config services are read-only)."""
+
+    model_config = _WRITE
+
+    name: Annotated[NonEmptyStr, Field(max_length=200)]
+    group: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=2000)] = ""
+    labels: Labels = {}
+
+
+class TokenCreate(BaseModel):
+    model_config = _WRITE
+
+    name: Annotated[NonEmptyStr, Field(max_length=100)]
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class StatusOut(BaseModel):
+    """What the agent knows live: the state (and since when) and the last result's summary."""
+
+    state: str
+    since: float | None
+    last_outcome: str | None
+    last_degraded: bool
+    last_result_at: float | None
+    last_duration: float | None
+    message: str
+    consecutive_ok: int
+    consecutive_failures: int
+
+
+class CheckOut(BaseModel):
+    id: str
+    service: str
+    name: str
+    type: str
+    interval: float
+    timeout: float
+    params: dict[str, Any]
+    conditions: list[str]
+    enabled: bool
+    paused: bool
+    labels: dict[str, str]
+    source: str
+    state: str
+    status: StatusOut | None
+
+
+class ServiceOut(BaseModel):
+    name: str
+    group: str
+    description: str
+    labels: dict[str, str]
+    checks: int
+    states: dict[str, int]
+
+
+class ResultOut(BaseModel):
+    id: int | None
+    check_id: str
+    scheduled_at: float
+    started_at: float
+    duration: float
+    outcome: str
+    degraded: bool
+    message: str
+    timings: dict[str, float]
+    details: dict[str, Any]
+
+
+class ResultPageOut(BaseModel):
+    items: list[ResultOut]
+    next_cursor: str | None
+
+
+class AvailabilityOut(BaseModel):
+    start: float
+    end: float
+    count: int
+    ok_count: int
+    degraded_count: int
+    uptime_pct: float | None
+    duration_min: float | None
+    duration_avg: float | None
+    duration_max: float | None
+    duration_p50: float | None
+    duration_p95: float | None
+    duration_p99: float | None
+
+
+class UptimeOut(BaseModel):
+    check_id: str
+    windows: dict[str, AvailabilityOut]
+
+
+class SeriesPointOut(BaseModel):
+    start: float
+    count: int
+    ok_count: int
+    degraded_count: int
+    uptime_pct: float | None
+    duration_min: float | None
+    duration_avg: float | None
+    duration_max: float | None
+    duration_p95: float | None
+
+
+class SeriesOut(BaseModel):
+    check_id: str
+    window: str
+    step: float
+    points: list[SeriesPointOut]
+
+
+class TransitionOut(BaseModel):
+    check_id: str
+    at: float
+    from_state: str
+    to_state: str
+    message: str
+
+
+class IncidentOut(BaseModel):
+    """A period in a failing state; ``end`` is null while it lasts (``duration`` runs to now)."""
+
+    check_id: str
+    state: str
+    start: float
+    end: float | None
+    duration: float
+    message: str
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    owner: str
+    created_at: float
+    last_used_at: float | None
+    revoked_at: float | None
+
+
+class TokenCreated(TokenOut):
+    """The new token's secret is in ``token``: shown this once, only its hash is kept."""
+
+    token: str
+
+
+def status_out(status: CheckStatus | None, state: str) -> StatusOut | None:
+    if status is None:
+        return None
+    return StatusOut(
+        state=state,
+        since=status.alert_since,
+        last_outcome=status.last_outcome.value if status.last_outcome is not None else None,
+        last_degraded=status.last_degraded,
+        last_result_at=status.last_result_at,
+        last_duration=status.last_duration,
+        message=status.last_message,
+        consecutive_ok=status.consecutive_ok,
+        consecutive_failures=status.consecutive_failures,
+    )
+
+
+def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
+    state = view.state if view is not None else ("paused" if not check.active else "pending")
+    return CheckOut(
+        id=check.id,
+        service=check.service,
+        name=check.name,
+        type=check.type,
+        interval=check.interval,
+        timeout=check.timeout,
+        params=dict(check.params),
+        conditions=list(check.conditions),
+        enabled=check.enabled,
+        paused=check.paused,
+        labels=dict(check.labels),
+        source=check.source.value,
+        state=state,
+        status=status_out(view.status if view is not None else None, state),
+    )
+
+
+def service_out(service: Service, views: Sequence[CheckView]) -> ServiceOut:
+    states: dict[str, int] = {}
+    for view in views:
+        states[view.state] = states.get(view.state, 0) + 1
+    return ServiceOut(
+        name=service.name,
+        group=service.group,
+        description=service.description,
+        labels=dict(service.labels),
+        checks=len(views),
+        states=states,
+    )
+
+
+def result_out(result: Result, result_id: int | None = None) -> ResultOut:
+    return ResultOut(
+        id=result_id,
+        check_id=result.check_id,
+        scheduled_at=result.scheduled_at,
+        started_at=result.started_at,
+        duration=result.duration,
+        outcome=result.outcome.value,
+        degraded=result.degraded,
+        message=result.message,
+        timings=dict(result.timings),
+        details=_json_safe(result.details),
+    )
+
+
+def stored_result_out(stored: StoredResult) -> ResultOut:
+    return result_out(stored.result, stored.id)
+
+
+def availability_out(figures: Availability) -> AvailabilityOut:
+    return AvailabilityOut(
+        start=figures.start,
+        end=figures.end,
+        count=figures.count,
+        ok_count=figures.ok_count,
+        degraded_count=figures.degraded_count,
+        uptime_pct=figures.uptime_pct,
+        duration_min=figures.duration_min,
+        duration_avg=figures.duration_avg,
+        duration_max=figures.duration_max,
+        duration_p50=figures.duration_p50,
+        duration_p95=figures.duration_p95,
+        duration_p99=figures.duration_p99,
+    )
+
+
+def series_point_out(point: SeriesPoint) -> SeriesPointOut:
+    return SeriesPointOut(
+        start=point.start,
+        count=point.count,
+        ok_count=point.ok_count,
+        degraded_count=point.degraded_count,
+        uptime_pct=point.uptime_pct,
+        duration_min=point.duration_min,
+        duration_avg=point.duration_avg,
+        duration_max=point.duration_max,
+        duration_p95=point.duration_p95,
+    )
+
+
+def transition_out(transition: Transition) -> TransitionOut:
+    return TransitionOut(
+        check_id=transition.check_id,
+        at=transition.at,
+        from_state=transition.from_state,
+        to_state=transition.to_state,
+        message=transition.message,
+    )
+
+
+def token_out(record: TokenRecord) -> TokenOut:
+    return TokenOut(
+        id=record.id,
+        name=record.name,
+        owner=record.owner,
+        created_at=record.created_at,
+        last_used_at=record.last_used_at,
+        revoked_at=record.revoked_at,
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

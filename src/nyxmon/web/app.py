@@ -1,0 +1,224 @@
+"""The web plane's ASGI app: REST API, pages, status pages, badges, /metrics, live events.
+
+``create_app(agent, settings)`` builds it; :class:`nyxmon.web.server.WebServer` serves it
+with uvicorn on its own thread and loop inside the agent process (DESIGN.md's threads table).
+
+Where things go (for whoever adds to it):
+
+- **API** (``/api/v1``): one module per resource in ``web/api/`` with a router from
+  :func:`nyxmon.web.deps.api_router` (bearer token or session cookie; CSRF for cookie
+  changes), response models in ``web/api/schemas.py``. Errors: raise
+  :class:`~nyxmon.web.problems.Problem` or a ``NyxmonError``; :mod:`nyxmon.web.problems` turns
+  them into RFC 9457 problem+json.
+- **Pages** (the dashboard): a package ``nyxmon.web.pages`` exposing ``router`` (built with
+  :func:`nyxmon.web.deps.page_router`: session cookie, else redirect to ``/login``) is
+  included automatically ahead of everything else, so its ``/`` replaces the placeholder
+  overview of ``web/home.py``. Its templates go in ``web/templates/pages/`` and extend
+  ``base.html`` (blocks: title, head, nav, content, scripts). Forms add ``{{ csrf_field() }}``;
+  htmx requests already carry the token (``hx-headers`` on ``<body>``). Template helpers:
+  ``csrf_token()``, ``csrf_field()``, ``current_user()``, ``url_for('static', path=...)``.
+- **Static files**: ``web/static/`` at ``/static`` (htmx and its SSE extension are vendored in
+  ``static/vendor/``; no CDN).
+- **Live updates**: ``GET /events`` streams coalesced status changes (see
+  :mod:`nyxmon.web.events`); ``app.state.nyxmon.hub`` is the hub, to add other streams.
+- **Public** routes (no login): list them in :data:`PUBLIC_ROUTES`; a test walks
+  ``app.routes`` and fails for any other route that answers without credentials.
+
+Blocking work (store reads, argon2, rendering thousands of rows) never runs on the web loop:
+``await run_blocking(request, fn, ...)`` (:mod:`nyxmon.web.deps`) runs it in the web plane's
+few worker threads and charges its CPU to the web plane's budget (:mod:`nyxmon.web.budget`);
+prefer it to plain ``def`` routes, whose CPU the budget cannot see. Changes go to the agent as
+commands: ``await state.context.command(cmd, timeout)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import jinja2
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.routing import Mount
+
+from nyxmon.web.auth import AuthService
+from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware, SecurityHeadersMiddleware
+from nyxmon.web.context import WebContext
+from nyxmon.web.csrf import CSRF_FIELD
+from nyxmon.web.deps import WebState
+from nyxmon.web.events import StatusHub
+from nyxmon.web.live import LiveView
+from nyxmon.web.problems import install_problem_handlers
+from nyxmon.web.public.check_metrics import install_check_metrics
+from nyxmon.web.ratelimit import LoginLimiter
+from nyxmon.web.settings import WebSettings
+
+__all__ = ["API_PREFIX", "PUBLIC_MOUNTS", "PUBLIC_ROUTES", "create_app", "route_table"]
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+API_PREFIX = "/api/v1"
+
+#: (method, path) of every route that answers without credentials, on purpose.
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),  # optional bearer token: web.metrics_token
+        ("GET", "/status/{slug}"),
+        ("GET", "/status/{slug}.json"),
+        ("GET", "/badge/{check_id}/status.svg"),
+        ("GET", "/badge/{check_id}/uptime/{window}.svg"),
+        ("GET", "/badge/{check_id}/latency.svg"),
+    }
+)
+#: Mounted apps that are public as a whole.
+PUBLIC_MOUNTS: frozenset[str] = frozenset({"/static"})
+
+
+def create_app(
+    agent: Any,
+    settings: WebSettings | None = None,
+    *,
+    announce: Callable[[str], None] = print,
+) -> FastAPI:
+    """The app for ``agent`` (an :class:`~nyxmon.agent.agent.Agent` or a :class:`WebContext`).
+
+    Blocking: creates the session secret and, on first start, the admin user (``announce``
+    gets the generated password line). Call it before serving, not from an event loop.
+    """
+    context = WebContext.from_agent(agent)
+    settings = settings or WebSettings()
+    auth = AuthService(context.store, settings)
+    auth.bootstrap(announce)
+    templates = _templates()
+    state = WebState(
+        context=context,
+        settings=settings,
+        auth=auth,
+        hub=StatusHub(
+            context, coalesce=settings.events_coalesce, keepalive=settings.events_keepalive
+        ),
+        limiter=LoginLimiter(settings.login_failures, settings.login_window),
+        templates=templates,
+        live=LiveView(context, settings.cache_seconds),
+        budget=CpuBudget(settings.cpu_share, settings.cpu_burst),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Per-loop limits: FastAPI's thread pool for ``def`` routes and our own blocking calls.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.read_threads
+        state.read_limiter = anyio.CapacityLimiter(settings.read_threads)
+        yield
+        state.hub.close()
+
+    app = FastAPI(
+        title="NyxMon",
+        version=_version(),
+        summary="Self-hosted service monitor: checks, results, uptime, incidents.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.nyxmon = state
+    app.state.templates = templates
+    install_check_metrics(context.recorder)
+    # Called by WebServer on the web loop just before it stops, so open streams end at once.
+    app.state.stopping_hooks = [state.hub.close]
+    app.add_middleware(CpuBudgetMiddleware, budget=state.budget, exempt=frozenset({"/healthz"}))
+    app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
+    install_problem_handlers(app)
+    _include_routes(app)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app
+
+
+def _include_routes(app: FastAPI) -> None:
+    from nyxmon.web import home, login, public, system
+    from nyxmon.web.api import routers as api_routers
+
+    pages = _dashboard_pages()
+    if pages is not None:
+        app.include_router(pages)
+    app.include_router(login.router)
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(system.router)
+    for router in public.routers():
+        app.include_router(router)
+    if not any(path == "/" for _, path in route_table(app)):
+        app.include_router(home.router)
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """``(method, path)`` of every route, through included routers (HEAD and OPTIONS left
+    out); mounted apps appear as ``("MOUNT", path)``."""
+    table: list[tuple[str, str]] = []
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, Mount):
+            table.append(("MOUNT", context.original_route.path))
+            continue
+        path = context.path
+        for method in sorted(context.methods or ()):
+            if method not in ("HEAD", "OPTIONS") and path is not None:
+                table.append((method, path))
+    return table
+
+
+def _dashboard_pages() -> Any:
+    """The dashboard's router, when the ``nyxmon.web.pages`` package exists."""
+    try:
+        module = importlib.import_module("nyxmon.web.pages")
+    except ModuleNotFoundError as exc:
+        if exc.name != "nyxmon.web.pages":
+            raise
+        return None
+    return module.router
+
+
+def _templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(("html", "xml", "svg")),
+    )
+    templates = Jinja2Templates(env=env)
+
+    @jinja2.pass_context
+    def csrf_token(ctx: Any) -> str:
+        principal = getattr(ctx["request"].state, "principal", None)
+        return principal.csrf_token or "" if principal is not None else ""
+
+    @jinja2.pass_context
+    def csrf_field(ctx: Any) -> Markup:
+        token = csrf_token(ctx)
+        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+    @jinja2.pass_context
+    def current_user(ctx: Any) -> str | None:
+        principal = getattr(ctx["request"].state, "principal", None)
+        return principal.user if principal is not None else None
+
+    env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, current_user=current_user)
+    return templates
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nyxmon")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,315 @@
+"""Who is calling: passwords (argon2id), signed session cookies, API bearer tokens.
+
+- Passwords are argon2id hashes (argon2-cffi's defaults); an unknown user name costs a
+  verification against a dummy hash too, so timing does not tell which names exist.
+- A session is a cookie ``v1.<payload>.<signature>``: the payload (user, expiry, a random
+  nonce, a fingerprint of the user's password hash) signed with HMAC-SHA256 under a secret
+  generated once and kept in the store's settings. Changing the password ends every session.
+- API tokens are ``nyx_`` + 32 random bytes; only their SHA-256 is stored.
+
+Store reads here block, so :class:`AuthService` keeps short-lived caches the web loop can use
+directly and callers run the misses in a worker thread (``*_blocking`` methods).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from nyxmon.errors import ConfigError
+from nyxmon.store.base import Store
+from nyxmon.store.records import TokenRecord, UserRecord
+from nyxmon.web.settings import WebSettings
+
+__all__ = [
+    "ADMIN_USER",
+    "PASSWORD_ENV",
+    "SESSION_COOKIE",
+    "AuthService",
+    "Principal",
+    "Session",
+    "hash_password",
+    "hash_token",
+    "new_token",
+    "verify_password",
+]
+
+log = logging.getLogger(__name__)
+
+ADMIN_USER = "admin"
+PASSWORD_ENV = "NYXMON_ADMIN_PASSWORD"
+SESSION_COOKIE = "nyxmon_session"
+SECRET_KEY = "web.session_secret"
+TOKEN_PREFIX = "nyx_"
+MIN_PASSWORD = 8
+
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
+_CACHE_SECONDS = 5.0
+_TOUCH_EVERY = 60.0
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"expected a password of at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; a missing user still costs one verification."""
+    try:
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Hashed on first use, not at import: argon2 costs tens of milliseconds by design."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A verified session cookie."""
+
+    user: str
+    nonce: str
+    expires: float
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller of a request: a signed-in user (cookie) or an API token's owner."""
+
+    user: str
+    via: Literal["session", "token"]
+    csrf_token: str | None = None
+    token_id: int | None = None
+
+
+class AuthService:
+    """Users, sessions and tokens for one app; safe to use from the web loop and its workers."""
+
+    def __init__(
+        self, store: Store, settings: WebSettings, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self._secret: bytes | None = None
+        self._users: dict[str, tuple[float, UserRecord | None]] = {}
+        self._tokens: dict[str, tuple[float, TokenRecord | None]] = {}
+        self._touched: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    # -- start-up -------------------------------------------------------------------------------
+    def bootstrap(self, announce: Callable[[str], None]) -> None:
+        """Create the session secret and, with no user yet, the admin (blocking, run once).
+
+        The admin's password comes from ``settings.admin_password``, ``$NYXMON_ADMIN_PASSWORD``
+        or ``web.admin_password_file``; otherwise one is generated and passed to ``announce``
+        (printed once by ``nyxmon run``): it is never stored in clear anywhere.
+        """
+        secret = self.store.get_setting(SECRET_KEY)
+        if secret is None:
+            secret = secrets.token_hex(32)
+            with self.store.unit_of_work() as uow:
+                uow.auth.set_setting(SECRET_KEY, secret)
+                uow.commit()
+            secret = self.store.get_setting(SECRET_KEY) or secret  # another writer may have won
+        self._secret = bytes.fromhex(secret)
+        if self.store.count_users():
+            return
+        password, source = self._initial_password()
+        with self.store.unit_of_work() as uow:
+            uow.auth.put_user(ADMIN_USER, hash_password(password))
+            uow.commit()
+        if source == "generated":
+            announce(
+                f"admin password: {password}  (user {ADMIN_USER!r}; shown once, change it with "
+                "`nyxmon user set-password admin`)"
+            )
+        else:
+            announce(f"created user {ADMIN_USER!r} with the password from {source}")
+
+    def _initial_password(self) -> tuple[str, str]:
+        if self.settings.admin_password:
+            return self._checked(self.settings.admin_password, "the settings"), "the settings"
+        env = os.environ.get(PASSWORD_ENV)
+        if env:
+            return self._checked(env, f"${PASSWORD_ENV}"), f"${PASSWORD_ENV}"
+        path = self.settings.admin_password_file
+        if path:
+            try:
+                text = Path(path).read_text(encoding="utf-8").strip("\r\n")
+            except OSError as exc:
+                raise ConfigError(
+                    f"web.admin_password_file: cannot read {path}: {exc.strerror or exc}"
+                ) from None
+            return self._checked(text, "web.admin_password_file"), str(path)
+        return secrets.token_urlsafe(15), "generated"
+
+    @staticmethod
+    def _checked(password: str, source: str) -> str:
+        if len(password) < MIN_PASSWORD:
+            raise ConfigError(
+                f"{source}: expected an admin password of at least {MIN_PASSWORD} characters, "
+                f"got {len(password)}"
+            )
+        return password
+
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            raise RuntimeError("AuthService.bootstrap() has not run")
+        return self._secret
+
+    def sign(self, purpose: str, value: str) -> str:
+        """An HMAC of ``value`` for ``purpose`` (CSRF tokens, cookies), URL-safe."""
+        digest = hmac.new(self.secret, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()
+        return _b64(digest)
+
+    # -- users ----------------------------------------------------------------------------------
+    def cached_user(self, name: str) -> tuple[bool, UserRecord | None]:
+        """``(found in the cache, the user or None)``: a miss needs :meth:`load_user_blocking`."""
+        hit = self._users.get(name)
+        if hit is None or self.clock() - hit[0] > _CACHE_SECONDS:
+            return False, None
+        return True, hit[1]
+
+    def load_user_blocking(self, name: str) -> UserRecord | None:
+        user = self.store.get_user(name)
+        with self._lock:
+            if len(self._users) > 1000:
+                self._users.clear()
+            self._users[name] = (self.clock(), user)
+        return user
+
+    def check_password_blocking(self, name: str, password: str) -> bool:
+        """Verify a login (argon2: tens of milliseconds of CPU, so never on the loop)."""
+        user = self.store.get_user(name)
+        return verify_password(user.password_hash if user else None, password)
+
+    def set_password_blocking(self, name: str, password: str) -> None:
+        digest = hash_password(password)
+        with self.store.unit_of_work() as uow:
+            uow.auth.put_user(name, digest)
+            uow.commit()
+        with self._lock:
+            self._users.pop(name, None)
+
+    # -- sessions -------------------------------------------------------------------------------
+    def issue_session(self, user: UserRecord) -> str:
+        payload = {
+            "u": user.name,
+            "e": int(self.clock() + self.settings.session_max_age),
+            "n": secrets.token_urlsafe(16),
+            "p": _fingerprint(user.password_hash),
+        }
+        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+        return f"v1.{body}.{self.sign('session', body)}"
+
+    def read_session(self, cookie: str | None) -> Session | None:
+        """The session a cookie carries if its signature and expiry hold (no store access)."""
+        if not cookie or cookie.count(".") != 2:
+            return None
+        version, body, signature = cookie.split(".")
+        if version != "v1" or not hmac.compare_digest(signature, self.sign("session", body)):
+            return None
+        try:
+            data = json.loads(_unb64(body))
+            session = Session(str(data["u"]), str(data["n"]), float(data["e"]), str(data["p"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return session if session.expires > self.clock() else None
+
+    def session_matches(self, session: Session, user: UserRecord | None) -> bool:
+        """Whether the user still exists with the password the session was issued under."""
+        return user is not None and hmac.compare_digest(
+            session.fingerprint, _fingerprint(user.password_hash)
+        )
+
+    def csrf_token(self, nonce: str) -> str:
+        return self.sign("csrf", nonce)
+
+    # -- API tokens -----------------------------------------------------------------------------
+    def cached_token(self, raw: str) -> tuple[bool, TokenRecord | None]:
+        """``(found in the cache, the live token or None)``; see :meth:`load_token_blocking`."""
+        hit = self._tokens.get(hash_token(raw))
+        if hit is None or self.clock() - hit[0] > _CACHE_SECONDS:
+            return False, None
+        return True, hit[1]
+
+    def load_token_blocking(self, raw: str) -> TokenRecord | None:
+        digest = hash_token(raw)
+        record = self.store.find_token(digest) if raw.startswith(TOKEN_PREFIX) else None
+        with self._lock:
+            if len(self._tokens) > 10_000:
+                self._tokens.clear()
+            self._tokens[digest] = (self.clock(), record)
+        return record
+
+    def needs_touch(self, token_id: int) -> bool:
+        """Whether ``last_used_at`` is worth writing now (at most once a minute per token)."""
+        now = self.clock()
+        with self._lock:
+            if now - self._touched.get(token_id, 0.0) < _TOUCH_EVERY:
+                return False
+            self._touched[token_id] = now
+        return True
+
+    def touch_token_blocking(self, token_id: int) -> None:
+        with self.store.unit_of_work() as uow:
+            uow.auth.touch_token(token_id)
+            uow.commit()
+
+    def create_token_blocking(self, name: str, owner: str) -> tuple[str, TokenRecord]:
+        raw = new_token()
+        with self.store.unit_of_work() as uow:
+            record = uow.auth.create_token(name, hash_token(raw), owner)
+            uow.commit()
+        return raw, record
+
+    def revoke_token_blocking(self, token_id: int) -> bool:
+        with self.store.unit_of_work() as uow:
+            revoked = uow.auth.revoke_token(token_id)
+            uow.commit()
+        with self._lock:
+            self._tokens.clear()  # revocation takes effect at once in this process
+        return revoked

@@ -1,0 +1,237 @@
+"""FastAPI dependencies: the app's state, the caller, CSRF, the store, the agent.
+
+Routers pick their protection by dependency, and a test walks every route to prove it:
+
+- ``api_router()``: ``/api/v1``-style JSON routes; a bearer token or a session cookie, else
+  401 problem+json; cookie callers of POST/PUT/PATCH/DELETE also need the CSRF token.
+- ``page_router()``: HTML pages; a session cookie, else a redirect to ``/login?next=...``;
+  the same CSRF rule for forms and htmx requests.
+- anything else is public and must be listed in :data:`nyxmon.web.app.PUBLIC_ROUTES`.
+
+Routes are ``async def`` and run blocking work (store reads, rendering) through
+:func:`run_blocking`: a few worker threads, their CPU charged to the web plane's budget. An
+``async def`` route must never call a blocking store or agent method itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Request
+from fastapi.templating import Jinja2Templates
+
+from nyxmon.domain.model import Check
+from nyxmon.store.base import Store
+from nyxmon.store.records import CheckQuery
+from nyxmon.web.auth import SESSION_COOKIE, AuthService, Principal
+from nyxmon.web.budget import CpuBudget
+from nyxmon.web.context import WebContext
+from nyxmon.web.csrf import MUTATING, submitted_token, tokens_match
+from nyxmon.web.events import StatusHub
+from nyxmon.web.live import CheckView, LiveView
+from nyxmon.web.problems import LoginRequired, Problem
+from nyxmon.web.ratelimit import LoginLimiter
+from nyxmon.web.settings import WebSettings
+
+__all__ = [
+    "ApiUser",
+    "Context",
+    "PageUser",
+    "ReadStore",
+    "State",
+    "WebState",
+    "api_principal",
+    "api_router",
+    "live_checks",
+    "live_index",
+    "optional_principal",
+    "page_principal",
+    "page_router",
+    "run_blocking",
+    "web_state",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class WebState:
+    """Everything the routes share, kept on ``app.state.nyxmon``."""
+
+    context: WebContext
+    settings: WebSettings
+    auth: AuthService
+    hub: StatusHub
+    limiter: LoginLimiter
+    templates: Jinja2Templates
+    live: LiveView
+    budget: CpuBudget = field(default_factory=CpuBudget)
+    cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    read_limiter: anyio.CapacityLimiter | None = None
+
+
+def web_state(request: Request) -> WebState:
+    state: WebState = request.app.state.nyxmon
+    return state
+
+
+State = Annotated[WebState, Depends(web_state)]
+
+
+def _context(request: Request) -> WebContext:
+    return web_state(request).context
+
+
+def _store(request: Request) -> Store:
+    return web_state(request).context.store
+
+
+Context = Annotated[WebContext, Depends(_context)]
+ReadStore = Annotated[Store, Depends(_store)]
+
+
+async def run_blocking(
+    request: Request, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run a blocking call (a store read, argon2) in the web plane's bounded worker threads."""
+    state = web_state(request)
+    limiter = state.read_limiter
+    budget = state.budget
+
+    def call() -> T:
+        began = time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            budget.charge(time.thread_time() - began)
+
+    return await anyio.to_thread.run_sync(call, limiter=limiter)
+
+
+def _readers(
+    request: Request,
+) -> tuple[Callable[[], Awaitable[tuple[Check, ...]]], Callable[[], Awaitable[tuple[object, ...]]]]:
+    store = web_state(request).context.store
+
+    def read() -> tuple[Check, ...]:
+        return store.list_checks(CheckQuery()).items
+
+    async def read_checks() -> tuple[Check, ...]:
+        return await run_blocking(request, read)
+
+    async def fingerprint() -> tuple[object, ...]:
+        return await run_blocking(request, store.checks_fingerprint)
+
+    return read_checks, fingerprint
+
+
+async def live_checks(request: Request) -> tuple[CheckView, ...]:
+    """Every live check with its status (shared, at most ``cache_seconds`` old)."""
+    return await web_state(request).live.checks(*_readers(request))
+
+
+async def live_index(request: Request) -> Mapping[str, CheckView]:
+    """:func:`live_checks` by check id."""
+    return await web_state(request).live.by_id(*_readers(request))
+
+
+async def _bearer(request: Request, state: WebState) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    raw = raw.strip()
+    cached, record = state.auth.cached_token(raw)
+    if not cached:
+        record = await run_blocking(request, state.auth.load_token_blocking, raw)
+    if record is None:
+        raise Problem(
+            401,
+            "the bearer token is unknown or revoked",
+            kind="unauthorized",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if state.auth.needs_touch(record.id):
+        await run_blocking(request, state.auth.touch_token_blocking, record.id)
+    return Principal(record.owner, "token", token_id=record.id)
+
+
+async def _cookie(request: Request, state: WebState) -> Principal | None:
+    session = state.auth.read_session(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None
+    cached, user = state.auth.cached_user(session.user)
+    if not cached:
+        user = await run_blocking(request, state.auth.load_user_blocking, session.user)
+    if not state.auth.session_matches(session, user):
+        return None
+    return Principal(session.user, "session", csrf_token=state.auth.csrf_token(session.nonce))
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller if signed in (cookie) or holding a token, else None; never raises for that."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    state = web_state(request)
+    principal = await _bearer(request, state) or await _cookie(request, state)
+    request.state.principal = principal
+    return principal
+
+
+async def _require_csrf(request: Request, principal: Principal) -> None:
+    if principal.via != "session" or request.method not in MUTATING:
+        return
+    assert principal.csrf_token is not None
+    if not tokens_match(principal.csrf_token, await submitted_token(request)):
+        raise Problem(
+            403,
+            "missing or wrong CSRF token: send the X-CSRF-Token header (or a csrf_token form "
+            "field) with the value from the page",
+            kind="csrf",
+        )
+
+
+async def api_principal(request: Request) -> Principal:
+    """The caller of an API route: 401 without credentials, 403 for a missing CSRF token."""
+    principal = await optional_principal(request)
+    if principal is None:
+        raise Problem(
+            401,
+            "sign in or send an API token (Authorization: Bearer nyx_...)",
+            kind="unauthorized",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    await _require_csrf(request, principal)
+    return principal
+
+
+async def page_principal(request: Request) -> Principal:
+    """The caller of a page: browsers without a session go to the login page."""
+    principal = await optional_principal(request)
+    if principal is None or principal.via != "session":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    await _require_csrf(request, principal)
+    return principal
+
+
+ApiUser = Annotated[Principal, Depends(api_principal)]
+PageUser = Annotated[Principal, Depends(page_principal)]
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """A router whose every route needs an API caller (and CSRF for cookie changes)."""
+    dependencies = [Depends(api_principal), *kwargs.pop("dependencies", [])]
+    return APIRouter(dependencies=dependencies, **kwargs)
+
+
+def page_router(**kwargs: Any) -> APIRouter:
+    """A router whose every route is a page for signed-in users (the dashboard's)."""
+    dependencies = [Depends(page_principal), *kwargs.pop("dependencies", [])]
+    return APIRouter(dependencies=dependencies, **kwargs)

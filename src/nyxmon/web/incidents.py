@@ -1,0 +1,57 @@
+"""Incidents read from state history: a period a check spent DOWN, from its transitions.
+
+An incident starts with a transition into ``down`` and ends with the next transition out of
+it; one without an end is ongoing. Pure: the routes fetch transitions, this pairs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nyxmon.store.records import Transition
+
+__all__ = ["FAILING", "Incident", "incidents_from"]
+
+#: States that make an incident.
+FAILING: frozenset[str] = frozenset({"down"})
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    check_id: str
+    state: str
+    start: float
+    end: float | None
+    message: str
+
+    @property
+    def ongoing(self) -> bool:
+        return self.end is None
+
+    def duration(self, now: float) -> float:
+        return max(0.0, (self.end if self.end is not None else now) - self.start)
+
+
+def incidents_from(transitions: Iterable[Transition]) -> list[Incident]:
+    """Incidents of any number of checks, newest first. Transitions may come in any order;
+    a first transition *out of* a failing state (its start lies before them) is skipped."""
+    ordered = sorted(transitions, key=lambda t: (t.check_id, t.at))
+    found: list[Incident] = []
+    open_: dict[str, Transition] = {}
+    for transition in ordered:
+        started = open_.get(transition.check_id)
+        if transition.to_state in FAILING:
+            if started is None:
+                open_[transition.check_id] = transition
+            continue
+        if started is not None:
+            del open_[transition.check_id]
+            found.append(_incident(started, transition.at))
+    found.extend(_incident(started, None) for started in open_.values())
+    found.sort(key=lambda incident: incident.start, reverse=True)
+    return found
+
+
+def _incident(started: Transition, end: float | None) -> Incident:
+    return Incident(started.check_id, started.to_state, started.at, end, started.message)

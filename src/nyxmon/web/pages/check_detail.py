@@ -1,0 +1,133 @@
+"""What the check page shows, read from the store in one worker-thread call.
+
+A handful of bounded reads for one check: its newest results (for the per-phase timings and
+the failing conditions), uptime and latency over the standard windows, and the incidents of
+the last 90 days paired from its state transitions. Pure helpers turn a result's timings
+into the segments of a stacked bar.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nyxmon.domain.model import Check, Result
+from nyxmon.errors import CheckNotFoundError
+from nyxmon.store.base import Store
+from nyxmon.store.records import DAY, WINDOWS, Availability, StoredResult
+from nyxmon.web.incidents import Incident, incidents_from
+
+__all__ = [
+    "PHASE_LABELS",
+    "CheckDetail",
+    "PhaseRow",
+    "load_detail",
+    "load_recent",
+    "phase_columns",
+    "phase_row",
+]
+
+RECENT = 20
+INCIDENTS = 20
+#: Known timing keys in the order a request goes through them, and how they are called.
+PHASE_LABELS: Mapping[str, str] = {
+    "dns": "DNS",
+    "connect": "Connect",
+    "tls": "TLS",
+    "first_byte": "First byte",
+    "query": "Query",
+    "total": "Total",
+}
+_SEGMENTS = ("dns", "connect", "tls")
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseRow:
+    """One result's timings: the values by key and the stacked bar's ``(name, share, s)``."""
+
+    stored: StoredResult
+    values: Mapping[str, float]
+    segments: tuple[tuple[str, float, float], ...]
+
+    @property
+    def result(self) -> Result:
+        return self.stored.result
+
+
+def phase_row(stored: StoredResult) -> PhaseRow:
+    """Segments of a request: DNS, connect and TLS as measured; ``wait`` the rest of the time
+    to the first byte (the server working); ``transfer`` the rest to the total. Checks with
+    other timings (DNS queries) show each of their phases as measured."""
+    timings = dict(stored.result.timings)
+    total = timings.get("total") or stored.result.duration
+    segments: list[tuple[str, float]] = []
+    if "first_byte" in timings:
+        spent = 0.0
+        for key in _SEGMENTS:
+            if key in timings:
+                segments.append((key, timings[key]))
+                spent += timings[key]
+        segments.append(("wait", max(0.0, timings["first_byte"] - spent)))
+        segments.append(("transfer", max(0.0, total - timings["first_byte"])))
+    else:
+        segments = [(k, v) for k, v in timings.items() if k != "total"]
+    scale = total if total and total > 0 else sum(v for _, v in segments) or 1.0
+    shares = tuple((name, min(1.0, max(0.0, value / scale)), value) for name, value in segments)
+    return PhaseRow(stored, timings, shares)
+
+
+def phase_columns(rows: Sequence[PhaseRow]) -> list[str]:
+    """The timing keys any of ``rows`` has, known ones first in request order."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row.values))
+    known = [key for key in PHASE_LABELS if key in seen and key != "total"]
+    other = sorted(key for key in seen if key not in PHASE_LABELS)
+    return [*known, *other, *(["total"] if "total" in seen else [])]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDetail:
+    check: Check
+    recent: list[PhaseRow]
+    columns: list[str]
+    windows: Mapping[str, Availability]
+    incidents: list[Incident]
+    now: float
+
+    @property
+    def latest(self) -> Result | None:
+        return self.recent[0].result if self.recent else None
+
+    @property
+    def failed_conditions(self) -> list[str]:
+        latest = self.latest
+        if latest is None or latest.ok:
+            return []
+        failed: Any = latest.details.get("failed_conditions", [])
+        return [str(item) for item in failed] if isinstance(failed, list | tuple) else []
+
+
+def load_recent(store: Store, check_id: str) -> tuple[list[PhaseRow], list[str]]:
+    rows = [phase_row(stored) for stored in store.results(check_id, limit=RECENT).items]
+    return rows, phase_columns(rows)
+
+
+def load_detail(store: Store, check_id: str, now: float | None = None) -> CheckDetail:
+    """Everything the check page needs (blocking); CheckNotFoundError for an unknown id."""
+    now = time.time() if now is None else now
+    check = store.get_check(check_id)
+    if check is None:
+        raise CheckNotFoundError(check_id)
+    recent, columns = load_recent(store, check_id)
+    windows = {
+        name: store.availability(check_id, now=now, window=seconds)
+        for name, seconds in WINDOWS.items()
+    }
+    since = now - 90 * DAY
+    transitions = list(store.transitions(check_id, since=since, limit=10 * INCIDENTS))
+    transitions.extend(store.transitions(check_id, until=since, limit=1))
+    incidents = incidents_from(transitions)[:INCIDENTS]
+    return CheckDetail(check, recent, columns, windows, incidents, now)

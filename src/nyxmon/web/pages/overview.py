@@ -1,0 +1,87 @@
+"""The overview at ``/``: every check with its state, grouped by service, filtered server-side.
+
+- ``GET /``: the page with the first :data:`~nyxmon.web.pages.listing.DEFAULT_LIMIT` rows;
+  query parameters ``q``, ``service``, ``state``, ``type``, ``label`` filter it.
+- ``GET /overview/rows``: the rows only (htmx swaps them in as the filters change, and the
+  "load more" row fetches the next page with ``offset``).
+- ``GET /overview/summary``: the state counts (polled by the page).
+- ``GET /overview/beats?id=...``: JSON beats and 24 h uptime for the rows on screen.
+
+Everything but the beats comes from the shared live view (one store listing plus one status
+snapshot per ``cache_seconds``, whatever the number of browsers): no per-check queries.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from nyxmon.web.deps import PageUser, State, page_router, run_blocking
+from nyxmon.web.pages.beats import MAX_IDS, beats_of
+from nyxmon.web.pages.listing import DEFAULT_LIMIT, MAX_LIMIT, Listing, build_listing, parse_filters
+from nyxmon.web.pages.render import render
+from nyxmon.web.pages.views import page_views
+
+__all__ = ["router"]
+
+router = page_router(include_in_schema=False)
+
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+async def _listing(request: Request, offset: int, limit: int) -> Listing:
+    views = await page_views(request)
+    filters = parse_filters(request.query_params)
+    return await run_blocking(request, build_listing, views, filters, offset=offset, limit=limit)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview(
+    request: Request,
+    state: State,
+    user: PageUser,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> HTMLResponse:
+    listing = await _listing(request, offset, limit)
+    return await render(request, state, "pages/overview.html", {"listing": listing})
+
+
+@router.get("/overview/rows", response_class=HTMLResponse)
+async def overview_rows(
+    request: Request,
+    state: State,
+    user: PageUser,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> HTMLResponse:
+    """Rows of one page (``offset`` > 0: appended; 0: the filters changed, all rows anew)."""
+    listing = await _listing(request, offset, limit)
+    headers = {}
+    if offset == 0:
+        # The address bar follows the filters, so a reload or a shared link shows the same.
+        query = listing.filters.query()
+        headers["HX-Push-Url"] = "/" + (f"?{query}" if query else "")
+    return await render(
+        request, state, "pages/overview_rows.html", {"listing": listing}, headers=headers
+    )
+
+
+@router.get("/overview/summary", response_class=HTMLResponse)
+async def overview_summary(request: Request, state: State, user: PageUser) -> HTMLResponse:
+    listing = await _listing(request, 0, 1)
+    return await render(request, state, "pages/overview_summary.html", {"listing": listing})
+
+
+@router.get("/overview/beats")
+async def overview_beats(
+    request: Request,
+    state: State,
+    user: PageUser,
+    id: Annotated[list[str], Query(description="check ids; the first 200 are answered")] = [],  # noqa: B006
+) -> JSONResponse:
+    data = await run_blocking(request, beats_of, state.context.store, id[:MAX_IDS])
+    return JSONResponse(data, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,123 @@
+"""Per-check Prometheus series, fed by the agent's own metrics recorder.
+
+Every probe result already goes to the agent's recorder (one ``register_event`` on the probe
+loop). Two instruments registered there keep, per check, results by outcome and duration
+histograms per phase (HTTP: ``dns``, ``connect``, ``tls``, ``first_byte``, ``total``; other
+types ``total``). Their handlers run on the metrics thread, so neither the probe loop nor the
+dispatcher does any more work for them, and a scrape reads one recorder snapshot instead of
+the store. Histograms are in memory since the agent started, as Prometheus expects of
+counters; a restart resets them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from typing import Any
+
+from nyxmon.domain.model import Result
+from nyxmon.metrics import HistogramSample, Metric, MetricSnapshot, Recorder, Sample
+
+__all__ = [
+    "DURATION_BUCKETS",
+    "DURATION_METRIC",
+    "RESULTS_METRIC",
+    "CheckDurations",
+    "CheckOutcomes",
+    "install_check_metrics",
+]
+
+#: Seconds; coarse on purpose: 5,000 checks x 5 phases x these buckets is what a scrape reads.
+DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+DURATION_METRIC = "web_check_duration_seconds"
+RESULTS_METRIC = "web_check_results"
+_INF = float("inf")
+
+
+class _Series:
+    __slots__ = ("counts", "sum")
+
+    def __init__(self, size: int) -> None:
+        self.counts = [0] * size
+        self.sum = 0.0
+
+
+class CheckDurations(Metric):
+    """Histogram of probe durations by check and phase (exposed as
+    ``nyxmon_check_duration_seconds{check, phase}``)."""
+
+    kind = "histogram"
+
+    def __init__(self, buckets: tuple[float, ...] = DURATION_BUCKETS) -> None:
+        super().__init__(
+            DURATION_METRIC,
+            "Probe duration by check and phase (HTTP: dns, connect, tls, first_byte, total).",
+            label_names=("check", "phase"),
+        )
+        self.buckets = buckets
+        self._series: dict[tuple[str, str], _Series] = {}
+
+    def routes(self) -> Mapping[Any, Any]:
+        return {Result: self._on_result}
+
+    def _on_result(self, result: Result) -> None:
+        timings = result.timings
+        if "total" not in timings:
+            self._observe(result.check_id, "total", result.duration)
+        for phase, seconds in timings.items():
+            self._observe(result.check_id, phase, seconds)
+
+    def _observe(self, check_id: str, phase: str, seconds: float) -> None:
+        key = (check_id, phase)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _Series(len(self.buckets) + 1)
+        series.counts[bisect.bisect_left(self.buckets, seconds)] += 1
+        series.sum += seconds
+
+    def snapshot(self, now: float) -> MetricSnapshot:
+        bounds = (*self.buckets, _INF)
+        samples = []
+        for labels, series in self._series.items():
+            running = 0
+            cumulative = []
+            for bound, count in zip(bounds, series.counts, strict=True):
+                running += count
+                cumulative.append((bound, running))
+            samples.append(
+                HistogramSample(labels, running, series.sum, 0.0, 0.0, tuple(cumulative), ())
+            )
+        return self._snapshot(tuple(samples))
+
+
+class CheckOutcomes(Metric):
+    """Results by check and outcome (exposed as ``nyxmon_check_results_total``)."""
+
+    kind = "counter"
+
+    def __init__(self) -> None:
+        super().__init__(
+            RESULTS_METRIC,
+            "Probe results by check and outcome (ok, fail, error, timeout).",
+            label_names=("check", "outcome"),
+        )
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def routes(self) -> Mapping[Any, Any]:
+        return {Result: self._on_result}
+
+    def _on_result(self, result: Result) -> None:
+        key = (result.check_id, result.outcome.value)
+        self._counts[key] = self._counts.get(key, 0) + 1
+
+    def snapshot(self, now: float) -> MetricSnapshot:
+        return self._snapshot(tuple(Sample(labels, float(n)) for labels, n in self._counts.items()))
+
+
+def install_check_metrics(recorder: Recorder) -> None:
+    """Register both instruments on the agent's recorder, unless an earlier app did."""
+    existing = set(recorder.metric_names())
+    if DURATION_METRIC not in existing:
+        recorder.register_metric(CheckDurations())
+    if RESULTS_METRIC not in existing:
+        recorder.register_metric(CheckOutcomes())

@@ -1,0 +1,75 @@
+"""Routes about the web plane itself: health, the live event stream, the API's description.
+
+``/healthz`` is public (load balancers); ``/events`` and the OpenAPI document and docs page
+need a caller, like the rest of the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from nyxmon.web.auth import Principal
+from nyxmon.web.deps import State, api_principal
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+async def health(state: State) -> Response:
+    """200 while the agent works, 503 with the reason once a plane of it has failed."""
+    failure = state.context.failure()
+    if failure is not None:
+        return JSONResponse({"status": "failed", "reason": failure}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/events")
+async def events(
+    request: Request,
+    state: State,
+    principal: Annotated[Principal, Depends(api_principal)],
+    snapshot: Annotated[bool, Query(description="Start with every check's status.")] = False,
+) -> StreamingResponse:
+    """Server-Sent Events: ``status`` events with the checks whose status changed."""
+    initial = list((await state.context.statuses()).values()) if snapshot else None
+    return StreamingResponse(
+        state.hub.stream(initial),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/api/v1/openapi.json")
+async def openapi(request: Request, principal: Annotated[Principal, Depends(api_principal)]) -> Any:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/api/v1/docs")
+async def docs(
+    request: Request, state: State, principal: Annotated[Principal, Depends(api_principal)]
+) -> HTMLResponse:
+    """A plain page describing every operation (no CDN-hosted Swagger UI)."""
+    schema = request.app.openapi()
+    operations = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "parameters": operation.get("parameters", []),
+                    "body": bool(operation.get("requestBody")),
+                    "tag": (operation.get("tags") or [""])[0],
+                }
+            )
+    response: HTMLResponse = state.templates.TemplateResponse(
+        request, "api_docs.html", {"schema": schema, "operations": operations}
+    )
+    return response

@@ -1,0 +1,30 @@
+"""Fixtures for the store contract suite, parametrized over store implementations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from store_helpers import FakeClock, SqliteHarness, StoreHarness
+
+from nyxmon.store import Store
+
+HARNESSES = {"sqlite": SqliteHarness}
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite")])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
+    made = HARNESSES[request.param](tmp_path)
+    yield made
+    made.close_all()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(harness: StoreHarness, clock: FakeClock) -> Store:
+    return harness.new(clock)

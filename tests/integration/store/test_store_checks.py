@@ -1,0 +1,210 @@
+"""Contract: services and checks CRUD, filters, pagination, pausing, the unit of work."""
+
+from __future__ import annotations
+
+import pytest
+from store_helpers import FakeClock, add_checks, api_check, make_check, make_result
+
+from nyxmon.domain.model import CheckSource, Service
+from nyxmon.errors import CheckNotFoundError, ConflictError, StoreError
+from nyxmon.store import CheckQuery, Store, UpsertOutcome, WriteBatch
+
+
+def test_upserted_check_reads_back_equal(store: Store) -> None:
+    check = api_check(
+        "shop.checkout",
+        params={"url": "https://shop.example/checkout", "headers": {"X-A": "1"}, "n": [1, 2]},
+        labels={"env": "prod", "team": "payments"},
+        conditions=("[STATUS] == 200", "[RESPONSE_TIME] < 300"),
+    )
+    with store.unit_of_work() as uow:
+        assert uow.checks.upsert(check) is UpsertOutcome.ADDED
+        uow.commit()
+    assert store.get_check("shop.checkout") == check
+
+
+def test_upsert_reports_unchanged_and_changed(store: Store) -> None:
+    add_checks(store, "a.one")
+    with store.unit_of_work() as uow:
+        assert uow.checks.upsert(api_check("a.one")) is UpsertOutcome.UNCHANGED
+        assert uow.checks.upsert(api_check("a.one", interval=60.0)) is UpsertOutcome.CHANGED
+        uow.commit()
+    stored = store.get_check("a.one")
+    assert stored is not None
+    assert stored.interval == 60.0
+
+
+def test_get_of_a_missing_check_is_none(store: Store) -> None:
+    assert store.get_check("nope") is None
+
+
+def test_api_cannot_overwrite_a_config_check(store: Store) -> None:
+    store.reconcile_config([], [make_check("a.one")])
+    with pytest.raises(ConflictError, match=r"'a\.one'.*config file"), store.unit_of_work() as uow:
+        uow.checks.upsert(api_check("a.one", interval=99.0))
+    stored = store.get_check("a.one")
+    assert stored is not None
+    assert stored.interval == 30.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        pytest.param("interval", 0.0, id="zero-interval"),
+        pytest.param("timeout", -1.0, id="negative-timeout"),
+        pytest.param("interval", float("nan"), id="nan-interval"),
+    ],
+)
+def test_invalid_check_is_refused_naming_id_and_field(
+    store: Store, field: str, value: float
+) -> None:
+    with pytest.raises(StoreError, match=rf"'a\.bad'.*{field}"), store.unit_of_work() as uow:
+        uow.checks.upsert(api_check("a.bad", **{field: value}))
+    assert store.get_check("a.bad") is None
+
+
+def test_unit_of_work_without_commit_rolls_back(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.checks.upsert(api_check("a.one"))
+    assert store.get_check("a.one") is None
+
+
+def test_unit_of_work_rolls_back_on_exception(store: Store) -> None:
+    def add_then_fail() -> None:
+        with store.unit_of_work() as uow:
+            uow.checks.upsert(api_check("a.one"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        add_then_fail()
+    assert store.get_check("a.one") is None
+
+
+def test_unit_of_work_explicit_rollback_discards_only_what_came_after_commit(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.checks.upsert(api_check("a.one"))
+        uow.commit()
+        uow.checks.upsert(api_check("a.two"))
+        uow.rollback()
+        assert uow.checks.get("a.two") is None
+    assert store.get_check("a.one") is not None
+    assert store.get_check("a.two") is None
+
+
+def test_list_filters_by_service_type_label_and_flags(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.checks.upsert(api_check("web.home", labels={"env": "prod", "tier": "1"}))
+        uow.checks.upsert(api_check("web.api", type="json", labels={"env": "prod"}))
+        uow.checks.upsert(api_check("db.main", type="tcp", labels={"env": "dev"}, enabled=False))
+        uow.checks.upsert(api_check("db.replica", type="tcp", paused=True))
+        uow.commit()
+    store.reconcile_config([], [make_check("dns.root", type="dns")])
+
+    def ids(**filters: object) -> list[str]:
+        return [c.id for c in store.list_checks(CheckQuery(**filters)).items]  # type: ignore[arg-type]
+
+    assert ids() == ["db.main", "db.replica", "dns.root", "web.api", "web.home"]
+    assert ids(service="web") == ["web.api", "web.home"]
+    assert ids(type="tcp") == ["db.main", "db.replica"]
+    assert ids(labels={"env": "prod"}) == ["web.api", "web.home"]
+    assert ids(labels={"env": "prod", "tier": "1"}) == ["web.home"]
+    assert ids(labels={"env": "staging"}) == []
+    assert ids(enabled=False) == ["db.main"]
+    assert ids(paused=True) == ["db.replica"]
+    assert ids(source=CheckSource.CONFIG) == ["dns.root"]
+    assert ids(source=CheckSource.API, service="db", enabled=True) == ["db.replica"]
+
+
+def test_label_filter_keys_with_dots_and_quotes_match_exactly(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.checks.upsert(api_check("a.one", labels={'app.kubernetes.io/"name"': "x"}))
+        uow.checks.upsert(api_check("a.two", labels={"app": "x"}))
+        uow.commit()
+    query = CheckQuery(labels={'app.kubernetes.io/"name"': "x"})
+    assert [c.id for c in store.list_checks(query).items] == ["a.one"]
+
+
+def test_pagination_returns_pages_in_id_order_with_total(store: Store) -> None:
+    add_checks(store, *(f"svc.c{i:02d}" for i in range(25)))
+    pages = [store.list_checks(CheckQuery(limit=10, offset=o)) for o in (0, 10, 20)]
+    assert [p.total for p in pages] == [25, 25, 25]
+    assert [len(p.items) for p in pages] == [10, 10, 5]
+    seen = [c.id for p in pages for c in p.items]
+    assert seen == sorted(f"svc.c{i:02d}" for i in range(25))
+    assert store.list_checks(CheckQuery(limit=10, offset=30)).items == ()
+
+
+def test_negative_pagination_is_refused() -> None:
+    with pytest.raises(ValueError, match="offset"):
+        CheckQuery(offset=-1)
+    with pytest.raises(ValueError, match="limit"):
+        CheckQuery(limit=-5)
+
+
+def test_set_paused_changes_only_the_flag(store: Store) -> None:
+    add_checks(store, "a.one")
+    with store.unit_of_work() as uow:
+        paused = uow.checks.set_paused("a.one", True)
+        uow.commit()
+    assert paused == api_check("a.one", paused=True)
+    assert store.list_checks(CheckQuery(paused=True)).total == 1
+
+
+def test_set_paused_on_a_missing_check_names_it(store: Store) -> None:
+    with pytest.raises(CheckNotFoundError, match="'ghost'"), store.unit_of_work() as uow:
+        uow.checks.set_paused("ghost", True)
+
+
+def test_delete_removes_the_check_and_its_history(store: Store, clock: FakeClock) -> None:
+    add_checks(store, "a.one", "a.two")
+    store.write_batch(
+        WriteBatch([make_result("a.one", clock.now), make_result("a.two", clock.now)])
+    )
+    with store.unit_of_work() as uow:
+        assert uow.checks.delete("a.one") is True
+        assert uow.checks.delete("a.one") is False
+        uow.commit()
+    assert store.get_check("a.one", include_archived=True) is None
+    assert store.count_results() == 1
+    with pytest.raises(CheckNotFoundError):
+        store.count_results("a.one")
+
+
+def test_archived_check_is_hidden_but_keeps_history(store: Store, clock: FakeClock) -> None:
+    add_checks(store, "a.one")
+    store.write_batch(WriteBatch([make_result("a.one", clock.now)]))
+    with store.unit_of_work() as uow:
+        assert uow.checks.archive("a.one") is True
+        assert uow.checks.archive("a.one") is False
+        uow.commit()
+    assert store.get_check("a.one") is None
+    assert store.get_check("a.one", include_archived=True) is not None
+    assert store.list_checks().total == 0
+    assert [c.id for c in store.list_checks(CheckQuery(archived=True)).items] == ["a.one"]
+    assert store.list_checks(CheckQuery(archived=None)).total == 1
+    assert store.count_results("a.one") == 1
+
+
+def test_services_crud(store: Store) -> None:
+    web = Service("web", group="frontend", labels={"env": "prod"}, description="the site")
+    with store.unit_of_work() as uow:
+        assert uow.services.upsert(web) is UpsertOutcome.ADDED
+        assert uow.services.upsert(web) is UpsertOutcome.UNCHANGED
+        assert uow.services.upsert(Service("db")) is UpsertOutcome.ADDED
+        uow.commit()
+    assert store.get_service("web") == web
+    assert [s.name for s in store.list_services()] == ["db", "web"]
+    with store.unit_of_work() as uow:
+        assert uow.services.delete("db") is True
+        assert uow.services.delete("db") is False
+        uow.commit()
+    assert store.get_service("db") is None
+
+
+def test_api_cannot_change_a_config_service(store: Store) -> None:
+    store.reconcile_config([Service("web", description="from file")], [])
+    with pytest.raises(ConflictError, match="'web'"), store.unit_of_work() as uow:
+        uow.services.upsert(Service("web", description="from api"))
+    service = store.get_service("web")
+    assert service is not None
+    assert service.description == "from file"
