@@ -66,7 +66,7 @@ def nginx_conf(workdir: Path, port: int, status: int) -> Path:
         f" http {{ access_log off; client_body_temp_path {workdir}/body;"
         f" proxy_temp_path {workdir}/proxy; fastcgi_temp_path {workdir}/fastcgi;"
         f" uwsgi_temp_path {workdir}/uwsgi; scgi_temp_path {workdir}/scgi;"
-        f" server {{ listen {port} backlog=8192; location / {{ return {status} \"x\\n\"; }} }} }}"
+        f' server {{ listen {port} backlog=8192; location / {{ return {status} "x\\n"; }} }} }}'
     )
     return conf
 
@@ -111,8 +111,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="nyxmon-storm-") as tmp:
         work = Path(tmp)
         nginx = subprocess.Popen(
-            [find_nginx(), "-c", str(nginx_conf(work / "nginx", target_port, 200)),
-             "-p", str(work / "nginx")], stderr=subprocess.DEVNULL)
+            [
+                find_nginx(),
+                "-c",
+                str(nginx_conf(work / "nginx", target_port, 200)),
+                "-p",
+                str(work / "nginx"),
+            ],
+            stderr=subprocess.DEVNULL,
+        )
         receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, str(hook_port)])
         agent: subprocess.Popen[bytes] | None = None
         try:
@@ -138,9 +145,20 @@ def main() -> None:
             config.write_text("\n".join(lines) + "\n")
             log = (work / "agent.log").open("w")
             agent = subprocess.Popen(
-                [sys.executable, "-m", "nyxmon", "run", "--config", str(config),
-                 "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "NYXMON_ADMIN_PASSWORD": "bench-only-password"})
+                [
+                    sys.executable,
+                    "-m",
+                    "nyxmon",
+                    "run",
+                    "--config",
+                    str(config),
+                    "--log-level",
+                    "warning",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "NYXMON_ADMIN_PASSWORD": "bench-only-password"},
+            )
             deadline = time.monotonic() + args.timeout
             while states(db).get("up", 0) < args.checks:
                 if time.monotonic() > deadline or agent.poll() is not None:
@@ -170,7 +188,9 @@ def main() -> None:
                 (started - scheduled) * 1000
                 for scheduled, started in conn.execute(
                     "SELECT scheduled_at, started_at FROM results"
-                    " WHERE scheduled_at BETWEEN ? AND ?", (flipped, storm_end))
+                    " WHERE scheduled_at BETWEEN ? AND ?",
+                    (flipped, storm_end),
+                )
             ]
             outbox = dict(conn.execute("SELECT status, count(*) FROM outbox GROUP BY status"))
 
@@ -192,8 +212,10 @@ def main() -> None:
     }
     print(f"Alert storm: {args.checks} checks down at once ({machine()})")
     print(table(["figure", "value"], [[k, v] for k, v in figures.items() if k != "outbox"]))
-    print(f"\noutbox rows by status: {outbox}; targets: 0 lost, 0 duplicates, "
-          f"lag p99 within 250 ms (got {figures['lag_p99_ms']})")
+    print(
+        f"\noutbox rows by status: {outbox}; targets: 0 lost, 0 duplicates, "
+        f"lag p99 within 250 ms (got {figures['lag_p99_ms']})"
+    )
     emit(figures)
 
 
