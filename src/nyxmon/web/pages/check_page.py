@@ -21,11 +21,10 @@ from nyxmon.domain.model import CheckSource
 from nyxmon.errors import CheckNotFoundError
 from nyxmon.store.records import DAY
 from nyxmon.web.api import checks as checks_api
-from nyxmon.web.deps import PageUser, State, page_router, run_blocking
+from nyxmon.web.deps import PageUser, State, live_index, page_router, run_blocking
 from nyxmon.web.pages.check_detail import PHASE_LABELS, CheckDetail, load_detail, load_recent
 from nyxmon.web.pages.formatting import target_of
 from nyxmon.web.pages.render import render
-from nyxmon.web.pages.views import page_views_by_id
 
 __all__ = ["NOTICES", "default_window", "router"]
 
@@ -54,7 +53,7 @@ async def check_page(
     request: Request, state: State, user: PageUser, check_id: str, done: str = ""
 ) -> HTMLResponse:
     detail = await run_blocking(request, load_detail, state.context.store, check_id)
-    view = (await page_views_by_id(request)).get(check_id)
+    view = (await live_index(request)).get(check_id)
     context = {
         "detail": detail,
         "check": detail.check,

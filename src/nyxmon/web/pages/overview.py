@@ -18,11 +18,10 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from nyxmon.web.deps import PageUser, State, page_router, run_blocking
+from nyxmon.web.deps import PageUser, State, live_checks, page_router, run_blocking
 from nyxmon.web.pages.beats import MAX_IDS, beats_of
 from nyxmon.web.pages.listing import DEFAULT_LIMIT, MAX_LIMIT, Listing, build_listing, parse_filters
 from nyxmon.web.pages.render import render
-from nyxmon.web.pages.views import page_views
 
 __all__ = ["router"]
 
@@ -33,7 +32,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 async def _listing(request: Request, offset: int, limit: int) -> Listing:
-    views = await page_views(request)
+    views = await live_checks(request)
     filters = parse_filters(request.query_params)
     return await run_blocking(request, build_listing, views, filters, offset=offset, limit=limit)
 

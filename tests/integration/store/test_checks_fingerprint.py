@@ -1,4 +1,5 @@
-"""The dashboard's check list is read from the store again only when a check changed."""
+"""The store's checks fingerprint changes with every check edit, so the web plane's cached
+check list (nyxmon.web.live) is read again exactly when it must be."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from pathlib import Path
 
 from nyxmon.domain.model import Check, CheckSource, Service
 from nyxmon.store.sqlite import SqliteStore
-from nyxmon.web.pages.views import CheckList
 
 
 def _check(name: str, url: str = "http://127.0.0.1:9/") -> Check:
@@ -22,7 +22,7 @@ def _check(name: str, url: str = "http://127.0.0.1:9/") -> Check:
     )
 
 
-def test_the_list_is_reused_until_a_check_is_added_changed_paused_or_removed(
+def test_the_fingerprint_changes_when_a_check_is_added_changed_paused_or_removed(
     tmp_path: Path,
 ) -> None:
     with SqliteStore(str(tmp_path / "nyxmon.db")) as store:
@@ -30,31 +30,28 @@ def test_the_list_is_reused_until_a_check_is_added_changed_paused_or_removed(
             uow.services.upsert(Service("svc"))
             uow.checks.upsert(_check("a"))
             uow.commit()
-        listing = CheckList()
-        first = listing.read(store)
-        assert [c.id for c in first] == ["svc.a"]
-        assert listing.read(store) is first
-        assert listing.reads == 1
+        marks = [store.checks_fingerprint()]
+        assert store.checks_fingerprint() == marks[0]  # nothing changed, same mark
 
         with store.unit_of_work() as uow:
             uow.checks.upsert(_check("b"))
             uow.commit()
-        assert [c.id for c in listing.read(store)] == ["svc.a", "svc.b"]
+        marks.append(store.checks_fingerprint())
 
         with store.unit_of_work() as uow:
             uow.checks.upsert(_check("b", url="http://127.0.0.1:10/"))
             uow.commit()
-        assert listing.read(store)[1].params["url"] == "http://127.0.0.1:10/"
+        marks.append(store.checks_fingerprint())
 
         with store.unit_of_work() as uow:
             uow.checks.set_paused("svc.a", True)
             uow.commit()
-        assert listing.read(store)[0].paused
+        marks.append(store.checks_fingerprint())
 
         with store.unit_of_work() as uow:
             uow.checks.delete("svc.a")
             uow.commit()
-        assert [c.id for c in listing.read(store)] == ["svc.b"]
-        assert listing.reads == 5
-        assert listing.read(store) is listing.read(store)
-        assert listing.reads == 5
+        marks.append(store.checks_fingerprint())
+
+        assert len(set(marks)) == len(marks), marks
+        assert store.checks_fingerprint() == marks[-1]
