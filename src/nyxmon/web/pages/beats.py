@@ -1,10 +1,10 @@
 """Uptime Kuma-style beats and the 24 h uptime figure for the checks a browser shows.
 
-The store has no read that answers this for many checks at once, so the overview asks only
-for the rows on screen (the browser batches the ids it sees, at most :data:`MAX_IDS` a
-request) and each check costs two small indexed reads: its newest :data:`BEATS` results and
-at most 24 hourly rollup rows. The cost is bounded by what is visible, never by the number of
-checks.
+The overview asks only for the rows on screen (the browser batches the ids it sees, at most
+:data:`MAX_IDS` a request), and the answer takes two indexed queries whatever the number of
+ids: the newest :data:`BEATS` results of each (``recent_results``) and their hourly rollups
+of the last complete day (``rollups_many``). The cost is bounded by what is visible, never by
+the number of checks.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from nyxmon.domain.model import Result
-from nyxmon.errors import CheckNotFoundError
 from nyxmon.store.base import Store
 from nyxmon.store.records import DAY, HOUR
+from nyxmon.store.rollups import RollupRow
 
 __all__ = ["BEATS", "MAX_IDS", "beat_code", "beats_of", "uptime_of_rollups"]
 
@@ -34,10 +34,8 @@ def beat_code(result: Result) -> str:
     return "g" if result.degraded else "u"
 
 
-def uptime_of_rollups(store: Store, check_id: str, now: float) -> float | None:
-    """Percentage of passing runs in the 24 complete hours before the current one."""
-    end = math.floor(now / HOUR) * HOUR
-    rows = store.rollups(check_id, level="hourly", since=end - DAY, until=end)
+def uptime_of_rollups(rows: Sequence[RollupRow]) -> float | None:
+    """Percentage of passing runs in ``rows`` (None when they hold no runs)."""
     count = sum(row.count for row in rows)
     if not count:
         return None
@@ -48,22 +46,22 @@ def beats_of(
     store: Store, check_ids: Sequence[str], *, now: float | None = None, beats: int = BEATS
 ) -> dict[str, Any]:
     """``{"beats": n, "checks": {id: {"beats": [[t, code, ms], ...], "uptime_24h": pct}}}``,
-    beats oldest first; checks that vanished meanwhile are left out (blocking)."""
+    beats oldest first, for the first :data:`MAX_IDS` of ``check_ids`` (blocking). The caller
+    passes only ids of checks that exist; one without results gets an empty bar."""
     now = time.time() if now is None else now
+    ids = list(dict.fromkeys(check_ids[:MAX_IDS]))
+    recent = store.recent_results(ids, limit=beats)
+    end = math.floor(now / HOUR) * HOUR  # the 24 complete hours before the current one
+    rollups = store.rollups_many(ids, level="hourly", since=end - DAY, until=end)
     out: dict[str, Any] = {}
-    for check_id in dict.fromkeys(check_ids[:MAX_IDS]):
-        try:
-            page = store.results(check_id, limit=beats)
-            uptime = uptime_of_rollups(store, check_id, now)
-        except CheckNotFoundError:
-            continue
+    for check_id in ids:
         items = [
             [
                 round(stored.result.started_at, 3),
                 beat_code(stored.result),
                 round(stored.result.duration * 1000, 1),
             ]
-            for stored in reversed(page.items)
+            for stored in reversed(recent.get(check_id, ()))
         ]
-        out[check_id] = {"beats": items, "uptime_24h": uptime}
+        out[check_id] = {"beats": items, "uptime_24h": uptime_of_rollups(rollups.get(check_id, ()))}
     return {"beats": beats, "checks": out}

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from nyxmon.web.deps import PageUser, State, live_checks, page_router, run_blocking
+from nyxmon.web.deps import PageUser, State, live_checks, live_index, page_router, run_blocking
 from nyxmon.web.pages.beats import MAX_IDS, beats_of
 from nyxmon.web.pages.listing import DEFAULT_LIMIT, MAX_LIMIT, Listing, build_listing, parse_filters
 from nyxmon.web.pages.render import render
@@ -82,5 +82,7 @@ async def overview_beats(
     user: PageUser,
     id: Annotated[list[str], Query(description="check ids; the first 200 are answered")] = [],  # noqa: B006
 ) -> JSONResponse:
-    data = await run_blocking(request, beats_of, state.context.store, id[:MAX_IDS])
+    known = await live_index(request)  # unknown or removed checks are left out
+    asked = [check_id for check_id in id[:MAX_IDS] if check_id in known]
+    data = await run_blocking(request, beats_of, state.context.store, asked)
     return JSONResponse(data, headers={"Cache-Control": "no-store"})
