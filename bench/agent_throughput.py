@@ -98,6 +98,8 @@ def write_config(
         f"  concurrency: {concurrency}",
         f"  per_host_concurrency: {concurrency}",
         "  shutdown_grace: 5s",
+        # The dashboard runs (idle) as it does for users, on a port next to nginx's.
+        f"web: {{listen: '127.0.0.1:{port + 1}'}}",
         "defaults:",
         f"  interval: {interval}s",
         f"  timeout: {min(interval * 0.8, 5.0)}s",

@@ -254,7 +254,8 @@ class Agent:
             with contextlib.suppress(Exception):  # outcomes still come back while it winds down
                 self.runtime.call(self.notifier.stop, min(grace, 5.0), timeout=grace + 10)
         with contextlib.suppress(Exception):  # machines that changed quietly since their save
-            self.call_on_dispatcher(lambda: self.sessions.tick(save_all=True))
+            while self.call_on_dispatcher(self.sessions.save_quiet):
+                pass
         unwritten = self._flush(deadline=time.monotonic() + max(5.0, grace))
         self.dispatcher.stop(timeout=5.0)
         self.writer.close(timeout=10.0)

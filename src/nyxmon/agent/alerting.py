@@ -182,18 +182,17 @@ class AlertContext:
             due.update(cid for cid, c in checks.items() if any(w.applies_to(c) for w in changed))
         return due
 
-    def dirty_snapshots(self, now: float, force: bool = False) -> Iterable[str]:
-        """Checks whose machine changed quietly ``SNAPSHOT_EVERY`` seconds ago or more, at most
-        ``SNAPSHOT_BATCH`` a call, oldest change first (all of them with ``force``).
+    def dirty_snapshots(
+        self, now: float, force: bool = False, limit: int = SNAPSHOT_BATCH
+    ) -> Iterable[str]:
+        """Checks whose machine changed quietly ``SNAPSHOT_EVERY`` seconds ago or more (any
+        time ago with ``force``), at most ``limit`` a call, oldest change first.
 
         Checks change at their own phases, so saves spread over time instead of coming in one
         burst; a backlog (all checks changed at start-up) drains over the following ticks."""
-        if force:
-            dirty, self._dirty = list(self._dirty), {}
-            return dirty
         due: list[str] = []
         for check_id, changed_at in self._dirty.items():
-            if changed_at + SNAPSHOT_EVERY > now or len(due) >= SNAPSHOT_BATCH:
+            if len(due) >= limit or (not force and changed_at + SNAPSHOT_EVERY > now):
                 break
             due.append(check_id)
         for check_id in due:

@@ -135,7 +135,7 @@ class CheckSessions:
                 self.alerts.policy_for(session.check), session.check.interval
             )
 
-    def tick(self, now: float | None = None, *, save_all: bool = False) -> int:
+    def tick(self, now: float | None = None) -> int:
         """Wake machines whose timers are due; save snapshots that changed quietly."""
         now = self.alerts.clock() if now is None else now
         due = self.alerts.due(now, {cid: s.check for cid, s in self.sessions.items()})
@@ -143,18 +143,25 @@ class CheckSessions:
             session = self.sessions.get(check_id)
             if session is not None:
                 session.tick(now)
-        dirty = [
-            self.sessions[cid]
-            for cid in self.alerts.dirty_snapshots(now, force=save_all)
-            if cid in self.sessions
-        ]
+        self._save(self.alerts.dirty_snapshots(now), now)
+        return len(due)
+
+    def save_quiet(self, limit: int = 500) -> int:
+        """Save up to ``limit`` machines that changed quietly since their last save, however
+        recently (at shutdown); returns how many were saved. In slices, so stopping an agent
+        with thousands of checks does not build every snapshot at once."""
+        now = self.alerts.clock()
+        return self._save(self.alerts.dirty_snapshots(now, force=True, limit=limit), now)
+
+    def _save(self, check_ids: Iterable[str], now: float) -> int:
+        dirty = [self.sessions[cid] for cid in check_ids if cid in self.sessions]
         if dirty:
             self.bus.handle(
                 RecordAlertChanges(
                     states=tuple(self.alerts.state_row(s.check.id, s.machine, now) for s in dirty)
                 )
             )
-        return len(due)
+        return len(dirty)
 
     def snapshot(self) -> Mapping[str, CheckStatus]:
         """A copy of every status (call on the dispatcher thread, e.g. via ``submit``)."""

@@ -17,6 +17,7 @@ from nyxmon.agent.scheduler import phase_of
 from nyxmon.bootstrap import build_agent
 from nyxmon.config import LoadedConfig, load_config
 from nyxmon.notify import RetryPolicy
+from nyxmon.store.sqlite.store import SqliteStore
 
 SECRET = "s3cret"
 FAST_RETRY = RetryPolicy(base=0.2, cap=0.5, give_up_after=120)
@@ -132,6 +133,19 @@ def test_a_restart_resumes_the_state_without_a_second_down(setup: AlertSetup) ->
     assert setup.kinds() == ["down"], "no second DOWN"
     switch(setup.target, True)
     wait_for(lambda: setup.kinds() == ["down", "recovered"])
+
+
+def test_quiet_counters_are_saved_at_stop(setup: AlertSetup) -> None:
+    """Results that change no state still move counters; a stop saves them all."""
+    agent = setup.start(setup.config())
+    wait_for(lambda: setup.state_of(agent) == "up")
+    wait_for(lambda: agent.store.count_results("web.site") >= 4, what="a few more passing runs")
+    agent.stop(grace=2)
+    with SqliteStore(setup.db, readonly=True) as store:
+        saved = store.load_states()["web.site"]
+        total = store.count_results("web.site")
+    assert saved.state == "up"
+    assert saved.snapshot["consecutive_ok"] == total, "every passing run is in the snapshot"
 
 
 def test_retries_rerun_a_failing_check_before_it_counts(setup: AlertSetup) -> None:

@@ -64,15 +64,18 @@ def test_a_burst_of_quiet_changes_drains_in_batches_oldest_first() -> None:
     assert [cid for b in batches for cid in b] == [f"svc.c{n}" for n in range(total)]
 
 
-def test_force_saves_every_dirty_machine_at_once() -> None:
+def test_force_takes_recent_changes_too_in_slices() -> None:
     context, _ = _context()
     for n in range(SNAPSHOT_BATCH + 1):
         check = _check(n)
-        _quiet_change(
-            context, check, AlertMachine(check.id, AlertPolicy(success_threshold=5), 60), START
-        )
-    assert len(list(context.dirty_snapshots(START, force=True))) == SNAPSHOT_BATCH + 1
-    assert list(context.dirty_snapshots(START + 100 * SNAPSHOT_EVERY)) == []
+        machine = AlertMachine(check.id, AlertPolicy(success_threshold=5), 60)
+        _quiet_change(context, check, machine, START)
+    assert list(context.dirty_snapshots(START + 1)) == []  # not due yet
+    assert len(list(context.dirty_snapshots(START + 1, force=True))) == SNAPSHOT_BATCH
+    assert list(context.dirty_snapshots(START + 1, force=True, limit=10)) == [
+        f"svc.c{SNAPSHOT_BATCH}"
+    ]
+    assert list(context.dirty_snapshots(START + 100 * SNAPSHOT_EVERY, force=True)) == []
 
 
 def test_a_change_with_a_notice_is_saved_at_once_and_leaves_the_quiet_queue() -> None:
