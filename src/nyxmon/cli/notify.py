@@ -7,8 +7,6 @@ it was delivered, 1 when the provider failed, 2 when the route is unknown or can
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,23 +16,21 @@ from rich.console import Console
 from rich.table import Table
 
 from nyxmon.cli._common import ConfigOption, DbOption, ago, console, err, load, open_cli_store
-from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Route, Severity
+from nyxmon.domain.alerting.types import Route
 from nyxmon.errors import NotificationError
 from nyxmon.notify.base import Provider
-from nyxmon.notify.records import CheckInfo, Delivery, OutgoingMessage
+from nyxmon.notify.records import Delivery, OutgoingMessage
 from nyxmon.notify.registry import ProviderContext, provider_for
-from nyxmon.notify.templates import MessageRenderer
+from nyxmon.notify.trial import trial_message
 from nyxmon.notify.webhook import redact_url
 from nyxmon.runtime import OffloadPool
 
-__all__ = ["app", "describe_route", "make_test_notice", "send_test"]
+__all__ = ["app", "describe_route", "send_test"]
 
 app = typer.Typer(
     help="Alert routes and notifications: list routes, send a test, inspect the outbox.",
     no_args_is_help=True,
 )
-
-TEST_CHECK = CheckInfo(check_id="nyxmon.test", name="test notification", service="NyxMon")
 
 
 def _config_routes(path: Path | None) -> tuple[tuple[Route, ...], str]:
@@ -42,22 +38,6 @@ def _config_routes(path: Path | None) -> tuple[tuple[Route, ...], str]:
     # LoadedConfig.routes comes with the alerting config section.
     routes: tuple[Route, ...] = tuple(getattr(loaded, "routes", ()))
     return routes, loaded.agent.web.public_url
-
-
-def make_test_notice(now: float | None = None) -> Notice:
-    """A TEST notice with a fresh key (test sends are never deduplicated)."""
-    at = time.time() if now is None else now
-    return Notice(
-        key=f"test-{uuid.uuid4().hex}",
-        check_id=TEST_CHECK.check_id,
-        kind=NoticeKind.TEST,
-        state=AlertState.UP,
-        previous=AlertState.UP,
-        at=at,
-        since=at,
-        severity=Severity.INFO,
-        message="Sent by `nyxmon notify test`.",
-    )
 
 
 def describe_route(route: Route) -> str:
@@ -96,8 +76,7 @@ def send_test(
         except NotificationError as exc:
             errors.print(f"[bold red]error:[/] {exc}")
             return 2
-        notice = make_test_notice()
-        message = MessageRenderer(public_url).render(notice, TEST_CHECK, route, notice.key)
+        message = trial_message(route, public_url, "Sent by `nyxmon notify test`.")
         out.print(f"route {route.name}: {describe_route(route)}")
         delivery = anyio.run(_send, provider, message)
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -17,11 +16,10 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from nyxmon.domain.alerting.maintenance import Cron, MaintenanceWindow, OneOff, Weekly
-from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Route, Severity
+from nyxmon.domain.alerting.types import Route
 from nyxmon.errors import NotificationError
-from nyxmon.notify.records import CheckInfo
 from nyxmon.notify.registry import ProviderContext, provider_for
-from nyxmon.notify.templates import MessageRenderer
+from nyxmon.notify.trial import trial_message
 from nyxmon.notify.webhook import redact_url
 from nyxmon.runtime import OffloadPool
 from nyxmon.web.deps import State, api_router, run_blocking
@@ -30,8 +28,6 @@ from nyxmon.web.problems import Problem
 __all__ = ["router"]
 
 router = api_router(tags=["alerting"])
-
-TEST_CHECK = CheckInfo(check_id="nyxmon.test", name="test notification", service="NyxMon")
 
 
 class MaintenanceOut(BaseModel):
@@ -93,9 +89,8 @@ async def notify_test(request: Request, state: State, body: NotifyTest) -> Notif
             provider = provider_for(route, ProviderContext(pool=pool))
         except NotificationError as exc:
             raise Problem(409, str(exc), kind="route-invalid") from None
-        notice = _test_notice()
-        message = MessageRenderer(state.context.public_url).render(
-            notice, TEST_CHECK, route, notice.key
+        message = trial_message(
+            route, state.context.public_url, "Sent from the NyxMon API (POST /api/v1/notify/test)."
         )
         try:
             delivery = await provider.send(message)
@@ -105,21 +100,6 @@ async def notify_test(request: Request, state: State, body: NotifyTest) -> Notif
         await run_blocking(request, pool.shutdown, timeout=5.0)
     return NotifyTestOut(
         route=route.name, delivered=delivery.ok, answer=delivery.answer, error=delivery.error
-    )
-
-
-def _test_notice() -> Notice:
-    at = time.time()
-    return Notice(
-        key=f"test-{uuid.uuid4().hex}",
-        check_id=TEST_CHECK.check_id,
-        kind=NoticeKind.TEST,
-        state=AlertState.UP,
-        previous=AlertState.UP,
-        at=at,
-        since=at,
-        severity=Severity.INFO,
-        message="Sent from the NyxMon API (POST /api/v1/notify/test).",
     )
 
 
