@@ -10,6 +10,7 @@ from store_helpers import T0, FakeClock, add_checks, make_result
 from nyxmon.domain.model import Outcome, Result
 from nyxmon.errors import CheckNotFoundError, StoreError
 from nyxmon.store import ResultCursor, Store, WriteBatch, WriteReceipt
+from nyxmon.store.sqlite.bulk import CHUNK_ROWS
 
 
 def test_write_batch_returns_increasing_ids_in_batch_order(store: Store) -> None:
@@ -21,6 +22,22 @@ def test_write_batch_returns_increasing_ids_in_batch_order(store: Store) -> None
     assert second.result_ids[0] > first.result_ids[-1]
     page = store.results("a.one")
     assert [r.id for r in page.items] == [second.result_ids[0], first.result_ids[0]]
+
+
+def test_a_batch_larger_than_one_insert_statement_keeps_order_and_ids(store: Store) -> None:
+    add_checks(store, "a.one", "a.two")
+    results = [
+        make_result("a.one" if i % 3 else "a.two", T0 + i * 0.001)
+        for i in range(2 * CHUNK_ROWS + 5)
+    ]
+    ids = store.write_batch(WriteBatch(results)).result_ids
+    assert list(ids) == list(range(ids[0], ids[0] + len(results)))
+    stored = {
+        r.id: r.result
+        for check in ("a.one", "a.two")
+        for r in store.results(check, limit=1000).items
+    }
+    assert [stored[i] for i in ids] == results
 
 
 def test_an_empty_batch_writes_nothing(store: Store) -> None:

@@ -13,6 +13,7 @@ from nyxmon.store.records import (
     StateRow,
     Transition,
 )
+from nyxmon.store.sqlite.bulk import insert_rows
 from nyxmon.store.sqlite.codec import dump_json
 
 __all__ = ["SqliteAlertRepository", "outbox_from_row"]
@@ -62,12 +63,13 @@ class SqliteAlertRepository:
             if r.check_id in pk_of  # a check deleted meanwhile has no state to keep
         ]
         if values:
-            self._conn.executemany(
-                "INSERT INTO check_states (check_pk, state, since, snapshot, updated_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (check_pk) DO UPDATE SET"
+            insert_rows(
+                self._conn,
+                "INSERT INTO check_states (check_pk, state, since, snapshot, updated_at)",
+                values,
+                tail=" ON CONFLICT (check_pk) DO UPDATE SET"
                 " state = excluded.state, since = excluded.since,"
                 " snapshot = excluded.snapshot, updated_at = excluded.updated_at",
-                values,
             )
 
     def add_transitions(self, rows: Sequence[Transition], pk_of: dict[str, int]) -> None:
@@ -77,9 +79,9 @@ class SqliteAlertRepository:
             if r.check_id in pk_of
         ]
         if values:
-            self._conn.executemany(
-                "INSERT INTO state_changes (check_pk, at, from_state, to_state, message)"
-                " VALUES (?, ?, ?, ?, ?)",
+            insert_rows(
+                self._conn,
+                "INSERT INTO state_changes (check_pk, at, from_state, to_state, message)",
                 values,
             )
 

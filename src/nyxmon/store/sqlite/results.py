@@ -10,6 +10,7 @@ from typing import Any
 from nyxmon.domain.model import Result
 from nyxmon.errors import CheckNotFoundError, StoreError
 from nyxmon.store.records import ResultCursor, ResultPage, StoredResult
+from nyxmon.store.sqlite.bulk import insert_rows
 from nyxmon.store.sqlite.codec import RESULT_COLUMNS, result_from_row, result_values
 from nyxmon.store.sqlite.connections import Executor
 
@@ -17,7 +18,7 @@ __all__ = ["SqliteResultRepository", "check_pk_of"]
 
 _INSERT = (
     "INSERT INTO results (check_pk, scheduled_at, started_at, duration, outcome, degraded,"
-    " message, timings, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " message, timings, details)"
 )
 
 
@@ -61,7 +62,7 @@ class SqliteResultRepository:
             if pk is None:
                 raise CheckNotFoundError(result.check_id)
             rows.append(result_values(pk, result, index))
-        inserted = self._conn.executemany(_INSERT, rows).rowcount
+        inserted = insert_rows(self._conn, _INSERT, rows)
         if inserted != len(rows):
             raise StoreError(f"inserted {inserted} of {len(rows)} results")
         # One statement in an IMMEDIATE transaction with AUTOINCREMENT: the ids are the

@@ -1,0 +1,42 @@
+"""Multi-row INSERTs: one statement per chunk of rows instead of ``executemany``.
+
+``executemany`` steps once per row, and Python's sqlite3 gives up the GIL around every step.
+In the agent the writer thread then has to win the GIL back from the busy probe loop once per
+row, which made a batch of 50 results take 20 ms (measured flat out, bench/agent_throughput).
+A ``VALUES (...), (...), ...`` statement binds a whole chunk with the GIL held and steps once.
+Rows keep their order, so AUTOINCREMENT ids follow it as with one INSERT per row.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from nyxmon.store.sqlite.connections import Executor
+
+__all__ = ["CHUNK_ROWS", "insert_rows"]
+
+#: Rows per statement: well under SQLite's 32,766 bound parameters, and few distinct statement
+#: texts for the connection's statement cache (a full chunk and one remainder per batch).
+CHUNK_ROWS = 128
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(head: str, width: int, rows: int, tail: str) -> str:
+    one = "(" + ", ".join("?" * width) + ")"
+    return f"{head} VALUES {', '.join([one] * rows)}{tail}"
+
+
+def insert_rows(conn: Executor, head: str, rows: Sequence[Sequence[Any]], *, tail: str = "") -> int:
+    """Run ``{head} VALUES (...), ...{tail}`` over ``rows`` (all the same width) in chunks of
+    :data:`CHUNK_ROWS`; returns the number of rows the statements changed."""
+    if not rows:
+        return 0
+    width = len(rows[0])
+    changed = 0
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        flat = [value for row in chunk for value in row]
+        changed += conn.execute(_statement(head, width, len(chunk), tail), flat).rowcount
+    return changed
