@@ -148,20 +148,23 @@ class CheckSessions:
 
     def save_quiet(self, limit: int = 500) -> int:
         """Save up to ``limit`` machines that changed quietly since their last save, however
-        recently (at shutdown); returns how many were saved. In slices, so stopping an agent
-        with thousands of checks does not build every snapshot at once."""
+        recently (at shutdown); returns how many it took (0: none left). In slices, so stopping
+        an agent with thousands of checks does not build every snapshot at once."""
         now = self.alerts.clock()
         return self._save(self.alerts.dirty_snapshots(now, force=True, limit=limit), now)
 
     def _save(self, check_ids: Iterable[str], now: float) -> int:
-        dirty = [self.sessions[cid] for cid in check_ids if cid in self.sessions]
+        """Save the machines of ``check_ids``; returns how many ids were taken (a check removed
+        meanwhile counts, so a caller looping until 0 never stops early)."""
+        taken = list(check_ids)
+        dirty = [self.sessions[cid] for cid in taken if cid in self.sessions]
         if dirty:
             self.bus.handle(
                 RecordAlertChanges(
                     states=tuple(self.alerts.state_row(s.check.id, s.machine, now) for s in dirty)
                 )
             )
-        return len(dirty)
+        return len(taken)
 
     def snapshot(self) -> Mapping[str, CheckStatus]:
         """A copy of every status (call on the dispatcher thread, e.g. via ``submit``)."""
