@@ -193,6 +193,8 @@ def _templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(("html", "xml", "svg")),
+        # Templates ship inside the package: no stat() of every template on every render.
+        auto_reload=False,
     )
     templates = Jinja2Templates(env=env)
 
