@@ -54,6 +54,17 @@ def test_rows_are_ordered_by_service_then_name_each_group_headed_once() -> None:
     assert listing.types == ["dns", "http", "json"]
 
 
+def test_a_new_views_tuple_is_sorted_afresh_and_lists_are_never_cached() -> None:
+    ids = lambda views: [r.view.check.id for r in build_listing(views, Filters()).rows]  # noqa: E731
+    assert ids(VIEWS) == ids(VIEWS)  # the same tuple: the cached order
+    refreshed = (*VIEWS[:-1], view("API", "aaa", "up"))  # the next refresh of the live view
+    assert ids(refreshed)[0] == "api.aaa"
+    mutable = list(VIEWS)
+    assert "api.aaa" not in ids(mutable)
+    mutable.append(view("API", "aab", "up"))
+    assert ids(mutable)[0] == "api.aab"
+
+
 def test_a_group_continuing_on_the_next_page_gets_no_second_heading() -> None:
     first = build_listing(VIEWS, Filters(), offset=0, limit=1)
     assert first.next_offset == 1
