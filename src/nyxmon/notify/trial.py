@@ -14,15 +14,15 @@ from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Route, 
 from nyxmon.notify.records import CheckInfo, OutgoingMessage
 from nyxmon.notify.templates import MessageRenderer
 
-__all__ = ["TRIAL_CHECK", "trial_message", "trial_notice"]
+__all__ = ["TRIAL_CHECK", "trial_message"]
 
 #: The check a TEST notice speaks of (no such check exists).
 TRIAL_CHECK = CheckInfo(check_id="nyxmon.test", name="test notification", service="NyxMon")
 
 
-def trial_notice(message: str, now: float | None = None) -> Notice:
+def _trial_notice(message: str) -> Notice:
     """A TEST notice saying ``message`` (where it was sent from), with a fresh key."""
-    at = time.time() if now is None else now
+    at = time.time()
     return Notice(
         key=f"test-{uuid.uuid4().hex}",
         check_id=TRIAL_CHECK.check_id,
@@ -38,5 +38,5 @@ def trial_notice(message: str, now: float | None = None) -> Notice:
 
 def trial_message(route: Route, public_url: str, message: str) -> OutgoingMessage:
     """The TEST notice rendered for ``route``."""
-    notice = trial_notice(message)
+    notice = _trial_notice(message)
     return MessageRenderer(public_url).render(notice, TRIAL_CHECK, route, notice.key)
