@@ -39,6 +39,8 @@ _RANGE_RE = re.compile(r"^\s*([1-5]\d\d)\s*-\s*([1-5]\d\d)\s*$")
 _CLASS_RE = re.compile(r"^\s*([1-5])xx\s*$", re.IGNORECASE)
 _DEFAULT_STATUS = ((200, 399),)
 _CHUNK = 65_536
+_FRESH_STAGE = "starting the request"
+_REUSED_STAGE = "waiting for the response"
 
 
 class BasicAuth(SpecModel):
@@ -231,7 +233,8 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
             ssl_setting = self._clients.ssl_context(verify=spec.verify_tls, ca_file=spec.ca_file)
         except (OSError, ssl.SSLError) as exc:
             return run.finish(Outcome.ERROR, f"cannot load ca_file {spec.ca_file!r}: {exc}")
-        timings = RequestTimings()
+        # A kept-alive connection that is reused goes through none of the connect stamps.
+        timings = RequestTimings(stage=_REUSED_STAGE if spec.keep_alive else _FRESH_STAGE)
         run.context = timings
         headers = _with_defaults(spec.headers, self.default_headers)
         if spec.bearer_token is not None:
@@ -240,6 +243,7 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
             headers = {**headers, "Authorization": _basic_auth(spec.basic_auth)}
         session = self._clients.session(keep_alive=spec.keep_alive)
         token = HttpClients.bind_timings(timings)
+        timings.start = time.perf_counter()
         try:
             async with session.request(
                 spec.method,
@@ -250,11 +254,10 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
                 allow_redirects=spec.follow_redirects,
                 max_redirects=spec.max_redirects,
                 ssl=ssl_setting,
-                trace_request_ctx=timings,
             ) as response:
-                if timings.protocol is None and response.connection is not None:
-                    timings.protocol = response.connection.protocol
-                    timings.capture_peer()
+                timings.headers_received()
+                if timings.peer_ip is None and response.connection is not None:
+                    timings.capture_peer(response.connection.transport)  # a reused connection
                 body, truncated = await _read_body(response, spec.max_body_bytes)
                 end = time.perf_counter()
         except aiohttp.TooManyRedirects as exc:
@@ -287,13 +290,13 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
         details["status"] = response.status
         details["size"] = size
         details["url"] = str(response.url)
-        if timings.redirects:
-            details["redirects"] = timings.redirects
+        if response.history:
+            details["redirects"] = len(response.history)
         if timings.peer_ip is not None:
             details["ip"] = timings.peer_ip
         if truncated:
             details["truncated"] = True
-        if timings.reused:
+        if timings.connections <= len(response.history):  # a hop went over a kept connection
             details["reused_connection"] = True
         cert_left: float | None = None
         if timings.cert_not_after is not None:
@@ -359,7 +362,7 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
         timings = run.context
         if isinstance(timings, RequestTimings):
             run.timings.update(timings.phases())
-            return f"no response within {run.check.timeout:g} s (while {timings.stage()})"
+            return f"no response within {run.check.timeout:g} s (while {timings.stage})"
         return super().on_timeout(run)
 
 

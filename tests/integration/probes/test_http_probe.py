@@ -230,6 +230,56 @@ async def test_slow_endpoint_past_the_timeout_is_a_timeout_naming_the_stage(
     assert "connect" in result.timings
 
 
+async def test_kept_alive_connection_timing_out_names_the_wait_for_the_response(
+    registry: ExecutorRegistry, http_target: HttpTarget
+) -> None:
+    warm = await probe(registry, {"url": http_target.url("/"), "keep_alive": True})
+    assert "connect" in warm.timings, warm.timings
+    slow = {"url": http_target.url("/slow?delay=10"), "keep_alive": True}
+    result = await probe(registry, slow, check_timeout=0.3)
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.message == "no response within 0.3 s (while waiting for the response)"
+    assert "connect" not in result.timings  # the warm connection was reused
+
+
+async def test_server_that_never_answers_the_tls_handshake_times_out_naming_it(
+    registry: ExecutorRegistry,
+) -> None:
+    import anyio
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        held: list[anyio.abc.SocketStream] = []
+
+        async def hold(stream: anyio.abc.SocketStream) -> None:
+            held.append(stream)  # accepted, then silent: the client's ClientHello goes unanswered
+            await anyio.sleep_forever()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, hold)
+            result = await probe(registry, {"url": f"https://127.0.0.1:{port}/"}, check_timeout=0.3)
+            tg.cancel_scope.cancel()
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.message == "no response within 0.3 s (while the TLS handshake)"
+    assert result.timings["connect"] >= 0
+    assert "tls" not in result.timings
+    assert "first_byte" not in result.timings
+
+
+async def test_redirect_hops_each_pay_their_connection_and_add_up(
+    registry: ExecutorRegistry, http_target: HttpTarget
+) -> None:
+    chained = await probe(registry, {"url": http_target.url("/redirect/3")})
+    assert chained.outcome is Outcome.OK, chained.message
+    assert chained.details["redirects"] == 3
+    # Four fresh connections for four requests: none of the hops is counted as reused.
+    assert "reused_connection" not in chained.details
+    assert chained.timings["connect"] > 0
+    assert chained.timings["first_byte"] <= chained.timings["total"]
+    kept = await probe(registry, {"url": http_target.url("/redirect/3"), "keep_alive": True})
+    assert kept.details["reused_connection"] is True  # later hops ride the first connection
+
+
 async def test_passing_but_slow_response_is_degraded(
     registry: ExecutorRegistry, http_target: HttpTarget
 ) -> None:
