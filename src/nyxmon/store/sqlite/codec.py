@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -77,8 +78,22 @@ def dump_json(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 def _frozen(text: str) -> Mapping[str, Any]:
-    return MappingProxyType(json.loads(text))
+    """A read-only mapping of the JSON object ``text``.
+
+    Keys are interned and empty objects shared: every live check carries its params (about 18
+    keys once validated), labels and alert settings, and with 5,000 checks the repeated key
+    strings alone were ~5 MB of the agent's memory.
+    """
+    if text == "{}":
+        return _EMPTY
+    value = json.loads(text)
+    if isinstance(value, dict):
+        value = {sys.intern(key): item for key, item in value.items()}
+    return MappingProxyType(value)
 
 
 def service_values(service: Service) -> tuple[str, str, str, str]:
