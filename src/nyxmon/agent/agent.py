@@ -154,9 +154,6 @@ class Agent:
             self._deliver,
             concurrency=settings.concurrency,
             per_host=settings.per_host_concurrency,
-            on_start_lag=lambda lag: self.recorder.register_event(
-                Observe("scheduler_start_lag_seconds", lag)
-            ),
         )
         retention = settings.retention
         self.cleaner = Cleaner(

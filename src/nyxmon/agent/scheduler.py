@@ -156,6 +156,7 @@ class Scheduler:
         self._seq = 0
         self._tg: anyio.abc.TaskGroup | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._now: Callable[[], float] = anyio.current_time
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake: anyio.Event | None = None
         self._stopping = False
@@ -282,6 +283,8 @@ class Scheduler:
             self._loop = asyncio.get_running_loop()
         except RuntimeError:
             self._loop = None
+        else:
+            self._now = self._loop.time  # what anyio.current_time() returns, minus its lookup
         try:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
@@ -289,7 +292,7 @@ class Scheduler:
                 for slot in self._slots.values():
                     self._anchor(slot, now)
                 while not self._stopping:
-                    now = anyio.current_time()
+                    now = self._now()
                     self._release_due(now)
                     self._launch()
                     delay = self._heap[0][0] - now if self._heap else math.inf
@@ -407,7 +410,7 @@ class Scheduler:
             self._tg.start_soon(self._execute, slot, slot.check, due, host)
 
     async def _execute(self, slot: _Slot, check: Check, due: float, host: str) -> None:
-        lag = max(0.0, anyio.current_time() - due)
+        lag = max(0.0, self._now() - due)
         self._lag.add(lag)
         if self._on_start_lag is not None:
             self._on_start_lag(lag)
@@ -444,7 +447,7 @@ class Scheduler:
     def _finished(self, slot: _Slot, host: str) -> None:
         slot.state = _IDLE
         self._in_flight -= 1
-        self._reschedule(slot, anyio.current_time())
+        self._reschedule(slot, self._now())
         if host:
             self._host_busy[host] -= 1
             queued = self._host_waiting.get(host)

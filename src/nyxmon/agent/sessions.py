@@ -71,11 +71,13 @@ class CheckSession(Session):
         decision = self.machine.on_result(
             result, now, in_maintenance=alerts.in_maintenance(self.check, now)
         )
-        status = owner.statuses[self.check.id].after(result)
-        owner.statuses[self.check.id] = status.with_alert(decision.state.value, self.machine.since)
+        status = owner.statuses[self.check.id].after(
+            result, decision.state.value, self.machine.since
+        )
+        owner.statuses[self.check.id] = status
         owner.bus.handle(RecordResult(result))
         alerts.record(self.check, self.machine, decision, now, result.message)
-        owner.feed.publish(owner.statuses[self.check.id])
+        owner.feed.publish(status)
 
     def _on_check(self, check: Check) -> None:
         old, self.check = self.check, check

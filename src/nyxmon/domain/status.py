@@ -45,17 +45,24 @@ class CheckStatus:
             return self
         return replace(self, alert_state=state, alert_since=since)
 
-    def after(self, result: Result) -> CheckStatus:
-        """The status once ``result`` is known."""
+    def after(
+        self, result: Result, alert_state: str | None = None, alert_since: float | None = None
+    ) -> CheckStatus:
+        """The status once ``result`` is known, with the alert verdict that followed it (kept as
+        it was when not given). One constructor call, not ``replace``: it runs per result."""
         ok = result.outcome is Outcome.OK
-        return replace(
-            self,
-            last_outcome=result.outcome,
-            last_degraded=result.degraded,
-            last_result_at=result.started_at,
-            last_duration=result.duration,
-            last_message=result.message,
-            consecutive_ok=self.consecutive_ok + 1 if ok else 0,
-            consecutive_failures=0 if ok else self.consecutive_failures + 1,
-            results_seen=self.results_seen + 1,
+        if alert_state is None:
+            alert_state, alert_since = self.alert_state, self.alert_since
+        return CheckStatus(
+            self.check_id,
+            result.outcome,
+            result.degraded,
+            result.started_at,
+            result.duration,
+            result.message,
+            self.consecutive_ok + 1 if ok else 0,
+            0 if ok else self.consecutive_failures + 1,
+            self.results_seen + 1,
+            alert_state,
+            alert_since,
         )

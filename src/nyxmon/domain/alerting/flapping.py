@@ -41,8 +41,8 @@ def _weights(changes: int) -> tuple[float, ...]:
 
 def flap_share(history: str) -> float:
     """Weighted share (0 to 1) of neighbouring results in ``history`` (oldest first) that differ."""
-    if len(history) < 2:
-        return 0.0
+    if len(history) < 2 or history == history[0] * len(history):
+        return 0.0  # the usual case, a steady check: no change anywhere, no weighted sum
     weights = _weights(len(history) - 1)
     changed = sum(w for w, a, b in zip(weights, history, history[1:], strict=False) if a != b)
     return changed / sum(weights)
