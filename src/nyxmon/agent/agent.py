@@ -72,7 +72,14 @@ __all__ = ["Agent", "AgentStatistics", "StopReport"]
 log = logging.getLogger(__name__)
 
 DAY = 86400.0
-_HANDOFF_DELAY = 0.005
+# Results reach the dispatcher (live status, alerting, the writer) at most this much later.
+# Every hand-off wakes the dispatcher, and through it the store writer, and each wake-up makes
+# the probe loop give up the GIL; measured flat out (per-thread CPU and context switches),
+# 25 ms instead of 5 ms cut the dispatcher's and writer's CPU per result by 10-20% and their
+# wake-ups by two thirds. A second-level monitor does not see 25 ms.
+_HANDOFF_DELAY = 0.025
+# Likewise for the metrics thread: events wait up to 100 ms (a scrape is seconds apart).
+_METRICS_LINGER = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +123,7 @@ class Agent:
         settings = config.agent
         # Metrics first: every plane below reports into the agent's recorder.
         self.metrics = MetricsRuntime("nyxmon").start()
-        self.recorder = self.metrics.create_recorder("agent", linger=0.02)
+        self.recorder = self.metrics.create_recorder("agent", linger=_METRICS_LINGER)
         register_runtime_metrics(self.recorder)
         for metric in agent_metrics():
             self.recorder.register_metric(metric)

@@ -40,6 +40,15 @@ def test_a_batch_larger_than_one_insert_statement_keeps_order_and_ids(store: Sto
     assert [stored[i] for i in ids] == results
 
 
+def test_check_ids_that_need_escaping_in_json_map_to_their_own_results(store: Store) -> None:
+    odd = ('svc.quote"d', "svc.back\\slash", "svc.ünïcödé ✓", "svc.new\nline")
+    add_checks(store, *odd)
+    batch = [make_result(check_id, T0 + i) for i, check_id in enumerate(odd * 2)]
+    store.write_batch(WriteBatch(batch))
+    for check_id in odd:
+        assert [r.result.check_id for r in store.results(check_id).items] == [check_id] * 2
+
+
 def test_an_empty_batch_writes_nothing(store: Store) -> None:
     assert store.write_batch(WriteBatch()) == WriteReceipt()
     assert store.count_results() == 0

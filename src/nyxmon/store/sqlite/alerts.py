@@ -13,7 +13,7 @@ from nyxmon.store.records import (
     StateRow,
     Transition,
 )
-from nyxmon.store.sqlite.bulk import insert_rows
+from nyxmon.store.sqlite.bulk import check_pks, insert_rows
 from nyxmon.store.sqlite.codec import dump_json
 
 __all__ = ["SqliteAlertRepository", "outbox_from_row"]
@@ -48,13 +48,7 @@ class SqliteAlertRepository:
         self._conn = conn
 
     def pks(self, check_ids: set[str]) -> dict[str, int]:
-        if not check_ids:
-            return {}
-        rows = self._conn.execute(
-            "SELECT id, pk FROM checks WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(check_ids)),),
-        ).fetchall()
-        return {row[0]: row[1] for row in rows}
+        return check_pks(self._conn, check_ids)
 
     def save_states(self, rows: Sequence[StateRow], pk_of: dict[str, int]) -> None:
         values = [

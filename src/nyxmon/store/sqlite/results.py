@@ -10,7 +10,7 @@ from typing import Any
 from nyxmon.domain.model import Result
 from nyxmon.errors import CheckNotFoundError, StoreError
 from nyxmon.store.records import ResultCursor, ResultPage, StoredResult
-from nyxmon.store.sqlite.bulk import insert_rows
+from nyxmon.store.sqlite.bulk import check_pks, insert_rows
 from nyxmon.store.sqlite.codec import RESULT_COLUMNS, result_from_row, result_values
 from nyxmon.store.sqlite.connections import Executor
 
@@ -49,13 +49,7 @@ class SqliteResultRepository:
     def add_many(self, results: Sequence[Result]) -> tuple[int, ...]:
         if not results:
             return ()
-        wanted = sorted({r.check_id for r in results})
-        pk_of: dict[str, int] = dict(
-            self._conn.execute(
-                "SELECT id, pk FROM checks WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(wanted),),
-            ).fetchall()
-        )
+        pk_of = check_pks(self._conn, (r.check_id for r in results))
         rows = []
         for index, result in enumerate(results):
             pk = pk_of.get(result.check_id)
