@@ -56,7 +56,8 @@ class RequestTimings:
 
     Redirects add up: ``dns``, ``connect`` and ``tls`` are summed over every hop, and
     ``first_byte`` is from the first request's start to the final response's headers.
-    ``stage`` names where the chain is, for a timeout message.
+    ``stage`` names where the chain is, for a timeout message; ``connections`` counts the
+    connections opened (fewer than the requests made means one was reused).
     """
 
     start: float = 0.0
@@ -124,6 +125,7 @@ class RequestTimings:
     def _socket_created(self) -> None:
         if not self._conn_start:  # happy eyeballs may try several addresses: the first counts
             self._conn_start = time.perf_counter()
+            self.connections += 1
             self.stage = "connecting"
 
     def _connection_up(self) -> None:
@@ -138,7 +140,6 @@ class RequestTimings:
         if self.capture_peer(transport) and self._tcp_up:
             self.tls += now - self._tcp_up
         self._conn_start = self._tcp_up = 0.0  # the next hop of a redirect starts afresh
-        self.connections += 1
         self.stage = "waiting for the response"
 
 
@@ -211,13 +212,13 @@ def _timed_socket(addr_info: tuple[Any, ...]) -> socket.socket:
     return socket.socket(family=addr_info[0], type=addr_info[1], proto=addr_info[2])
 
 
-def _timed_connector(*, force_close: bool) -> aiohttp.TCPConnector:
+def _timed_connector(*, force_close: bool, resolver: AbstractResolver) -> aiohttp.TCPConnector:
     connector = aiohttp.TCPConnector(
         limit=0,
         force_close=force_close,
         use_dns_cache=not force_close,
         enable_cleanup_closed=False,
-        resolver=_TimedResolver(),
+        resolver=resolver,
         socket_factory=abortive_close_socket if force_close else _timed_socket,
     )
     if hasattr(connector, "_factory"):
@@ -232,6 +233,7 @@ class HttpClients:
         self._fresh: aiohttp.ClientSession | None = None
         self._pooled: aiohttp.ClientSession | None = None
         self._ssl: dict[str | None, ssl.SSLContext] = {}
+        self._resolvers: list[_TimedResolver] = []
 
     def session(self, *, keep_alive: bool) -> aiohttp.ClientSession:
         """The keep-alive session or the fresh-connection one, created on first use."""
@@ -248,8 +250,11 @@ class HttpClients:
         return tuple(s for s in (self._fresh, self._pooled) if s is not None)
 
     def _new_session(self, *, force_close: bool) -> aiohttp.ClientSession:
+        # A resolver handed to a connector is not closed with it: aclose() does that.
+        resolver = _TimedResolver()
+        self._resolvers.append(resolver)
         return aiohttp.ClientSession(
-            connector=_timed_connector(force_close=force_close),
+            connector=_timed_connector(force_close=force_close, resolver=resolver),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
             cookie_jar=aiohttp.DummyCookieJar(),
             headers={"User-Agent": USER_AGENT},
@@ -280,7 +285,10 @@ class HttpClients:
 
     async def aclose(self) -> None:
         sessions = [s for s in (self._fresh, self._pooled) if s is not None]
+        resolvers, self._resolvers = self._resolvers, []
         self._fresh = self._pooled = None
         self._ssl.clear()
         for session in sessions:
             await session.close()
+        for resolver in resolvers:
+            await resolver.close()
