@@ -324,7 +324,7 @@ def main() -> None:
     parser.add_argument(
         "--flat-seconds", type=float, default=8.0, help="flat-out mode: agent seconds per round"
     )
-    parser.add_argument("--rounds", type=int, default=5, help="flat-out mode: agent/raw rounds")
+    parser.add_argument("--rounds", type=int, default=7, help="flat-out mode: agent/raw rounds")
     parser.add_argument(
         "--raw-seconds", type=float, default=4.0, help="flat-out mode: raw seconds per turn"
     )
