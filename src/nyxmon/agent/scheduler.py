@@ -131,7 +131,6 @@ class Scheduler:
         concurrency: int = 500,
         per_host: int = 20,
         lag_window: int = 8192,
-        on_start_lag: Callable[[float], None] | None = None,
         wall_clock: Callable[[], float] = time.time,
         tick: float = 0.002,
     ) -> None:
@@ -141,7 +140,6 @@ class Scheduler:
         self._sink = sink
         self._concurrency = concurrency
         self._per_host = per_host
-        self._on_start_lag = on_start_lag
         self._wall_clock = wall_clock
         self._tick = tick
         self._lag = LagWindow(lag_window)
@@ -412,8 +410,6 @@ class Scheduler:
     async def _execute(self, slot: _Slot, check: Check, due: float, host: str) -> None:
         lag = max(0.0, self._now() - due)
         self._lag.add(lag)
-        if self._on_start_lag is not None:
-            self._on_start_lag(lag)
         scheduled_at = due + self._wall_offset
         try:
             result = await self._run(check, scheduled_at)

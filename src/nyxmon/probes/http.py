@@ -39,8 +39,6 @@ _RANGE_RE = re.compile(r"^\s*([1-5]\d\d)\s*-\s*([1-5]\d\d)\s*$")
 _CLASS_RE = re.compile(r"^\s*([1-5])xx\s*$", re.IGNORECASE)
 _DEFAULT_STATUS = ((200, 399),)
 _CHUNK = 65_536
-_FRESH_STAGE = "starting the request"
-_REUSED_STAGE = "waiting for the response"
 
 
 class BasicAuth(SpecModel):
@@ -233,8 +231,9 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
             ssl_setting = self._clients.ssl_context(verify=spec.verify_tls, ca_file=spec.ca_file)
         except (OSError, ssl.SSLError) as exc:
             return run.finish(Outcome.ERROR, f"cannot load ca_file {spec.ca_file!r}: {exc}")
-        # A kept-alive connection that is reused goes through none of the connect stamps.
-        timings = RequestTimings(stage=_REUSED_STAGE if spec.keep_alive else _FRESH_STAGE)
+        timings = RequestTimings()
+        if spec.keep_alive:  # a reused connection goes through none of the connect stamps
+            timings.stage = "waiting for the response"
         run.context = timings
         headers = _with_defaults(spec.headers, self.default_headers)
         if spec.bearer_token is not None:

@@ -67,7 +67,7 @@ class RequestTimings:
     first_byte: float | None = None
     connections: int = 0
     resolved: bool = False
-    tcp_up: bool = False
+    tcp_connected: bool = False
     peer_ip: str | None = None
     cert_not_after: float | None = None
     stage: str = "starting the request"
@@ -79,7 +79,7 @@ class RequestTimings:
         phases: dict[str, float] = {}
         if self.resolved:
             phases["dns"] = self.dns
-        if self.tcp_up:
+        if self.tcp_connected:
             phases["connect"] = self.connect
             if self.tls:
                 phases["tls"] = self.tls
@@ -132,7 +132,7 @@ class RequestTimings:
         self._tcp_up = now = time.perf_counter()
         if self._conn_start:
             self.connect += now - self._conn_start
-        self.tcp_up = True
+        self.tcp_connected = True
         self.stage = "the TLS handshake"
 
     def _connection_made(self, transport: Any) -> None:

@@ -54,6 +54,6 @@ def check_pks(conn: Executor, check_ids: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(check_ids))
     if not wanted:
         return {}
-    row = conn.execute(_PKS, (json.dumps(wanted),)).fetchone()
-    found: dict[str, int] = json.loads(row[0]) if row and row[0] else {}
-    return found
+    (found,) = conn.execute(_PKS, (json.dumps(wanted),)).fetchone()  # an aggregate: one row
+    pks: dict[str, int] = json.loads(found)
+    return pks
