@@ -32,8 +32,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nyxmon.domain.history.figures import DAY
 from nyxmon.domain.model import Check, CheckSource, Outcome, Result
-from nyxmon.store import DAY, Retention, SqliteStore, WriteBatch
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.records.upkeep import Retention
+from nyxmon.store.sqlite import SqliteStore
 
 CHECKS = 1_000
 RETENTION = Retention(raw_days=7, hourly_days=90, daily_days=730)
@@ -50,9 +53,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 def prepare(path: Path, backlog: int, now: float) -> None:
     """Create the checks, then bulk-insert the old backlog with plain SQL (fast, untimed)."""
-    with SqliteStore(path) as store, store.unit_of_work() as uow:
+    with SqliteStore(path) as store, store.transaction() as tx:
         for i in range(CHECKS):
-            uow.checks.upsert(
+            tx.checks.upsert(
                 Check(
                     id=f"svc{i // 20}.check{i}",
                     service=f"svc{i // 20}",
@@ -64,7 +67,7 @@ def prepare(path: Path, backlog: int, now: float) -> None:
                     source=CheckSource.API,
                 )
             )
-        uow.commit()
+        tx.commit()
     # Two days of history ending a day past the raw horizon, written in time order.
     start = now - (RETENTION.raw_days + 3) * DAY
     step = (2 * DAY) / (backlog / CHECKS)

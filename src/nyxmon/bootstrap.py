@@ -13,7 +13,7 @@ from nyxmon.errors import ConfigError
 from nyxmon.notify import RetryPolicy
 from nyxmon.probes.registry import ExecutorRegistry
 from nyxmon.runtime import Backend
-from nyxmon.store.base import Store
+from nyxmon.service_layer.storage import Store
 from nyxmon.store.sqlite.store import SqliteStore
 
 __all__ = ["build_agent", "open_store"]

@@ -63,9 +63,9 @@ from nyxmon.service_layer.messages import (
     ConfigApplied,
     RecordDelivery,
 )
+from nyxmon.service_layer.records.upkeep import Retention
+from nyxmon.service_layer.storage import Store
 from nyxmon.service_layer.unit_of_work import AgentUnitOfWork
-from nyxmon.store.base import Store
-from nyxmon.store.records import Retention
 
 __all__ = ["Agent", "AgentStatistics", "StopReport"]
 

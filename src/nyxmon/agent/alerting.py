@@ -30,7 +30,7 @@ from nyxmon.errors import AlertingError
 from nyxmon.notify import CheckInfo, encode_payload, notification_key, routes_for
 from nyxmon.service_layer.messagebus import MessageBus
 from nyxmon.service_layer.messages import RecordAlertChanges
-from nyxmon.store.records import OutboxRow, StateRow, Transition
+from nyxmon.service_layer.records.alerts import OutboxRow, StateRow, Transition
 
 __all__ = ["AlertContext", "AlertSettings"]
 

@@ -16,7 +16,7 @@ from functools import partial
 import anyio
 
 from nyxmon.agent.writer import StoreWriter
-from nyxmon.store.records import Retention
+from nyxmon.service_layer.records.upkeep import Retention
 
 __all__ = ["Cleaner", "CleanerStatistics"]
 

@@ -32,9 +32,9 @@ from nyxmon.notify import (
 )
 from nyxmon.runtime import OffloadPool
 from nyxmon.runtime.observe import EventSink
-from nyxmon.store.base import Store
-from nyxmon.store.records import OutboxItem as StoredOutboxItem
-from nyxmon.store.records import OutboxRow, OutboxUpdate
+from nyxmon.service_layer.records.alerts import OutboxEntry as OutboxEntry
+from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate
+from nyxmon.service_layer.storage import Store
 
 __all__ = ["Notifier", "outcome_update"]
 
@@ -136,7 +136,7 @@ class Notifier:
         )
 
     @staticmethod
-    def _stored_item(stored: StoredOutboxItem) -> OutboxItem | None:
+    def _stored_item(stored: OutboxEntry) -> OutboxItem | None:
         try:
             notice, check = decode_payload(json.dumps(dict(stored.payload)))
         except ValueError as exc:

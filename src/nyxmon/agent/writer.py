@@ -25,16 +25,10 @@ from nyxmon.errors import CheckNotFoundError
 from nyxmon.runtime import OffloadPool, ShutdownStatus
 from nyxmon.runtime.observe import EventSink
 from nyxmon.service_layer.messages import Event, ResultsCommitted, WriteFailed
+from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
+from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
+from nyxmon.service_layer.storage import Store
 from nyxmon.service_layer.unit_of_work import StagedOp
-from nyxmon.store.base import Store
-from nyxmon.store.records import (
-    OutboxRow,
-    OutboxUpdate,
-    StateRow,
-    Transition,
-    WriteBatch,
-    WriteReceipt,
-)
 
 __all__ = ["StoreWriter", "WriterStatistics"]
 

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from nyxmon.config import ConfigValidationError, LoadedConfig, load_config, parse_duration
 from nyxmon.errors import NyxmonError
-from nyxmon.store.base import Store
+from nyxmon.service_layer.storage import Store
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

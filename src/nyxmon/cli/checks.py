@@ -28,8 +28,8 @@ from nyxmon.cli._common import (
 from nyxmon.config import ConfigValidationError, check_from_spec, validate_check
 from nyxmon.domain.model import Check, CheckSource, Result, Service
 from nyxmon.errors import NyxmonError
-from nyxmon.store.base import Store
-from nyxmon.store.records import CheckQuery
+from nyxmon.service_layer.records.catalog import CheckQuery
+from nyxmon.service_layer.storage import Store
 
 app = typer.Typer(help="List, inspect, run and change checks.", no_args_is_help=True)
 
@@ -237,9 +237,9 @@ def remove(
     store = open_cli_store(config, db)
     try:
         check = _api_check(store, check_id, "removed")
-        with store.unit_of_work() as uow:
-            uow.checks.delete(check.id)
-            uow.commit()
+        with store.transaction() as tx:
+            tx.checks.delete(check.id)
+            tx.commit()
     finally:
         store.close()
     console.print(f"removed check [bold]{check_id}[/] and its history")
@@ -268,9 +268,9 @@ def resume(
 def _set_paused(config: Path | None, db: Path | None, check_id: str, paused: bool) -> None:
     store = open_cli_store(config, db)
     try:
-        with store.unit_of_work() as uow:
-            uow.checks.set_paused(check_id, paused)
-            uow.commit()
+        with store.transaction() as tx:
+            tx.checks.set_paused(check_id, paused)
+            tx.commit()
     except NyxmonError as exc:
         fail(f"ID: {exc}")
     finally:
@@ -292,11 +292,11 @@ def _save(store: Store, check: Check) -> str:
     if existing is not None and existing.source is CheckSource.CONFIG:
         fail(f"--name: check {check.id!r} comes from the config file; choose another --name/--id")
     try:
-        with store.unit_of_work() as uow:
-            if uow.services.get(check.service) is None:
-                uow.services.upsert(Service(check.service), source=CheckSource.API)
-            uow.checks.upsert(check)
-            uow.commit()
+        with store.transaction() as tx:
+            if tx.services.get(check.service) is None:
+                tx.services.upsert(Service(check.service), source=CheckSource.API)
+            tx.checks.upsert(check)
+            tx.commit()
     except NyxmonError as exc:
         fail(str(exc))
     return "updated" if existing is not None else "added"

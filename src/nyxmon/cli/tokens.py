@@ -34,9 +34,9 @@ def create(
         if store.get_user(owner) is None:
             fail(f"--owner: no user named {owner!r} (see `nyxmon user set-password`)")
         raw = new_token()
-        with store.unit_of_work() as uow:
-            record = uow.auth.create_token(name.strip(), hash_token(raw), owner)
-            uow.commit()
+        with store.transaction() as tx:
+            record = tx.auth.create_token(name.strip(), hash_token(raw), owner)
+            tx.commit()
     finally:
         store.close()
     console.print(f"created token {record.id} ({record.name}) for {owner}; it is shown only now:")
@@ -75,9 +75,9 @@ def revoke(
     """Revoke a token: requests carrying it are refused from then on."""
     store = open_cli_store(config, db)
     try:
-        with store.unit_of_work() as uow:
-            revoked = uow.auth.revoke_token(token_id)
-            uow.commit()
+        with store.transaction() as tx:
+            revoked = tx.auth.revoke_token(token_id)
+            tx.commit()
     finally:
         store.close()
     if not revoked:

@@ -38,9 +38,9 @@ def set_password(
     store = open_cli_store(config, db)
     try:
         existed = store.get_user(name) is not None
-        with store.unit_of_work() as uow:
-            uow.auth.put_user(name, hash_password(password))
-            uow.commit()
+        with store.transaction() as tx:
+            tx.auth.put_user(name, hash_password(password))
+            tx.commit()
     finally:
         store.close()
     console.print(f"{'changed the password of' if existed else 'created'} user [bold]{name}[/]")

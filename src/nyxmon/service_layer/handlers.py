@@ -26,9 +26,9 @@ from nyxmon.service_layer.messages import (
     SetPaused,
     SyncChecks,
 )
+from nyxmon.service_layer.records.catalog import CheckQuery
+from nyxmon.service_layer.storage import Store
 from nyxmon.service_layer.unit_of_work import AgentUnitOfWork, StagedOp
-from nyxmon.store.base import Store
-from nyxmon.store.records import CheckQuery
 
 __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS", "live_checks"]
 
@@ -80,7 +80,7 @@ def add_check(command: AddCheck, uow: AgentUnitOfWork) -> OneShot[tuple[Check, .
     _refuse_config_owned(uow, check.id, "changed")
 
     def run(store: Store) -> tuple[Check, ...]:
-        with store.unit_of_work() as store_uow:
+        with store.transaction() as store_uow:
             store_uow.checks.upsert(check)
             store_uow.commit()
         return live_checks(store)
@@ -92,7 +92,7 @@ def remove_check(command: RemoveCheck, uow: AgentUnitOfWork) -> OneShot[tuple[Ch
     _refuse_config_owned(uow, command.check_id, "removed")
 
     def run(store: Store) -> tuple[Check, ...]:
-        with store.unit_of_work() as store_uow:
+        with store.transaction() as store_uow:
             if not store_uow.checks.delete(command.check_id):
                 raise CheckNotFoundError(command.check_id)
             store_uow.commit()
@@ -103,7 +103,7 @@ def remove_check(command: RemoveCheck, uow: AgentUnitOfWork) -> OneShot[tuple[Ch
 
 def set_paused(command: SetPaused, uow: AgentUnitOfWork) -> OneShot[tuple[Check, ...]]:
     def run(store: Store) -> tuple[Check, ...]:
-        with store.unit_of_work() as store_uow:
+        with store.transaction() as store_uow:
             store_uow.checks.set_paused(command.check_id, command.paused)
             store_uow.commit()
         return live_checks(store)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nyxmon.domain.model import Check, Result, Service
-from nyxmon.store.records import OutboxRow, OutboxUpdate, StateRow, Transition
+from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
 
 __all__ = [
     "AddCheck",

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from nyxmon.domain.model import Check, Result
 from nyxmon.runtime import OneShot
 from nyxmon.service_layer.messages import Event
-from nyxmon.store.base import Store
-from nyxmon.store.records import OutboxRow, OutboxUpdate, StateRow, Transition
+from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
+from nyxmon.service_layer.storage import Store
 
 __all__ = ["AgentUnitOfWork", "StagedOp", "WriterPort"]
 

@@ -32,8 +32,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from nyxmon.errors import ConfigError
-from nyxmon.store.base import Store
-from nyxmon.store.records import TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
+from nyxmon.service_layer.storage import Store
 from nyxmon.web.settings import WebSettings
 
 __all__ = [
@@ -153,17 +153,17 @@ class AuthService:
         secret = self.store.get_setting(SECRET_KEY)
         if secret is None:
             secret = secrets.token_hex(32)
-            with self.store.unit_of_work() as uow:
-                uow.auth.set_setting(SECRET_KEY, secret)
-                uow.commit()
+            with self.store.transaction() as tx:
+                tx.auth.set_setting(SECRET_KEY, secret)
+                tx.commit()
             secret = self.store.get_setting(SECRET_KEY) or secret  # another writer may have won
         self._secret = bytes.fromhex(secret)
         if self.store.count_users():
             return
         password, source = self._initial_password()
-        with self.store.unit_of_work() as uow:
-            uow.auth.put_user(ADMIN_USER, hash_password(password))
-            uow.commit()
+        with self.store.transaction() as tx:
+            tx.auth.put_user(ADMIN_USER, hash_password(password))
+            tx.commit()
         if source == "generated":
             announce(
                 f"admin password: {password}  (user {ADMIN_USER!r}; shown once, change it with "
@@ -232,9 +232,9 @@ class AuthService:
 
     def set_password_blocking(self, name: str, password: str) -> None:
         digest = hash_password(password)
-        with self.store.unit_of_work() as uow:
-            uow.auth.put_user(name, digest)
-            uow.commit()
+        with self.store.transaction() as tx:
+            tx.auth.put_user(name, digest)
+            tx.commit()
         with self._lock:
             self._users.pop(name, None)
 
@@ -299,21 +299,21 @@ class AuthService:
         return True
 
     def touch_token_blocking(self, token_id: int) -> None:
-        with self.store.unit_of_work() as uow:
-            uow.auth.touch_token(token_id)
-            uow.commit()
+        with self.store.transaction() as tx:
+            tx.auth.touch_token(token_id)
+            tx.commit()
 
     def create_token_blocking(self, name: str, owner: str) -> tuple[str, TokenRecord]:
         raw = new_token()
-        with self.store.unit_of_work() as uow:
-            record = uow.auth.create_token(name, hash_token(raw), owner)
-            uow.commit()
+        with self.store.transaction() as tx:
+            record = tx.auth.create_token(name, hash_token(raw), owner)
+            tx.commit()
         return raw, record
 
     def revoke_token_blocking(self, token_id: int) -> bool:
-        with self.store.unit_of_work() as uow:
-            revoked = uow.auth.revoke_token(token_id)
-            uow.commit()
+        with self.store.transaction() as tx:
+            revoked = tx.auth.revoke_token(token_id)
+            tx.commit()
         with self._lock:
             self._tokens.clear()  # revocation takes effect at once in this process
         return revoked

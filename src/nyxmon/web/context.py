@@ -16,7 +16,7 @@ from nyxmon.domain.alerting.types import Route
 from nyxmon.domain.model import Result
 from nyxmon.domain.status import CheckStatus
 from nyxmon.service_layer.messages import Command
-from nyxmon.store.base import Store
+from nyxmon.service_layer.storage import Store
 
 if TYPE_CHECKING:
     from nyxmon.agent.agent import Agent

@@ -25,8 +25,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from nyxmon.domain.model import Check
-from nyxmon.store.base import Store
-from nyxmon.store.records import CheckQuery
+from nyxmon.service_layer.records.catalog import CheckQuery
+from nyxmon.service_layer.storage import Store
 from nyxmon.web.auth import SESSION_COOKIE, AuthService, Principal
 from nyxmon.web.budget import CpuBudget
 from nyxmon.web.context import WebContext

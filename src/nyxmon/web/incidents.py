@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nyxmon.store.records import Transition
+from nyxmon.service_layer.records.alerts import Transition
 
 __all__ = ["FAILING", "Incident", "incidents_from"]
 

@@ -153,9 +153,9 @@ def test_a_check_added_by_another_process_is_picked_up(
     target: HttpTarget, config_file: ConfigFile, start_agent: StartAgent
 ) -> None:
     agent = start_agent(config_file.write(service("web", http_check("a", target.url("/")))))
-    with SqliteStore(config_file.db) as other, other.unit_of_work() as uow:
-        uow.services.upsert(Service("cli"), source=CheckSource.API)
-        uow.checks.upsert(
+    with SqliteStore(config_file.db) as other, other.transaction() as tx:
+        tx.services.upsert(Service("cli"), source=CheckSource.API)
+        tx.checks.upsert(
             Check(
                 id="cli.added",
                 service="cli",
@@ -167,7 +167,7 @@ def test_a_check_added_by_another_process_is_picked_up(
                 source=CheckSource.API,
             )
         )
-        uow.commit()
+        tx.commit()
     wait_for(lambda: count(agent, "cli.added") >= 1, what="the watcher to pick it up")
     assert agent.watcher.reloads >= 1
 
@@ -176,8 +176,8 @@ def test_an_unknown_check_type_gives_error_results_not_a_crash(
     target: HttpTarget, config_file: ConfigFile, start_agent: StartAgent
 ) -> None:
     agent = start_agent(config_file.write(service("web", http_check("a", target.url("/")))))
-    with SqliteStore(config_file.db) as other, other.unit_of_work() as uow:
-        uow.checks.upsert(
+    with SqliteStore(config_file.db) as other, other.transaction() as tx:
+        tx.checks.upsert(
             Check(
                 id="x.gopher",
                 service="x",
@@ -188,7 +188,7 @@ def test_an_unknown_check_type_gives_error_results_not_a_crash(
                 source=CheckSource.API,
             )
         )
-        uow.commit()
+        tx.commit()
     wait_for(lambda: count(agent, "x.gopher") >= 1, what="an error result")
     result = agent.store.latest_results(["x.gopher"])["x.gopher"].result
     assert result.outcome is Outcome.ERROR

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from store_helpers import FakeClock, SqliteHarness, StoreHarness
 
-from nyxmon.store import Store
+from nyxmon.service_layer.storage import Store
 
 HARNESSES = {"sqlite": SqliteHarness}
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Protocol
 
 from nyxmon.domain.model import Check, CheckSource, Outcome, Result
-from nyxmon.store import SqliteStore, Store
+from nyxmon.service_layer.storage import Store
+from nyxmon.store.sqlite import SqliteStore
 
 #: A UTC midnight, so hour and day boundaries in tests are easy to read.
 T0 = 1_699_920_000.0
@@ -115,10 +116,10 @@ def make_result(
 
 
 def add_checks(store: Store, *check_ids: str) -> None:
-    with store.unit_of_work() as uow:
+    with store.transaction() as tx:
         for check_id in check_ids:
-            uow.checks.upsert(api_check(check_id))
-        uow.commit()
+            tx.checks.upsert(api_check(check_id))
+        tx.commit()
 
 
 def roll_up_everything(store: Store, now: float) -> None:

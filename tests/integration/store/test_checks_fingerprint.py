@@ -26,31 +26,31 @@ def test_the_fingerprint_changes_when_a_check_is_added_changed_paused_or_removed
     tmp_path: Path,
 ) -> None:
     with SqliteStore(str(tmp_path / "nyxmon.db")) as store:
-        with store.unit_of_work() as uow:
-            uow.services.upsert(Service("svc"))
-            uow.checks.upsert(_check("a"))
-            uow.commit()
+        with store.transaction() as tx:
+            tx.services.upsert(Service("svc"))
+            tx.checks.upsert(_check("a"))
+            tx.commit()
         marks = [store.checks_fingerprint()]
         assert store.checks_fingerprint() == marks[0]  # nothing changed, same mark
 
-        with store.unit_of_work() as uow:
-            uow.checks.upsert(_check("b"))
-            uow.commit()
+        with store.transaction() as tx:
+            tx.checks.upsert(_check("b"))
+            tx.commit()
         marks.append(store.checks_fingerprint())
 
-        with store.unit_of_work() as uow:
-            uow.checks.upsert(_check("b", url="http://127.0.0.1:10/"))
-            uow.commit()
+        with store.transaction() as tx:
+            tx.checks.upsert(_check("b", url="http://127.0.0.1:10/"))
+            tx.commit()
         marks.append(store.checks_fingerprint())
 
-        with store.unit_of_work() as uow:
-            uow.checks.set_paused("svc.a", True)
-            uow.commit()
+        with store.transaction() as tx:
+            tx.checks.set_paused("svc.a", True)
+            tx.commit()
         marks.append(store.checks_fingerprint())
 
-        with store.unit_of_work() as uow:
-            uow.checks.delete("svc.a")
-            uow.commit()
+        with store.transaction() as tx:
+            tx.checks.delete("svc.a")
+            tx.commit()
         marks.append(store.checks_fingerprint())
 
         assert len(set(marks)) == len(marks), marks

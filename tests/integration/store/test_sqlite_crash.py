@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nyxmon.store import SqliteStore
+from nyxmon.store.sqlite import SqliteStore
 
 BATCH = 50
 
@@ -25,14 +25,15 @@ _CHILD = textwrap.dedent(
     """
     import sys, time
     from nyxmon.domain.model import Check, CheckSource, Outcome, Result
-    from nyxmon.store import SqliteStore, WriteBatch
+    from nyxmon.service_layer.records.batches import WriteBatch
+    from nyxmon.store.sqlite import SqliteStore
 
     path, mode = sys.argv[1], sys.argv[2]
     store = SqliteStore(path)
-    with store.unit_of_work() as uow:
-        uow.checks.upsert(Check(id="a.one", service="a", name="one", type="http",
+    with store.transaction() as tx:
+        tx.checks.upsert(Check(id="a.one", service="a", name="one", type="http",
                                 interval=1.0, timeout=1.0, source=CheckSource.API))
-        uow.commit()
+        tx.commit()
 
     def batch(n, marker=""):
         return [Result(check_id="a.one", scheduled_at=n * 100.0 + i, started_at=n * 100.0 + i,
@@ -46,8 +47,8 @@ _CHILD = textwrap.dedent(
         print(f"committed {ids[0]} {ids[-1]}", flush=True)
         n += 1
         if mode == "open-transaction" and n == 30:
-            uow = store.unit_of_work().__enter__()
-            uow.results.add_many(batch(n, marker="uncommitted") * 20)
+            tx = store.transaction().__enter__()
+            tx.results.add_many(batch(n, marker="uncommitted") * 20)
             print("open", flush=True)
             time.sleep(120)
     """

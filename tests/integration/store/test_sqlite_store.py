@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from store_helpers import T0, FakeClock, add_checks, make_result
 
+from nyxmon.domain.history.histogram import bucket_of
 from nyxmon.errors import SchemaVersionError, StoreError
-from nyxmon.store import SqliteStore, WriteBatch
-from nyxmon.store.histogram import bucket_of
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.store.sqlite import SqliteStore
 from nyxmon.store.sqlite.connections import ensure_ln
 from nyxmon.store.sqlite.migrations import (
     Migration,
@@ -126,7 +127,7 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
 
 
 def test_nested_units_of_work_on_one_thread_are_refused(sqlite_store: SqliteStore) -> None:
-    outer, inner = sqlite_store.unit_of_work(), sqlite_store.unit_of_work()
+    outer, inner = sqlite_store.transaction(), sqlite_store.transaction()
     with outer, pytest.raises(StoreError, match="already open"), inner:
         pass
 

@@ -6,14 +6,9 @@ import pytest
 from store_helpers import FakeClock, add_checks, make_result
 
 from nyxmon.errors import CheckNotFoundError
-from nyxmon.store import Store
-from nyxmon.store.records import (
-    OutboxRow,
-    OutboxUpdate,
-    StateRow,
-    Transition,
-    WriteBatch,
-)
+from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.storage import Store
 
 
 def outbox_row(key: str, check_id: str = "a.one", at: float = 100.0) -> OutboxRow:
@@ -94,9 +89,9 @@ def test_states_of_deleted_checks_go_with_them(store: Store, clock: FakeClock) -
             transitions=[Transition("a.two", 1.0, "up", "down")],
         )
     )
-    with store.unit_of_work() as uow:
-        uow.checks.delete("a.two")
-        uow.commit()
+    with store.transaction() as tx:
+        tx.checks.delete("a.two")
+        tx.commit()
     assert set(store.load_states()) == {"a.one"}
     assert store.transitions() == ()
 
@@ -117,19 +112,19 @@ def test_transitions_come_newest_first_within_a_time_range(store: Store) -> None
 
 def test_users_tokens_and_settings(store: Store) -> None:
     assert store.count_users() == 0
-    with store.unit_of_work() as uow:
-        uow.auth.put_user("admin", "$argon2id$hash1")
-        token = uow.auth.create_token("ci", "sha256:abc", "admin")
-        uow.auth.set_setting("session_secret", "s3cret")
-        uow.commit()
+    with store.transaction() as tx:
+        tx.auth.put_user("admin", "$argon2id$hash1")
+        token = tx.auth.create_token("ci", "sha256:abc", "admin")
+        tx.auth.set_setting("session_secret", "s3cret")
+        tx.commit()
     assert store.get_user("admin").password_hash == "$argon2id$hash1"  # type: ignore[union-attr]
     assert store.find_token("sha256:abc") == token
     assert store.get_setting("session_secret") == "s3cret"
-    with store.unit_of_work() as uow:
-        uow.auth.put_user("admin", "$argon2id$hash2")
-        assert uow.auth.revoke_token(token.id)
-        assert not uow.auth.revoke_token(token.id)
-        uow.commit()
+    with store.transaction() as tx:
+        tx.auth.put_user("admin", "$argon2id$hash2")
+        assert tx.auth.revoke_token(token.id)
+        assert not tx.auth.revoke_token(token.id)
+        tx.commit()
     assert store.get_user("admin").password_hash == "$argon2id$hash2"  # type: ignore[union-attr]
     assert store.find_token("sha256:abc") is None
     assert store.list_tokens()[0].revoked_at is not None
@@ -137,7 +132,8 @@ def test_users_tokens_and_settings(store: Store) -> None:
 
 
 def test_retention_removes_settled_notifications_and_old_history_only(store: Store) -> None:
-    from nyxmon.store.records import DAY, Retention
+    from nyxmon.domain.history.figures import DAY
+    from nyxmon.service_layer.records.upkeep import Retention
 
     add_checks(store, "a.one")
     old, new = 1000.0, 1000.0 + 30 * DAY

@@ -7,7 +7,9 @@ from store_helpers import FakeClock, add_checks, api_check, make_check, make_res
 
 from nyxmon.domain.model import CheckSource, Service
 from nyxmon.errors import CheckNotFoundError, ConflictError, StoreError
-from nyxmon.store import CheckQuery, Store, UpsertOutcome, WriteBatch
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.records.catalog import CheckQuery, UpsertOutcome
+from nyxmon.service_layer.storage import Store
 
 
 def test_upserted_check_reads_back_equal(store: Store) -> None:
@@ -17,18 +19,18 @@ def test_upserted_check_reads_back_equal(store: Store) -> None:
         labels={"env": "prod", "team": "payments"},
         conditions=("[STATUS] == 200", "[RESPONSE_TIME] < 300"),
     )
-    with store.unit_of_work() as uow:
-        assert uow.checks.upsert(check) is UpsertOutcome.ADDED
-        uow.commit()
+    with store.transaction() as tx:
+        assert tx.checks.upsert(check) is UpsertOutcome.ADDED
+        tx.commit()
     assert store.get_check("shop.checkout") == check
 
 
 def test_upsert_reports_unchanged_and_changed(store: Store) -> None:
     add_checks(store, "a.one")
-    with store.unit_of_work() as uow:
-        assert uow.checks.upsert(api_check("a.one")) is UpsertOutcome.UNCHANGED
-        assert uow.checks.upsert(api_check("a.one", interval=60.0)) is UpsertOutcome.CHANGED
-        uow.commit()
+    with store.transaction() as tx:
+        assert tx.checks.upsert(api_check("a.one")) is UpsertOutcome.UNCHANGED
+        assert tx.checks.upsert(api_check("a.one", interval=60.0)) is UpsertOutcome.CHANGED
+        tx.commit()
     stored = store.get_check("a.one")
     assert stored is not None
     assert stored.interval == 60.0
@@ -40,8 +42,8 @@ def test_get_of_a_missing_check_is_none(store: Store) -> None:
 
 def test_api_cannot_overwrite_a_config_check(store: Store) -> None:
     store.reconcile_config([], [make_check("a.one")])
-    with pytest.raises(ConflictError, match=r"'a\.one'.*config file"), store.unit_of_work() as uow:
-        uow.checks.upsert(api_check("a.one", interval=99.0))
+    with pytest.raises(ConflictError, match=r"'a\.one'.*config file"), store.transaction() as tx:
+        tx.checks.upsert(api_check("a.one", interval=99.0))
     stored = store.get_check("a.one")
     assert stored is not None
     assert stored.interval == 30.0
@@ -58,21 +60,21 @@ def test_api_cannot_overwrite_a_config_check(store: Store) -> None:
 def test_invalid_check_is_refused_naming_id_and_field(
     store: Store, field: str, value: float
 ) -> None:
-    with pytest.raises(StoreError, match=rf"'a\.bad'.*{field}"), store.unit_of_work() as uow:
-        uow.checks.upsert(api_check("a.bad", **{field: value}))
+    with pytest.raises(StoreError, match=rf"'a\.bad'.*{field}"), store.transaction() as tx:
+        tx.checks.upsert(api_check("a.bad", **{field: value}))
     assert store.get_check("a.bad") is None
 
 
-def test_unit_of_work_without_commit_rolls_back(store: Store) -> None:
-    with store.unit_of_work() as uow:
-        uow.checks.upsert(api_check("a.one"))
+def test_transaction_without_commit_rolls_back(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.checks.upsert(api_check("a.one"))
     assert store.get_check("a.one") is None
 
 
-def test_unit_of_work_rolls_back_on_exception(store: Store) -> None:
+def test_transaction_rolls_back_on_exception(store: Store) -> None:
     def add_then_fail() -> None:
-        with store.unit_of_work() as uow:
-            uow.checks.upsert(api_check("a.one"))
+        with store.transaction() as tx:
+            tx.checks.upsert(api_check("a.one"))
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
@@ -80,24 +82,24 @@ def test_unit_of_work_rolls_back_on_exception(store: Store) -> None:
     assert store.get_check("a.one") is None
 
 
-def test_unit_of_work_explicit_rollback_discards_only_what_came_after_commit(store: Store) -> None:
-    with store.unit_of_work() as uow:
-        uow.checks.upsert(api_check("a.one"))
-        uow.commit()
-        uow.checks.upsert(api_check("a.two"))
-        uow.rollback()
-        assert uow.checks.get("a.two") is None
+def test_transaction_explicit_rollback_discards_only_what_came_after_commit(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.checks.upsert(api_check("a.one"))
+        tx.commit()
+        tx.checks.upsert(api_check("a.two"))
+        tx.rollback()
+        assert tx.checks.get("a.two") is None
     assert store.get_check("a.one") is not None
     assert store.get_check("a.two") is None
 
 
 def test_list_filters_by_service_type_label_and_flags(store: Store) -> None:
-    with store.unit_of_work() as uow:
-        uow.checks.upsert(api_check("web.home", labels={"env": "prod", "tier": "1"}))
-        uow.checks.upsert(api_check("web.api", type="json", labels={"env": "prod"}))
-        uow.checks.upsert(api_check("db.main", type="tcp", labels={"env": "dev"}, enabled=False))
-        uow.checks.upsert(api_check("db.replica", type="tcp", paused=True))
-        uow.commit()
+    with store.transaction() as tx:
+        tx.checks.upsert(api_check("web.home", labels={"env": "prod", "tier": "1"}))
+        tx.checks.upsert(api_check("web.api", type="json", labels={"env": "prod"}))
+        tx.checks.upsert(api_check("db.main", type="tcp", labels={"env": "dev"}, enabled=False))
+        tx.checks.upsert(api_check("db.replica", type="tcp", paused=True))
+        tx.commit()
     store.reconcile_config([], [make_check("dns.root", type="dns")])
 
     def ids(**filters: object) -> list[str]:
@@ -116,10 +118,10 @@ def test_list_filters_by_service_type_label_and_flags(store: Store) -> None:
 
 
 def test_label_filter_keys_with_dots_and_quotes_match_exactly(store: Store) -> None:
-    with store.unit_of_work() as uow:
-        uow.checks.upsert(api_check("a.one", labels={'app.kubernetes.io/"name"': "x"}))
-        uow.checks.upsert(api_check("a.two", labels={"app": "x"}))
-        uow.commit()
+    with store.transaction() as tx:
+        tx.checks.upsert(api_check("a.one", labels={'app.kubernetes.io/"name"': "x"}))
+        tx.checks.upsert(api_check("a.two", labels={"app": "x"}))
+        tx.commit()
     query = CheckQuery(labels={'app.kubernetes.io/"name"': "x"})
     assert [c.id for c in store.list_checks(query).items] == ["a.one"]
 
@@ -143,16 +145,16 @@ def test_negative_pagination_is_refused() -> None:
 
 def test_set_paused_changes_only_the_flag(store: Store) -> None:
     add_checks(store, "a.one")
-    with store.unit_of_work() as uow:
-        paused = uow.checks.set_paused("a.one", True)
-        uow.commit()
+    with store.transaction() as tx:
+        paused = tx.checks.set_paused("a.one", True)
+        tx.commit()
     assert paused == api_check("a.one", paused=True)
     assert store.list_checks(CheckQuery(paused=True)).total == 1
 
 
 def test_set_paused_on_a_missing_check_names_it(store: Store) -> None:
-    with pytest.raises(CheckNotFoundError, match="'ghost'"), store.unit_of_work() as uow:
-        uow.checks.set_paused("ghost", True)
+    with pytest.raises(CheckNotFoundError, match="'ghost'"), store.transaction() as tx:
+        tx.checks.set_paused("ghost", True)
 
 
 def test_delete_removes_the_check_and_its_history(store: Store, clock: FakeClock) -> None:
@@ -160,10 +162,10 @@ def test_delete_removes_the_check_and_its_history(store: Store, clock: FakeClock
     store.write_batch(
         WriteBatch([make_result("a.one", clock.now), make_result("a.two", clock.now)])
     )
-    with store.unit_of_work() as uow:
-        assert uow.checks.delete("a.one") is True
-        assert uow.checks.delete("a.one") is False
-        uow.commit()
+    with store.transaction() as tx:
+        assert tx.checks.delete("a.one") is True
+        assert tx.checks.delete("a.one") is False
+        tx.commit()
     assert store.get_check("a.one", include_archived=True) is None
     assert store.count_results() == 1
     with pytest.raises(CheckNotFoundError):
@@ -173,10 +175,10 @@ def test_delete_removes_the_check_and_its_history(store: Store, clock: FakeClock
 def test_archived_check_is_hidden_but_keeps_history(store: Store, clock: FakeClock) -> None:
     add_checks(store, "a.one")
     store.write_batch(WriteBatch([make_result("a.one", clock.now)]))
-    with store.unit_of_work() as uow:
-        assert uow.checks.archive("a.one") is True
-        assert uow.checks.archive("a.one") is False
-        uow.commit()
+    with store.transaction() as tx:
+        assert tx.checks.archive("a.one") is True
+        assert tx.checks.archive("a.one") is False
+        tx.commit()
     assert store.get_check("a.one") is None
     assert store.get_check("a.one", include_archived=True) is not None
     assert store.list_checks().total == 0
@@ -187,24 +189,24 @@ def test_archived_check_is_hidden_but_keeps_history(store: Store, clock: FakeClo
 
 def test_services_crud(store: Store) -> None:
     web = Service("web", group="frontend", labels={"env": "prod"}, description="the site")
-    with store.unit_of_work() as uow:
-        assert uow.services.upsert(web) is UpsertOutcome.ADDED
-        assert uow.services.upsert(web) is UpsertOutcome.UNCHANGED
-        assert uow.services.upsert(Service("db")) is UpsertOutcome.ADDED
-        uow.commit()
+    with store.transaction() as tx:
+        assert tx.services.upsert(web) is UpsertOutcome.ADDED
+        assert tx.services.upsert(web) is UpsertOutcome.UNCHANGED
+        assert tx.services.upsert(Service("db")) is UpsertOutcome.ADDED
+        tx.commit()
     assert store.get_service("web") == web
     assert [s.name for s in store.list_services()] == ["db", "web"]
-    with store.unit_of_work() as uow:
-        assert uow.services.delete("db") is True
-        assert uow.services.delete("db") is False
-        uow.commit()
+    with store.transaction() as tx:
+        assert tx.services.delete("db") is True
+        assert tx.services.delete("db") is False
+        tx.commit()
     assert store.get_service("db") is None
 
 
 def test_api_cannot_change_a_config_service(store: Store) -> None:
     store.reconcile_config([Service("web", description="from file")], [])
-    with pytest.raises(ConflictError, match="'web'"), store.unit_of_work() as uow:
-        uow.services.upsert(Service("web", description="from api"))
+    with pytest.raises(ConflictError, match="'web'"), store.transaction() as tx:
+        tx.services.upsert(Service("web", description="from api"))
     service = store.get_service("web")
     assert service is not None
     assert service.description == "from file"

@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from store_helpers import T0, add_checks, api_check, make_result
 
-from nyxmon.store import Store, WriteBatch
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.storage import Store
 
 T = TypeVar("T")
 
@@ -36,9 +37,9 @@ def _in_thread(fn: Callable[[], T]) -> T:
 def test_reader_reads_while_the_writer_holds_a_transaction(store: Store) -> None:
     add_checks(store, "a.one")
     store.write_batch(WriteBatch([make_result("a.one", T0)]))
-    with store.unit_of_work() as uow:
-        uow.checks.upsert(api_check("a.two"))
-        uow.results.add_many([make_result("a.one", T0 + i) for i in range(1, 50)])
+    with store.transaction() as tx:
+        tx.checks.upsert(api_check("a.two"))
+        tx.results.add_many([make_result("a.one", T0 + i) for i in range(1, 50)])
         seen = _in_thread(
             lambda: (
                 [c.id for c in store.list_checks().items],
@@ -47,7 +48,7 @@ def test_reader_reads_while_the_writer_holds_a_transaction(store: Store) -> None
             )
         )
         assert seen == (["a.one"], 1, T0)
-        uow.commit()
+        tx.commit()
     assert _in_thread(store.count_results) == 50
 
 

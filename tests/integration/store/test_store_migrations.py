@@ -6,7 +6,8 @@ import pytest
 from store_helpers import T0, StoreHarness, add_checks, make_result
 
 from nyxmon.errors import SchemaVersionError
-from nyxmon.store import Store, WriteBatch
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.storage import Store
 
 
 def test_fresh_store_is_at_the_latest_schema_version(store: Store) -> None:

@@ -7,7 +7,9 @@ from store_helpers import FakeClock, add_checks, api_check, make_check, make_res
 
 from nyxmon.domain.model import CheckSource, Service
 from nyxmon.errors import ConflictError
-from nyxmon.store import CheckQuery, ReconcileReport, Store, WriteBatch
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.records.catalog import CheckQuery, ReconcileReport
+from nyxmon.service_layer.storage import Store
 
 
 def _live_ids(store: Store) -> list[str]:
@@ -86,9 +88,9 @@ def test_duplicate_ids_in_the_config_are_refused_naming_the_id(store: Store) -> 
 
 def test_paused_survives_a_reload(store: Store) -> None:
     store.reconcile_config([], [make_check("a.one")])
-    with store.unit_of_work() as uow:
-        uow.checks.set_paused("a.one", True)
-        uow.commit()
+    with store.transaction() as tx:
+        tx.checks.set_paused("a.one", True)
+        tx.commit()
     report = store.reconcile_config([], [make_check("a.one")])
     assert report.unchanged == ("a.one",)
     stored = store.get_check("a.one")
@@ -104,9 +106,9 @@ def test_reconcile_stores_every_given_check_as_config(store: Store) -> None:
 
 
 def test_services_follow_the_config_but_api_services_stay(store: Store) -> None:
-    with store.unit_of_work() as uow:
-        uow.services.upsert(Service("api-made"))
-        uow.commit()
+    with store.transaction() as tx:
+        tx.services.upsert(Service("api-made"))
+        tx.commit()
     store.reconcile_config([Service("web"), Service("db")], [])
     store.reconcile_config([Service("web", description="edited")], [])
     assert [s.name for s in store.list_services()] == ["api-made", "web"]

@@ -9,7 +9,9 @@ from store_helpers import T0, FakeClock, add_checks, make_result
 
 from nyxmon.domain.model import Outcome, Result
 from nyxmon.errors import CheckNotFoundError, StoreError
-from nyxmon.store import ResultCursor, Store, WriteBatch, WriteReceipt
+from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
+from nyxmon.service_layer.records.results import ResultCursor
+from nyxmon.service_layer.storage import Store
 from nyxmon.store.sqlite.bulk import CHUNK_ROWS
 
 
@@ -177,18 +179,18 @@ def test_latest_result_per_check_for_many_checks(store: Store) -> None:
 def test_latest_without_ids_skips_archived_checks(store: Store) -> None:
     add_checks(store, "a.live", "a.old")
     store.write_batch(WriteBatch([make_result("a.live", T0), make_result("a.old", T0)]))
-    with store.unit_of_work() as uow:
-        uow.checks.archive("a.old")
-        uow.commit()
+    with store.transaction() as tx:
+        tx.checks.archive("a.old")
+        tx.commit()
     assert set(store.latest_results()) == {"a.live"}
     assert set(store.latest_results(["a.old"])) == {"a.old"}
 
 
 def test_results_of_archived_checks_are_still_accepted(store: Store) -> None:
     add_checks(store, "a.old")
-    with store.unit_of_work() as uow:
-        uow.checks.archive("a.old")
-        uow.commit()
+    with store.transaction() as tx:
+        tx.checks.archive("a.old")
+        tx.commit()
     store.write_batch(WriteBatch([make_result("a.old", T0)]))
     assert store.count_results("a.old") == 1
 

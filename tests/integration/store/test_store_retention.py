@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from store_helpers import T0, add_checks, make_result, roll_up_everything
 
-from nyxmon.store import DAY, HOUR, CleanerReport, Retention, Store, WriteBatch
+from nyxmon.domain.history.figures import DAY, HOUR
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.records.upkeep import CleanerReport, Retention
+from nyxmon.service_layer.storage import Store
 
 RETENTION = Retention(raw_days=3, hourly_days=10, daily_days=40)
 

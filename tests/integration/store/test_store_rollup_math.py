@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nyxmon.store import DAY, HOUR
-from nyxmon.store.histogram import (
+from nyxmon.domain.history.figures import DAY, HOUR
+from nyxmon.domain.history.histogram import (
     FLOOR,
     GAMMA,
     RELATIVE_ERROR,
@@ -19,7 +19,7 @@ from nyxmon.store.histogram import (
     bucket_value,
     nearest_rank,
 )
-from nyxmon.store.rollups import Segment, plan_segments
+from nyxmon.domain.history.rollups import Segment, plan_segments
 
 positive = st.floats(min_value=0.0, max_value=1e6, allow_nan=False, allow_infinity=False)
 

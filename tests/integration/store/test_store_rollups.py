@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_helpers import T0, FakeClock, StoreHarness, add_checks, make_result, roll_up_everything
 
+from nyxmon.domain.history.figures import DAY, HOUR
+from nyxmon.domain.history.histogram import FLOOR, RELATIVE_ERROR, nearest_rank
 from nyxmon.domain.model import Outcome
-from nyxmon.store import DAY, HOUR, Store, WriteBatch
-from nyxmon.store.histogram import FLOOR, RELATIVE_ERROR, nearest_rank
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.storage import Store
 
 SETTLE = 300.0
 # The harness fixture only makes fresh stores; nothing in it leaks between examples.
@@ -181,7 +183,7 @@ def test_availability_combines_rollups_and_raw_exactly(
 
 
 def test_availability_survives_the_cleaner_deleting_raw_rows(store: Store) -> None:
-    from nyxmon.store import Retention
+    from nyxmon.service_layer.records.upkeep import Retention
 
     add_checks(store, "a.one")
     now = T0 + 20 * DAY

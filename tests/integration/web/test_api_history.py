@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from tests.integration.web.conftest import WebEnv, wait_for
 
-from nyxmon.store.records import Transition, WriteBatch
+from nyxmon.service_layer.records.alerts import Transition
+from nyxmon.service_layer.records.batches import WriteBatch
 
 
 def test_results_come_newest_first_in_keyset_pages(web: WebEnv) -> None:

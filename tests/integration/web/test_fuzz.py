@@ -18,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from tests.integration.web.conftest import WebEnv
 
-from nyxmon.store.records import CheckQuery
+from nyxmon.service_layer.records.catalog import CheckQuery
 
 EXAMPLES = 25
 SKIPPED = {("DELETE", "/api/v1/tokens/{token_id}")}

@@ -7,7 +7,7 @@ import pytest
 
 from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.domain.status import CheckStatus
-from nyxmon.store.records import Transition
+from nyxmon.service_layer.records.alerts import Transition
 from nyxmon.web.api.params import parse_labels, parse_time
 from nyxmon.web.budget import CpuBudget
 from nyxmon.web.incidents import incidents_from

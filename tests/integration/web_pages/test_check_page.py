@@ -9,8 +9,9 @@ import requests
 from tests.integration.web_pages.harness import Running, wait_for
 from tests.servers.http_target import ThreadedHttpTarget
 
+from nyxmon.domain.history.figures import DAY, WINDOWS, Availability
 from nyxmon.domain.model import Check, Outcome, Result
-from nyxmon.store.records import DAY, WINDOWS, Availability, StoredResult
+from nyxmon.service_layer.records.results import StoredResult
 from nyxmon.web.pages.check_detail import CheckDetail, phase_columns, phase_row
 from nyxmon.web.pages.check_page import default_window
 

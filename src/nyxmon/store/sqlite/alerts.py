@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from nyxmon.store.records import (
-    OutboxItem,
+from nyxmon.service_layer.records.alerts import (
+    OutboxEntry,
     OutboxRow,
     OutboxUpdate,
     StateRow,
@@ -24,8 +24,8 @@ OUTBOX_COLUMNS = (
 )
 
 
-def outbox_from_row(row: Sequence[Any]) -> OutboxItem:
-    return OutboxItem(
+def outbox_from_row(row: Sequence[Any]) -> OutboxEntry:
+    return OutboxEntry(
         id=row[0],
         key=row[1],
         check_id=row[2],
@@ -42,7 +42,7 @@ def outbox_from_row(row: Sequence[Any]) -> OutboxItem:
 
 
 class SqliteAlertRepository:
-    """Writes inside a unit of work (the caller's transaction)."""
+    """Writes inside a transaction (the caller's transaction)."""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn

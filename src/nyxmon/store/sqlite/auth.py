@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nyxmon.store.records import TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
 
 __all__ = ["SqliteAuthRepository"]
 
@@ -12,7 +12,7 @@ _TOKEN_COLUMNS = "id, name, owner, created_at, last_used_at, revoked_at"
 
 
 class SqliteAuthRepository:
-    """Within a unit of work: writes go into the caller's transaction."""
+    """Within a transaction: writes go into the caller's transaction."""
 
     def __init__(self, conn: Any, now: float) -> None:
         self._conn = conn

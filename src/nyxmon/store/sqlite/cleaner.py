@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from nyxmon.store.records import DAY, CleanerReport, Retention
+from nyxmon.domain.history.figures import DAY
+from nyxmon.service_layer.records.upkeep import CleanerReport, Retention
 from nyxmon.store.sqlite.connections import Connections, sqlite_errors
 from nyxmon.store.sqlite.progress import read_progress
 

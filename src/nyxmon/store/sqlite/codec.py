@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from nyxmon.domain.history.histogram import DurationHistogram
+from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.model import Check, CheckSource, Outcome, Result, Service
 from nyxmon.errors import StoreError
-from nyxmon.store.histogram import DurationHistogram
-from nyxmon.store.records import StoredResult
-from nyxmon.store.rollups import RollupRow
+from nyxmon.service_layer.records.results import StoredResult
 
 __all__ = [
     "CHECK_COLUMNS",

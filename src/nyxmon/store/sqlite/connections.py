@@ -25,7 +25,7 @@ __all__ = ["Connections", "Executor", "ensure_ln", "sqlite_errors"]
 
 
 class Executor(Protocol):
-    """What repositories need of a connection: a plain one, or the unit of work's lazy one."""
+    """What repositories need of a connection: a plain one, or the transaction's lazy one."""
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor: ...
 
@@ -75,7 +75,7 @@ class Connections:
         self._readers: weakref.WeakSet[_ReaderSlot] = weakref.WeakSet()
         self._readers_lock = threading.Lock()
         self._closed = False
-        #: True while a unit of work holds the writer (guards nesting on the lock's own thread).
+        #: True while a transaction holds the writer (guards nesting on the lock's own thread).
         self.writer_busy = False
         self._writer: sqlite3.Connection | None = self._open_writer() if writable else None
         self._checkpointer: Checkpointer | None = None

@@ -6,8 +6,8 @@ with ``ORDER BY duration LIMIT 1 OFFSET rank-1``. Python then sees a dozen rows 
 of every result: the rollup barely holds the GIL, so the agent's writer thread keeps its pace
 while a backlog is rolled up. Days merge their hourly rows in Python (24 small rows).
 
-The SQL bucket expression must equal :func:`nyxmon.store.histogram.bucket_of`; both divide by
-the same ``FLOOR`` and take the same C ``log``, and a test holds them together.
+The SQL bucket expression must equal :func:`nyxmon.domain.history.histogram.bucket_of`;
+both divide by the same ``FLOOR`` and take the same C ``log``, and a test holds them together.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import sqlite3
 
-from nyxmon.store.histogram import FLOOR, GAMMA, DurationHistogram
-from nyxmon.store.rollups import RollupRow, rollup_of_rollups
+from nyxmon.domain.history.histogram import FLOOR, GAMMA, DurationHistogram
+from nyxmon.domain.history.rollups import RollupRow, rollup_of_rollups
 from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
 
 __all__ = ["BUCKET_PARAMS", "BUCKET_SQL", "day_row", "hour_row"]

@@ -1,6 +1,6 @@
 """SQLite repositories for services and checks.
 
-Each takes a connection: the writer's inside a unit of work, or a thread's read-only reader
+Each takes a connection: the writer's inside a transaction, or a thread's read-only reader
 for the store's read methods (whose write methods would then fail, which is the point).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from nyxmon.domain.model import Check, CheckSource, Service
 from nyxmon.errors import CheckNotFoundError, ConflictError, StoreError
-from nyxmon.store.records import CheckQuery, Page, UpsertOutcome
+from nyxmon.service_layer.records.catalog import CheckQuery, Page, UpsertOutcome
 from nyxmon.store.sqlite.codec import (
     CHECK_COLUMNS,
     CHECK_FIELD_COUNT,

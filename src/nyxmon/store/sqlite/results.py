@@ -9,7 +9,7 @@ from typing import Any
 
 from nyxmon.domain.model import Result
 from nyxmon.errors import CheckNotFoundError, StoreError
-from nyxmon.store.records import ResultCursor, ResultPage, StoredResult
+from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
 from nyxmon.store.sqlite.bulk import check_pks, insert_rows
 from nyxmon.store.sqlite.codec import RESULT_COLUMNS, result_from_row, result_values
 from nyxmon.store.sqlite.connections import Executor

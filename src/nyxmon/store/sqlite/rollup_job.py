@@ -18,8 +18,9 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from nyxmon.store.records import DAY, HOUR, RollupReport
-from nyxmon.store.rollups import RollupRow, floor_to
+from nyxmon.domain.history.figures import DAY, HOUR
+from nyxmon.domain.history.rollups import RollupRow, floor_to
+from nyxmon.service_layer.records.upkeep import RollupReport
 from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_values
 from nyxmon.store.sqlite.connections import Connections, sqlite_errors
 from nyxmon.store.sqlite.period_rollup import day_row, hour_row

@@ -13,8 +13,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Literal
 
-from nyxmon.store.records import DAY, HOUR, Availability, SeriesPoint
-from nyxmon.store.rollups import Aggregate, RollupRow, Segment, plan_segments
+from nyxmon.domain.history.figures import DAY, HOUR, Availability, SeriesPoint
+from nyxmon.domain.history.rollups import Aggregate, RollupRow, Segment, plan_segments
 from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
 from nyxmon.store.sqlite.connections import Connections
 from nyxmon.store.sqlite.progress import read_progress

@@ -18,32 +18,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from nyxmon.domain.history.figures import Availability, SeriesPoint
+from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.model import Check, Service
 from nyxmon.errors import SchemaVersionError
-from nyxmon.store.base import Store
-from nyxmon.store.reconcile import reconcile
-from nyxmon.store.records import (
-    Availability,
-    CheckQuery,
-    CleanerReport,
-    DbInfo,
-    OutboxItem,
-    Page,
-    ReconcileReport,
-    ResultCursor,
-    ResultPage,
-    Retention,
-    RollupReport,
-    SeriesPoint,
-    StateRow,
-    StoredResult,
-    TokenRecord,
-    Transition,
-    UserRecord,
-    WriteBatch,
-    WriteReceipt,
-)
-from nyxmon.store.rollups import RollupRow
+from nyxmon.service_layer.reconcile import reconcile
+from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
+from nyxmon.service_layer.records.alerts import OutboxEntry, StateRow, Transition
+from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
+from nyxmon.service_layer.records.catalog import CheckQuery, Page, ReconcileReport
+from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
+from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
+from nyxmon.service_layer.storage import Store
 from nyxmon.store.sqlite import cleaner, rollup_job, stats
 from nyxmon.store.sqlite.alerts import OUTBOX_COLUMNS, outbox_from_row
 from nyxmon.store.sqlite.auth import TOKEN_COLUMNS, token_from_row, user_from_row
@@ -52,7 +38,7 @@ from nyxmon.store.sqlite.migrations import apply_migrations, latest_version, sch
 from nyxmon.store.sqlite.progress import read_progress
 from nyxmon.store.sqlite.repositories import SqliteCheckRepository, SqliteServiceRepository
 from nyxmon.store.sqlite.results import SqliteResultRepository
-from nyxmon.store.sqlite.uow import SqliteUnitOfWork
+from nyxmon.store.sqlite.transaction import SqliteTransaction
 
 __all__ = ["SqliteStore"]
 
@@ -67,7 +53,7 @@ _COUNTED = {
 
 
 class SqliteStore:
-    """The :class:`nyxmon.store.base.Store` on one SQLite file (created if missing).
+    """The :class:`nyxmon.service_layer.storage.Store` on one SQLite file (created if missing).
 
     ``clock`` stamps created/updated/archived times (tests inject one). ``rollup_settle`` is
     how long after an hour ends it is rolled up. A thread of the store checkpoints the WAL
@@ -133,32 +119,32 @@ class SqliteStore:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def unit_of_work(self) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self._conns, self._clock)
+    def transaction(self) -> SqliteTransaction:
+        return SqliteTransaction(self._conns, self._clock)
 
     def write_batch(self, batch: WriteBatch) -> WriteReceipt:
         if not len(batch):
             return WriteReceipt()
-        with self.unit_of_work() as uow:
-            ids = uow.results.add_many(batch.results) if batch.results else ()
+        with self.transaction() as tx:
+            ids = tx.results.add_many(batch.results) if batch.results else ()
             if batch.states or batch.transitions:
                 wanted = {r.check_id for r in batch.states} | {
                     t.check_id for t in batch.transitions
                 }
-                pk_of = uow.alerts.pks(wanted)
-                uow.alerts.save_states(batch.states, pk_of)
-                uow.alerts.add_transitions(batch.transitions, pk_of)
-            outbox_ids = uow.alerts.add_outbox(batch.outbox) if batch.outbox else ()
-            uow.alerts.update_outbox(batch.outbox_updates)
-            uow.commit()
+                pk_of = tx.alerts.pks(wanted)
+                tx.alerts.save_states(batch.states, pk_of)
+                tx.alerts.add_transitions(batch.transitions, pk_of)
+            outbox_ids = tx.alerts.add_outbox(batch.outbox) if batch.outbox else ()
+            tx.alerts.update_outbox(batch.outbox_updates)
+            tx.commit()
         return WriteReceipt(result_ids=ids, outbox_ids=outbox_ids)
 
     def reconcile_config(
         self, services: Sequence[Service], checks: Sequence[Check]
     ) -> ReconcileReport:
-        with self.unit_of_work() as uow:
-            report = reconcile(uow, services, checks)
-            uow.commit()
+        with self.transaction() as tx:
+            report = reconcile(tx, services, checks)
+            tx.commit()
         return report
 
     def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:
@@ -304,7 +290,7 @@ class SqliteStore:
         due_before: float | None = None,
         after_id: int | None = None,
         limit: int = 1000,
-    ) -> tuple[OutboxItem, ...]:
+    ) -> tuple[OutboxEntry, ...]:
         """Outbox rows oldest first, filtered by status, check and due time."""
         where, params = _where(
             ("o.status = ?", status),

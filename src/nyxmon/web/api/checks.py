@@ -21,7 +21,7 @@ from nyxmon.domain.alerting.types import AlertState
 from nyxmon.domain.model import Check, CheckSource, Service
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
-from nyxmon.store.base import Store
+from nyxmon.service_layer.storage import Store
 from nyxmon.web.api.params import bad_parameter, parse_labels
 from nyxmon.web.api.schemas import CheckOut, CheckWrite, PageOut, ResultOut, check_out, result_out
 from nyxmon.web.deps import State, WebState, api_router, live_checks, live_index, run_blocking
@@ -190,10 +190,10 @@ def _ensure_service(store: Store, name: str) -> None:
     """A check's service exists (created API-owned on first use, like ``nyxmon check add``)."""
     if store.get_service(name) is not None:
         return
-    with store.unit_of_work() as uow:
-        if uow.services.get(name) is None:
-            uow.services.upsert(Service(name), source=CheckSource.API)
-        uow.commit()
+    with store.transaction() as tx:
+        if tx.services.get(name) is None:
+            tx.services.upsert(Service(name), source=CheckSource.API)
+        tx.commit()
 
 
 async def _set_paused(request: Request, state: WebState, check_id: str, paused: bool) -> CheckOut:

@@ -11,9 +11,11 @@ from typing import Annotated, Literal
 
 from fastapi import Query, Request
 
+from nyxmon.domain.history.figures import WINDOWS, SeriesPoint
 from nyxmon.errors import CheckNotFoundError
-from nyxmon.store.base import Store
-from nyxmon.store.records import WINDOWS, ResultCursor, ResultPage, SeriesPoint, Transition
+from nyxmon.service_layer.records.alerts import Transition
+from nyxmon.service_layer.records.results import ResultCursor, ResultPage
+from nyxmon.service_layer.storage import Store
 from nyxmon.web.api.params import bad_parameter, parse_time
 from nyxmon.web.api.schemas import (
     IncidentOut,

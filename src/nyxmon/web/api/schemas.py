@@ -15,9 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nyxmon.config import check_config_type
 from nyxmon.config.schema import Labels, NonEmptyStr
+from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.model import Check, Result, Service
 from nyxmon.domain.status import CheckStatus
-from nyxmon.store.records import Availability, SeriesPoint, StoredResult, TokenRecord, Transition
+from nyxmon.service_layer.records.accounts import TokenRecord
+from nyxmon.service_layer.records.alerts import Transition
+from nyxmon.service_layer.records.results import StoredResult
 from nyxmon.web.live import CheckView
 
 __all__ = [

@@ -15,7 +15,7 @@ from fastapi import Request, Response
 
 from nyxmon.domain.model import CheckSource, Service
 from nyxmon.errors import ConflictError
-from nyxmon.store.base import Store
+from nyxmon.service_layer.storage import Store
 from nyxmon.web.api.params import bad_parameter
 from nyxmon.web.api.schemas import ServiceOut, ServiceWrite, service_out
 from nyxmon.web.deps import State, api_router, live_checks, run_blocking
@@ -101,13 +101,13 @@ def _write(store: Store, service: Service, *, create: bool) -> None:
         raise ConflictError(f"service {service.name!r} exists already; PUT to change it")
     if not create and existing is None:
         raise _not_found(service.name)
-    with store.unit_of_work() as uow:
-        uow.services.upsert(service, source=CheckSource.API)  # ConflictError for config ones
-        uow.commit()
+    with store.transaction() as tx:
+        tx.services.upsert(service, source=CheckSource.API)  # ConflictError for config ones
+        tx.commit()
 
 
 def _delete(store: Store, name: str) -> None:
-    from nyxmon.store.records import CheckQuery
+    from nyxmon.service_layer.records.catalog import CheckQuery
 
     if store.get_service(name) is None:
         raise _not_found(name)
@@ -116,8 +116,8 @@ def _delete(store: Store, name: str) -> None:
         raise ConflictError(
             f"service {name!r} still has {checks.total} check(s); delete or move them first"
         )
-    with store.unit_of_work() as uow:
-        if name in {s.name for s in uow.services.all(source=CheckSource.CONFIG)}:
+    with store.transaction() as tx:
+        if name in {s.name for s in tx.services.all(source=CheckSource.CONFIG)}:
             raise ConflictError(f"service {name!r} is defined in the config file; remove it there")
-        uow.services.delete(name)
-        uow.commit()
+        tx.services.delete(name)
+        tx.commit()

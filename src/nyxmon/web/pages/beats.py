@@ -14,10 +14,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from nyxmon.domain.history.figures import DAY, HOUR
+from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.model import Result
-from nyxmon.store.base import Store
-from nyxmon.store.records import DAY, HOUR
-from nyxmon.store.rollups import RollupRow
+from nyxmon.service_layer.storage import Store
 
 __all__ = ["BEATS", "MAX_IDS", "beat_code", "beats_of", "uptime_of_rollups"]
 

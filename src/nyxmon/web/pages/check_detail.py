@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nyxmon.domain.history.figures import DAY, WINDOWS, Availability
 from nyxmon.domain.model import Check, Result
 from nyxmon.errors import CheckNotFoundError
-from nyxmon.store.base import Store
-from nyxmon.store.records import DAY, WINDOWS, Availability, StoredResult
+from nyxmon.service_layer.records.results import StoredResult
+from nyxmon.service_layer.storage import Store
 from nyxmon.web.incidents import Incident, incidents_from
 
 __all__ = [

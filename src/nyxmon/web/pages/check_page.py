@@ -17,9 +17,9 @@ from typing import Literal
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from nyxmon.domain.history.figures import DAY
 from nyxmon.domain.model import CheckSource
 from nyxmon.errors import CheckNotFoundError
-from nyxmon.store.records import DAY
 from nyxmon.web.api import checks as checks_api
 from nyxmon.web.deps import PageUser, State, live_index, page_router, run_blocking
 from nyxmon.web.pages.check_detail import PHASE_LABELS, CheckDetail, load_detail, load_recent

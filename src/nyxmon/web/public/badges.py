@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from nyxmon.store.records import WINDOWS
+from nyxmon.domain.history.figures import WINDOWS
 from nyxmon.web.deps import State, live_index, run_blocking
 from nyxmon.web.public.caching import cacheable_response, memo
 from nyxmon.web.public.svg import COLOURS, badge_svg

@@ -37,7 +37,7 @@ from nyxmon.domain.model import Check
 from nyxmon.domain.status import CheckStatus
 from nyxmon.metrics import HistogramSample, MetricSnapshot, Sample, families
 from nyxmon.metrics.exposition import collect_snapshots
-from nyxmon.store.records import CheckQuery
+from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.web.context import WebContext
 from nyxmon.web.deps import State, run_blocking
 from nyxmon.web.live import state_of

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request, Response
 
 from nyxmon.config.web import StatusPage
 from nyxmon.domain.model import Check
-from nyxmon.store.base import Store
+from nyxmon.service_layer.storage import Store
 from nyxmon.web.deps import State, WebState, live_checks, run_blocking
 from nyxmon.web.live import CheckView
 from nyxmon.web.problems import Problem

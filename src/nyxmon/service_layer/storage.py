@@ -1,12 +1,13 @@
-"""The store contract: repositories, the unit of work and the store facade.
+"""The storage port: repositories, the transaction and the store facade.
 
-Implementation-neutral on purpose (no driver types in any signature): the embedded SQLite
-store implements it now and a PostgreSQL store for several agents will implement it later, and
-one contract suite (tests/integration/store) runs against both.
+The application defines what it needs from storage here; :mod:`nyxmon.store` holds the
+adapters. Implementation-neutral on purpose (no driver types in any signature): the embedded
+SQLite store implements it, a PostgreSQL store for several agents will too, and one contract
+suite (tests/integration/store) runs against every implementation.
 
-Two ways in. Writes go through a unit of work (cosmicpython's shape): ``with
-store.unit_of_work() as uow: ...; uow.commit()`` commits everything or, on leaving the block
-uncommitted or by an exception, nothing. ``write_batch`` is the agent's hot path: one batch,
+Two ways in. Writes go through a transaction: ``with store.transaction() as tx: ...;
+tx.commit()`` commits everything or, on leaving the block uncommitted or by an exception,
+nothing. ``write_batch`` is the agent's hot path: one batch,
 one transaction. Reads on the facade (``list_checks``, ``results``, ``availability``, ...) use
 read-only connections and never wait for the writer.
 """
@@ -17,32 +18,21 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Literal, Protocol
 
+from nyxmon.domain.history.figures import Availability, SeriesPoint
+from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.model import Check, CheckSource, Result, Service
-from nyxmon.store.records import (
-    Availability,
-    CheckQuery,
-    CleanerReport,
-    DbInfo,
-    OutboxItem,
+from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
+from nyxmon.service_layer.records.alerts import (
+    OutboxEntry,
     OutboxRow,
     OutboxUpdate,
-    Page,
-    ReconcileReport,
-    ResultCursor,
-    ResultPage,
-    Retention,
-    RollupReport,
-    SeriesPoint,
     StateRow,
-    StoredResult,
-    TokenRecord,
     Transition,
-    UpsertOutcome,
-    UserRecord,
-    WriteBatch,
-    WriteReceipt,
 )
-from nyxmon.store.rollups import RollupRow
+from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
+from nyxmon.service_layer.records.catalog import CheckQuery, Page, ReconcileReport, UpsertOutcome
+from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
+from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
 
 __all__ = [
     "AlertWriter",
@@ -52,7 +42,7 @@ __all__ = [
     "ServiceRepository",
     "Store",
     "StoreReader",
-    "UnitOfWork",
+    "Transaction",
 ]
 
 
@@ -135,7 +125,7 @@ class ResultRepository(Protocol):
 
 
 class AlertWriter(Protocol):
-    """Alert writes inside a unit of work (the agent batches them through ``write_batch``)."""
+    """Alert writes inside a transaction (the agent batches them through ``write_batch``)."""
 
     def add_outbox(self, rows: Sequence[OutboxRow]) -> tuple[int | None, ...]: ...
 
@@ -143,7 +133,7 @@ class AlertWriter(Protocol):
 
 
 class AuthWriter(Protocol):
-    """Users, API tokens and settings, inside a unit of work."""
+    """Users, API tokens and settings, inside a transaction."""
 
     def put_user(self, name: str, password_hash: str) -> None: ...
 
@@ -156,7 +146,7 @@ class AuthWriter(Protocol):
     def set_setting(self, key: str, value: str) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class Transaction(Protocol):
     """One transaction over the repositories; rolls back on exit unless committed."""
 
     @property
@@ -174,7 +164,7 @@ class UnitOfWork(Protocol):
     @property
     def auth(self) -> AuthWriter: ...
 
-    def __enter__(self) -> UnitOfWork: ...
+    def __enter__(self) -> Transaction: ...
 
     def __exit__(
         self,
@@ -276,7 +266,7 @@ class StoreReader(Protocol):
         due_before: float | None = None,
         after_id: int | None = None,
         limit: int = 1000,
-    ) -> tuple[OutboxItem, ...]:
+    ) -> tuple[OutboxEntry, ...]:
         """Outbox rows oldest first."""
         ...
 
@@ -306,7 +296,7 @@ class Store(StoreReader, Protocol):
     @property
     def schema_version(self) -> int: ...
 
-    def unit_of_work(self) -> UnitOfWork: ...
+    def transaction(self) -> Transaction: ...
 
     def write_batch(self, batch: WriteBatch) -> WriteReceipt:
         """Commit every row of ``batch`` in one transaction, or none of them."""

@@ -1,4 +1,4 @@
-"""The SQLite unit of work: one IMMEDIATE transaction on the writer connection.
+"""The SQLite transaction: one IMMEDIATE transaction on the writer connection.
 
 ``BEGIN IMMEDIATE`` takes SQLite's write lock before the first statement, so a transaction
 never fails half way for want of it, and the Python write lock keeps the agent's writer, the
@@ -22,7 +22,7 @@ from nyxmon.store.sqlite.connections import Connections, sqlite_errors
 from nyxmon.store.sqlite.repositories import SqliteCheckRepository, SqliteServiceRepository
 from nyxmon.store.sqlite.results import SqliteResultRepository
 
-__all__ = ["SqliteUnitOfWork"]
+__all__ = ["SqliteTransaction"]
 
 
 class _LazyTransaction:
@@ -44,8 +44,8 @@ class _LazyTransaction:
         return self.conn.executemany(sql, parameters)
 
 
-class SqliteUnitOfWork:
-    """``with uow: ...; uow.commit()``; leaving the block uncommitted rolls back."""
+class SqliteTransaction:
+    """``with tx: ...; tx.commit()``; leaving the block uncommitted rolls back."""
 
     services: SqliteServiceRepository
     checks: SqliteCheckRepository
@@ -58,7 +58,7 @@ class SqliteUnitOfWork:
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
 
-    def __enter__(self) -> SqliteUnitOfWork:
+    def __enter__(self) -> SqliteTransaction:
         if self._conn is not None:
             raise StoreError("this unit of work is already open; create a new one per block")
         self._conns.write_lock.acquire()

@@ -3,7 +3,7 @@
 An hourly row is computed from raw results, so its p95 is exact (nearest rank). A daily row is
 computed from its hourly rows: counts, min, max and the duration sum merge exactly, and its p95
 comes from the summed histograms, because percentiles of hours cannot be combined into the
-percentile of a day (see :mod:`nyxmon.store.histogram`). Windows and chart series read the
+percentile of a day (see :mod:`nyxmon.domain.history.histogram`). Windows and chart series read the
 coarsest rows that fit (days, then hours) plus raw results for what is not rolled up yet.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from nyxmon.store.histogram import DurationHistogram, nearest_rank
-from nyxmon.store.records import DAY, HOUR, Availability, SeriesPoint
+from nyxmon.domain.history.figures import DAY, HOUR, Availability, SeriesPoint
+from nyxmon.domain.history.histogram import DurationHistogram, nearest_rank
 
 __all__ = [
     "Aggregate",

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from nyxmon.domain.model import Check, CheckSource, Service
 from nyxmon.errors import ConflictError
-from nyxmon.store.base import UnitOfWork
-from nyxmon.store.records import CheckQuery, ReconcileReport, UpsertOutcome
+from nyxmon.service_layer.records.catalog import CheckQuery, ReconcileReport, UpsertOutcome
+from nyxmon.service_layer.storage import Transaction
 
 __all__ = ["reconcile"]
 
@@ -28,13 +28,13 @@ def _refuse_duplicates(kind: str, names: Sequence[str]) -> None:
 
 
 def reconcile(
-    uow: UnitOfWork, services: Sequence[Service], checks: Sequence[Check]
+    tx: Transaction, services: Sequence[Service], checks: Sequence[Check]
 ) -> ReconcileReport:
-    """Apply the config's services and checks through ``uow`` (the caller commits)."""
+    """Apply the config's services and checks through ``tx`` (the caller commits)."""
     _refuse_duplicates("service", [s.name for s in services])
     _refuse_duplicates("check id", [c.id for c in checks])
-    live = {c.id: c for c in uow.checks.query(CheckQuery(archived=False, source=None)).items}
-    archived = {c.id: c for c in uow.checks.query(CheckQuery(archived=True, source=None)).items}
+    live = {c.id: c for c in tx.checks.query(CheckQuery(archived=False, source=None)).items}
+    archived = {c.id: c for c in tx.checks.query(CheckQuery(archived=True, source=None)).items}
     for check in checks:
         existing = live.get(check.id) or archived.get(check.id)
         if existing is not None and existing.source is CheckSource.API:
@@ -44,11 +44,11 @@ def reconcile(
             )
 
     for service in services:
-        uow.services.upsert(service, source=CheckSource.CONFIG)
+        tx.services.upsert(service, source=CheckSource.CONFIG)
     wanted_services = {s.name for s in services}
-    for service in uow.services.all(source=CheckSource.CONFIG):
+    for service in tx.services.all(source=CheckSource.CONFIG):
         if service.name not in wanted_services:
-            uow.services.delete(service.name)
+            tx.services.delete(service.name)
 
     added: list[str] = []
     changed: list[str] = []
@@ -59,7 +59,7 @@ def reconcile(
         stored = live.get(check.id) or archived.get(check.id)
         if stored is not None:
             desired = dataclasses.replace(desired, paused=stored.paused)
-        outcome = uow.checks.upsert(desired)
+        outcome = tx.checks.upsert(desired)
         if outcome is UpsertOutcome.ADDED:
             added.append(check.id)
         elif outcome is UpsertOutcome.REVIVED:
@@ -77,7 +77,7 @@ def reconcile(
         if stored.source is CheckSource.CONFIG and check_id not in wanted_checks
     )
     for check_id in removed:
-        uow.checks.archive(check_id)
+        tx.checks.archive(check_id)
     return ReconcileReport(
         added=tuple(sorted(added)),
         changed=tuple(sorted(changed)),
