@@ -1,22 +1,48 @@
-"""Builds NyxMon's object graph: the only module that knows every concrete class.
+"""Builds NyxMon's object graphs: the only module that knows every concrete class.
 
-Everything else receives its dependencies; tests build their own graphs from the same parts.
+Every part receives its dependencies through its constructor, in an order without cycles:
+the threads first, then the adapters (store writer, scheduler, notifier, status feed), then
+the application bound to them, then what feeds the application (the result intake, the check
+watcher) and the control surface the web plane and the CLI use. Nothing is patched after
+construction; what flows back up (results, delivery outcomes) is given to a task when it is
+started (``scheduler.run(sink)``, ``notifier.run(report)``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from nyxmon.agent.agent import Agent
+from nyxmon.agent.agent import Agent, alert_settings
+from nyxmon.agent.cleaner import Cleaner
+from nyxmon.agent.control import AgentControl
+from nyxmon.agent.feed import StatusFeed
+from nyxmon.agent.intake import ResultIntake
+from nyxmon.agent.notifier import Notifier
+from nyxmon.agent.probe_control import SchedulerControl
+from nyxmon.agent.scheduler import Scheduler
+from nyxmon.agent.telemetry import agent_metrics
+from nyxmon.agent.watcher import CheckWatcher
+from nyxmon.agent.writer import StoreWriter
 from nyxmon.config import AgentConfig, LoadedConfig
+from nyxmon.domain.model import Check
 from nyxmon.errors import ConfigError
-from nyxmon.notify import RetryPolicy
-from nyxmon.probes.registry import ExecutorRegistry
-from nyxmon.runtime import Backend
+from nyxmon.metrics import MetricsRuntime, Observe, register_runtime_metrics
+from nyxmon.notify import RetryPolicy, notify_metrics
+from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
+from nyxmon.probes.runner import ProbeRunner
+from nyxmon.runtime import Backend, Dispatcher, Runtime
+from nyxmon.service_layer.application import Application
+from nyxmon.service_layer.messages import SyncChecks
+from nyxmon.service_layer.records.catalog import CheckQuery
+from nyxmon.service_layer.records.upkeep import Retention
 from nyxmon.service_layer.storage import Store
-from nyxmon.store.sqlite.store import SqliteStore
 
 __all__ = ["build_agent", "open_store"]
+
+DAY = 86400.0
+# Metric events wait up to 100 ms on the metrics thread's queue: a scrape is seconds apart,
+# and fewer wake-ups of that thread leave the probe loop the GIL.
+_METRICS_LINGER = 0.1
 
 
 def open_store(settings: AgentConfig | str, *, readonly: bool = False) -> Store:
@@ -27,6 +53,8 @@ def open_store(settings: AgentConfig | str, *, readonly: bool = False) -> Store:
             "agent.database: PostgreSQL storage is not available in this version yet; "
             "use a SQLite file path"
         )
+    from nyxmon.store.sqlite import SqliteStore
+
     if database != ":memory:" and not readonly:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     return SqliteStore(database, readonly=readonly)
@@ -42,13 +70,76 @@ def build_agent(
     cleaner_period: float = 60.0,
     notify_retry: RetryPolicy | None = None,
 ) -> Agent:
-    """An agent for ``config`` on its configured store (or the one given)."""
+    """An agent for ``config`` on its configured store (or the one given), not started."""
+    settings = config.agent
+    store = store if store is not None else open_store(settings)
+    # Metrics first: every part below reports into the agent's recorder.
+    metrics = MetricsRuntime("nyxmon").start()
+    recorder = metrics.create_recorder("agent", linger=_METRICS_LINGER)
+    register_runtime_metrics(recorder)
+    for metric in (*agent_metrics(), *notify_metrics()):
+        recorder.register_metric(metric)
+    # Threads.
+    runtime = Runtime(backend, name="nyxmon-loop", recorder=recorder)
+    dispatcher = Dispatcher("nyxmon-dispatcher", recorder=recorder)
+    # Adapters the application drives.
+    writer = StoreWriter(
+        store,
+        dispatcher.submit,
+        recorder=recorder,
+        on_batch_seconds=lambda s: recorder.register_event(Observe("store_batch_seconds", s)),
+    )
+    runner = ProbeRunner(registry if registry is not None else builtin_registry())
+    scheduler = Scheduler(
+        runner.run, concurrency=settings.concurrency, per_host=settings.per_host_concurrency
+    )
+    notifier = Notifier(
+        config.routes, public_url=settings.web.public_url, recorder=recorder, policy=notify_retry
+    )
+    feed = StatusFeed()
+    # The application, bound to them.
+    app = Application(
+        writer=writer,
+        deliveries=notifier,
+        probes=SchedulerControl(runtime, scheduler),
+        publish=feed.publish,
+        settings=alert_settings(config),
+    )
+    dispatcher.add_batch_listener(app.end_of_batch)
+    # What feeds it, and what drives it from outside.
+    intake = ResultIntake(dispatcher, app.handle, recorder=recorder)
+
+    def checks_edited_elsewhere(checks: tuple[Check, ...]) -> None:
+        dispatcher.submit(app.handle, SyncChecks(checks))
+
+    watcher = CheckWatcher(
+        store.checks_fingerprint,
+        lambda: store.list_checks(CheckQuery()).items,
+        checks_edited_elsewhere,
+        period=watch_period,
+    )
+    retention = settings.retention
+    cleaner = Cleaner(
+        writer,
+        Retention(retention.raw / DAY, retention.hourly / DAY, retention.daily / DAY),
+        period=cleaner_period,
+    )
+    control = AgentControl(app, dispatcher, runtime, scheduler, intake, store)
     return Agent(
         config,
-        store if store is not None else open_store(config.agent),
-        registry=registry,
-        backend=backend,
-        watch_period=watch_period,
-        cleaner_period=cleaner_period,
-        notify_retry=notify_retry,
+        store=store,
+        metrics=metrics,
+        recorder=recorder,
+        runtime=runtime,
+        dispatcher=dispatcher,
+        app=app,
+        writer=writer,
+        scheduler=scheduler,
+        runner=runner,
+        intake=intake,
+        notifier=notifier,
+        cleaner=cleaner,
+        watcher=watcher,
+        feed=feed,
+        control=control,
     )

@@ -2,7 +2,7 @@
 
 Everything NyxMon raises on purpose derives from :class:`NyxmonError`, so callers can catch one
 type at a boundary. Errors are translated where they cross a boundary
-(``raise ProbeTimeout(...) from exc``), and every message names its culprit: the config key path
+(``raise StoreError(...) from exc``), and every message names its culprit: the config key path
 and line, the API field, the CLI option, the check id.
 
 The concurrency runtime (:mod:`nyxmon.runtime`) is deliberately standalone and has its own small
@@ -16,8 +16,7 @@ tree rooted at :class:`nyxmon.runtime.ConcurrencyError`; it is drawn here for th
     ├── CheckError
     │   ├── UnknownCheckTypeError     no executor is registered for a check's type
     │   └── CheckNotFoundError        no check has the given id
-    ├── ProbeError                    no observation; the runner records an error result
-    │   └── ProbeTimeout              the probe ran past its timeout
+    ├── ServiceNotFoundError          no service has the given name
     ├── StoreError                    the store failed (translated from sqlite3 / psycopg errors)
     │   ├── SchemaVersionError        the database is newer than this NyxMon understands
     │   └── ConflictError             contradicts what is stored (duplicate id, read-only)
@@ -54,9 +53,8 @@ __all__ = [
     "NotificationError",
     "NyxmonError",
     "PolicyError",
-    "ProbeError",
-    "ProbeTimeout",
     "SchemaVersionError",
+    "ServiceNotFoundError",
     "SnapshotError",
     "StoreError",
     "UnknownCheckTypeError",
@@ -96,12 +94,12 @@ class CheckNotFoundError(CheckError):
         super().__init__(f"no check with id {check_id!r}")
 
 
-class ProbeError(NyxmonError):
-    """A probe could not produce an observation; the runner turns it into an error result."""
+class ServiceNotFoundError(NyxmonError):
+    """No service has the given name."""
 
-
-class ProbeTimeout(ProbeError):
-    """A probe ran past its timeout."""
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no service named {name!r}")
 
 
 class StoreError(NyxmonError):

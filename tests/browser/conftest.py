@@ -53,7 +53,8 @@ def nyx(tmp_path_factory: pytest.TempPathFactory, target: ThreadedHttpTarget) ->
     with running_nyxmon(folder, config, web_yaml=STATUS_PAGES, alert=FAST_ALERTS) as running:
         wait_for(
             lambda: (
-                (s := running.agent.statuses().get("website.home")) is not None and s.state == "up"
+                (s := running.agent.control.statuses().get("website.home")) is not None
+                and s.state == "up"
             ),
             what="the config check to be up",
         )

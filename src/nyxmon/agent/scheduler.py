@@ -126,7 +126,6 @@ class Scheduler:
     def __init__(
         self,
         run: RunCheck,
-        sink: Callable[[Result], Any],
         *,
         concurrency: int = 500,
         per_host: int = 20,
@@ -137,7 +136,7 @@ class Scheduler:
         if concurrency < 1 or per_host < 1:
             raise ValueError(f"concurrency and per_host must be >= 1: {concurrency}, {per_host}")
         self._run = run
-        self._sink = sink
+        self._sink: Callable[[Result], Any] = _ignore
         self._concurrency = concurrency
         self._per_host = per_host
         self._wall_clock = wall_clock
@@ -268,11 +267,19 @@ class Scheduler:
         )
 
     # -- the loop -------------------------------------------------------------------------------
-    async def run(self) -> None:
-        """Schedule until :meth:`stop`; then wait for runs in flight and return.
+    async def run(
+        self,
+        sink: Callable[[Result], Any],
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Schedule until :meth:`stop`, handing every result to ``sink`` the moment it
+        exists; then wait for runs in flight and return. ``task_status.started()`` is called
+        once runs can be asked for (``run_now``).
 
         Cancelling it cancels the runs in flight too.
         """
+        self._sink = sink
         self._wall_offset = self._wall_clock() - anyio.current_time()
         self._wake = anyio.Event()
         # On asyncio, runs are plain tasks: anyio's task group costs ~10x more per task, and
@@ -289,6 +296,7 @@ class Scheduler:
                 now = anyio.current_time()
                 for slot in self._slots.values():
                     self._anchor(slot, now)
+                task_status.started()
                 while not self._stopping:
                     now = self._now()
                     self._release_due(now)

@@ -10,13 +10,13 @@ these same models, so whatever validates in one validates in the other.
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo, create_model
 
+from nyxmon.checktypes import params_models
 from nyxmon.config._text import invalid, show
 from nyxmon.config.alert_policy import AlertSection
 from nyxmon.config.durations import PositiveDuration
@@ -33,23 +33,17 @@ __all__ = [
     "check_models",
     "check_params",
     "default_compiler",
-    "default_registry",
 ]
 
 Registry = Mapping[str, type[BaseModel]]
-"""Check type name -> the model of that type's own parameters."""
+"""Check type name -> the model of that type's own parameters (default: the declared check
+types of :mod:`nyxmon.checktypes`)."""
 
 ConditionCompiler = Callable[[str], object]
 """Compiles one condition string; raises ``ConditionSyntaxError`` when it cannot."""
 
 CONTEXT_COMPILER = "compile_condition"
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-
-
-def default_registry() -> Registry:
-    """The check types the probes package registers."""
-    module = importlib.import_module("nyxmon.probes.registry")
-    return cast(Registry, module.check_types())
 
 
 def default_compiler() -> ConditionCompiler:
@@ -83,7 +77,7 @@ def _check_id(value: str) -> str:
     return value
 
 
-Condition = Annotated[str, AfterValidator(_check_condition)]
+ConditionText = Annotated[str, AfterValidator(_check_condition)]
 
 
 class CheckBase(BaseModel):
@@ -101,7 +95,7 @@ class CheckBase(BaseModel):
     id: Annotated[str, AfterValidator(_check_id)] | None = None
     interval: PositiveDuration | None = None
     timeout: PositiveDuration | None = None
-    conditions: list[Condition] = []
+    conditions: list[ConditionText] = []
     labels: Labels = {}
     enabled: bool = True
     paused: bool = False
@@ -139,13 +133,13 @@ def _build(items: tuple[tuple[str, type[BaseModel]], ...]) -> dict[str, type[Che
 
 def check_models(registry: Registry | None = None) -> Mapping[str, type[CheckBase]]:
     """One merged model per check type, built once per registry."""
-    registry = default_registry() if registry is None else registry
+    registry = params_models() if registry is None else registry
     return _build(tuple(sorted(registry.items())))
 
 
 def check_config_type(registry: Registry | None = None) -> Any:
     """The union of every check type's model, discriminated by ``type`` (for FastAPI bodies)."""
-    registry = default_registry() if registry is None else registry
+    registry = params_models() if registry is None else registry
     return _union(tuple(sorted(registry.items())))
 
 
@@ -168,7 +162,7 @@ def check_adapter(registry: Registry | None = None) -> TypeAdapter[CheckBase]:
 
     Pass ``context={"compile_condition": fn}`` to ``validate_python`` to use another compiler.
     """
-    registry = default_registry() if registry is None else registry
+    registry = params_models() if registry is None else registry
     return _adapter(tuple(sorted(registry.items())))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nyxmon.checktypes import params_models
 from nyxmon.config.alert_policy import overrides_of
 from nyxmon.config.checks import (
     CONTEXT_COMPILER,
@@ -21,7 +22,6 @@ from nyxmon.config.checks import (
     check_config_type,
     check_models,
     check_params,
-    default_registry,
 )
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.loader import KeyPath, YamlDocument
@@ -44,7 +44,7 @@ def validate_check(
     Raises :class:`ConfigValidationError` whose issues have paths like ``checks[0].url``
     (``prefix`` first) and no file or line.
     """
-    registry = default_registry() if registry is None else registry
+    registry = params_models() if registry is None else registry
     issues: list[ConfigIssue] = []
     spec = collect_check(data, prefix, registry, compile_condition, None, None, issues)
     if spec is None:

@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from nyxmon.checktypes import params_models
 from nyxmon.config._text import did_you_mean, format_path, show
 from nyxmon.config.alerting_pass import check_alerting
 from nyxmon.config.checks import (
     ConditionCompiler,
     Registry,
-    default_registry,
 )
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.loader import KeyPath, YamlDocument, parse_yaml
@@ -105,7 +105,7 @@ def load_config_text(
     run = _Validation(
         document,
         filename,
-        registry=default_registry() if registry is None else registry,
+        registry=params_models() if registry is None else registry,
         compile_condition=compile_condition,
     )
     return run.finish(Path(base_dir) if base_dir is not None else Path.cwd())

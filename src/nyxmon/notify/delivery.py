@@ -1,6 +1,6 @@
 """The delivery engine: sends outbox items through providers, retries, reports outcomes.
 
-The agent hands it outbox rows after they are committed (:meth:`Deliverer.submit`) and persists
+The agent hands it outbox entries once they are committed (:meth:`Deliverer.submit`) and persists
 what it reports through ``on_outcome``: :class:`~nyxmon.notify.records.Delivered`,
 :class:`~nyxmon.notify.records.RetryAt` or :class:`~nyxmon.notify.records.GaveUp`. Delivery is
 at-least-once: an item leaves the engine only with a final outcome, and the receiver drops
@@ -30,24 +30,18 @@ import anyio.abc
 from nyxmon.metrics.events import SetGauge
 from nyxmon.notify.backoff import RetryPolicy
 from nyxmon.notify.base import Provider
-from nyxmon.notify.records import (
-    Delivered,
-    Delivery,
-    GaveUp,
-    OutboxItem,
-    Outcome,
-    RetryAt,
-)
+from nyxmon.notify.records import Delivered, Delivery, DeliveryOutcome, GaveUp, RetryAt
 from nyxmon.notify.telemetry import PENDING_METRIC, NotificationAttempt, NotificationDelivered
 from nyxmon.notify.templates import MessageRenderer, format_duration, format_time
-from nyxmon.runtime._bridge import thread_safe_waker
+from nyxmon.runtime import thread_safe_waker
 from nyxmon.runtime.observe import EventSink, emit
+from nyxmon.service_layer.records.alerts import OutboxEntry
 
 __all__ = ["Deliverer", "DeliveryStatistics", "OutcomeCallback"]
 
 log = logging.getLogger(__name__)
 
-OutcomeCallback = Callable[[OutboxItem, Outcome], None]
+OutcomeCallback = Callable[[OutboxEntry, DeliveryOutcome], None]
 LaneKey = tuple[str, str]  # (check id, route name)
 
 
@@ -66,12 +60,12 @@ class DeliveryStatistics:
 @dataclass(eq=False)
 class _Lane:
     key: LaneKey
-    items: list[OutboxItem] = field(default_factory=list)
+    items: list[OutboxEntry] = field(default_factory=list)
     busy: bool = False  # the head is being sent
     running: bool = False  # a task serves this lane
     sleep_scope: anyio.CancelScope | None = None
 
-    def insert(self, item: OutboxItem) -> None:
+    def insert(self, item: OutboxEntry) -> None:
         at = bisect.bisect([i.id for i in self.items], item.id)
         if self.busy and at == 0:
             at = 1  # never displace the item being sent
@@ -82,7 +76,7 @@ class _Lane:
 
 
 class Deliverer:
-    """Sends :class:`OutboxItem` records through ``providers`` (by route name).
+    """Sends :class:`OutboxEntry` records through ``providers`` (by route name).
 
     Run :meth:`run` as a task on the loop; call :meth:`submit` on that loop, or
     :meth:`submit_threadsafe` from any thread. ``on_outcome(item, outcome)`` is called on the
@@ -118,7 +112,7 @@ class Deliverer:
         self._lanes: dict[LaneKey, _Lane] = {}
         self._held: set[int] = set()
         self._limiters: dict[str, anyio.CapacityLimiter] = {}
-        self._inbox: deque[list[OutboxItem]] = deque()
+        self._inbox: deque[list[OutboxEntry]] = deque()
         self._waker: Callable[[Callable[[], object]], object] | None = None
         self._idle_lanes: deque[_Lane] = deque()  # lanes with items and no task serving them
         self._wake: anyio.Event | None = None
@@ -130,7 +124,7 @@ class Deliverer:
         self._counts = {"delivered": 0, "retried": 0, "gave_up": 0}
 
     # -- feeding ----------------------------------------------------------------------------------
-    def submit(self, items: Iterable[OutboxItem]) -> int:
+    def submit(self, items: Iterable[OutboxEntry]) -> int:
         """Take ``items`` (on the loop's thread, from a task or a plain callback); returns how
         many were new.
 
@@ -155,7 +149,7 @@ class Deliverer:
             self._poke()
         return added
 
-    def submit_threadsafe(self, items: Iterable[OutboxItem]) -> None:
+    def submit_threadsafe(self, items: Iterable[OutboxEntry]) -> None:
         """Hand ``items`` over from any thread; they are taken on the loop soon after."""
         self._inbox.append(list(items))
         waker = self._waker
@@ -282,7 +276,7 @@ class Deliverer:
             limiter = self._limiters[route] = anyio.CapacityLimiter(self._per_route)
         return limiter
 
-    async def _attempt(self, item: OutboxItem) -> Outcome:
+    async def _attempt(self, item: OutboxEntry) -> DeliveryOutcome:
         provider = self._providers.get(item.route)
         if provider is None:
             known = ", ".join(sorted(self._providers)) or "none"
@@ -323,7 +317,9 @@ class Deliverer:
                 )
         return outcome
 
-    def _judge(self, item: OutboxItem, attempts: int, delivery: Delivery, now: float) -> Outcome:
+    def _judge(
+        self, item: OutboxEntry, attempts: int, delivery: Delivery, now: float
+    ) -> DeliveryOutcome:
         where = f"notification {item.key} (check {item.check_id}) to route {item.route!r}"
         if delivery.ok:
             log.info("%s delivered on attempt %d: %s", where, attempts, delivery.answer)
@@ -352,7 +348,7 @@ class Deliverer:
         )
         return RetryAt(at, attempts, error)
 
-    def _settle(self, lane: _Lane, item: OutboxItem, outcome: Outcome) -> None:
+    def _settle(self, lane: _Lane, item: OutboxEntry, outcome: DeliveryOutcome) -> None:
         at = lane.position(item.id)
         if isinstance(outcome, RetryAt):
             self._counts["retried"] += 1

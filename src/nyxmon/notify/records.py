@@ -1,81 +1,28 @@
-"""The records notification delivery passes around: outbox items, messages, outcomes.
+"""The records notification delivery passes around: messages, answers and outcomes.
 
-An :class:`OutboxItem` is one notification (one notice for one route) as the store keeps it;
-:class:`OutgoingMessage` is what a provider sends; :class:`Delivery` is the provider's answer
-for one attempt, and :data:`Outcome` (delivered / retry at / gave up) is what the delivery
-engine reports back so the agent can persist it. Notices travel through the store as JSON
-(:func:`encode_payload` / :func:`decode_payload`), together with the check's name, service and
-labels, so a check deleted before its notification leaves still gets a readable message.
+The delivery engine sends committed outbox entries
+(:class:`~nyxmon.service_layer.records.alerts.OutboxEntry`); :class:`OutgoingMessage` is what a
+provider sends for one; :class:`Delivery` is the provider's answer for one attempt, and
+:data:`DeliveryOutcome` (delivered / retry at / gave up) is what the engine reports back so the
+agent can persist it.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from typing import TypeAlias
 
-from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Route, Severity
+from nyxmon.domain.alerting.notices import CheckInfo
+from nyxmon.domain.alerting.types import Notice, Route
 
 __all__ = [
-    "CheckInfo",
     "Delivered",
     "Delivery",
+    "DeliveryOutcome",
     "GaveUp",
-    "OutboxItem",
-    "Outcome",
     "OutgoingMessage",
     "RetryAt",
-    "decode_payload",
-    "encode_payload",
-    "notification_key",
 ]
-
-
-def _empty() -> Mapping[str, str]:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class CheckInfo:
-    """What a message says about the check a notice is about."""
-
-    check_id: str
-    name: str = ""
-    service: str = ""
-    labels: Mapping[str, str] = field(default_factory=_empty)
-
-    @property
-    def display_name(self) -> str:
-        """``service / name``, or the check id when the names are unknown."""
-        if self.service and self.name:
-            return f"{self.service} / {self.name}"
-        return self.name or self.check_id
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One notification waiting to leave: a notice for one route, as the outbox stores it.
-
-    ``id`` is the outbox row's id; ``key`` the idempotency key sent to the receiver
-    (:func:`notification_key`). ``attempts`` counts attempts already made and
-    ``next_attempt_at`` (POSIX seconds) is when the next may start; ``created_at`` starts the
-    give-up horizon.
-    """
-
-    id: int
-    key: str
-    route: str
-    notice: Notice
-    check: CheckInfo
-    created_at: float
-    attempts: int = 0
-    next_attempt_at: float = 0.0
-
-    @property
-    def check_id(self) -> str:
-        return self.notice.check_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,76 +98,4 @@ class GaveUp:
     error: str
 
 
-Outcome: TypeAlias = Delivered | RetryAt | GaveUp
-
-
-def notification_key(notice: Notice, route: str) -> str:
-    """The idempotency key of ``notice`` sent to ``route``: stable across restarts and retries.
-
-    One notice going to two routes makes two notifications; two routes may share a receiver,
-    so the route is part of the key.
-    """
-    return f"{notice.key}@{route}"
-
-
-def encode_payload(notice: Notice, check: CheckInfo) -> str:
-    """A notice and its check as JSON text, for the outbox row."""
-    data: dict[str, Any] = {
-        "key": notice.key,
-        "check_id": notice.check_id,
-        "kind": notice.kind.value,
-        "state": notice.state.value,
-        "previous": notice.previous.value,
-        "at": notice.at,
-        "since": notice.since,
-        "severity": notice.severity.value,
-        "message": notice.message,
-        "failing": list(notice.failing),
-        "duration": notice.duration,
-        "routes": list(notice.routes),
-        "details": dict(notice.details),
-        "check": {
-            "name": check.name,
-            "service": check.service,
-            "labels": dict(check.labels),
-        },
-    }
-    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str)
-
-
-def decode_payload(text: str) -> tuple[Notice, CheckInfo]:
-    """The inverse of :func:`encode_payload`; raises ``ValueError`` naming the bad field."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"outbox payload is not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError("outbox payload must be a JSON object")
-    try:
-        notice = Notice(
-            key=str(data["key"]),
-            check_id=str(data["check_id"]),
-            kind=NoticeKind(data["kind"]),
-            state=AlertState(data["state"]),
-            previous=AlertState(data["previous"]),
-            at=float(data["at"]),
-            since=float(data["since"]),
-            severity=Severity(data["severity"]),
-            message=str(data.get("message", "")),
-            failing=tuple(str(f) for f in data.get("failing", ())),
-            duration=None if data.get("duration") is None else float(data["duration"]),
-            routes=tuple(str(r) for r in data.get("routes", ())),
-            details=MappingProxyType(dict(data.get("details") or {})),
-        )
-        raw = data.get("check") or {}
-        check = CheckInfo(
-            check_id=notice.check_id,
-            name=str(raw.get("name", "")),
-            service=str(raw.get("service", "")),
-            labels=MappingProxyType({str(k): str(v) for k, v in (raw.get("labels") or {}).items()}),
-        )
-    except KeyError as exc:
-        raise ValueError(f"outbox payload lacks the field {exc.args[0]!r}") from exc
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"outbox payload has a bad value: {exc}") from exc
-    return notice, check
+DeliveryOutcome: TypeAlias = Delivered | RetryAt | GaveUp

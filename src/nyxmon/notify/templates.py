@@ -22,8 +22,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from nyxmon.domain.alerting.notices import CheckInfo
 from nyxmon.domain.alerting.types import Notice, NoticeKind, Route
-from nyxmon.notify.records import CheckInfo, OutgoingMessage
+from nyxmon.notify.records import OutgoingMessage
 
 __all__ = [
     "DEFAULT_BODIES",

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 import uuid
 
+from nyxmon.domain.alerting.notices import CheckInfo
 from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Route, Severity
-from nyxmon.notify.records import CheckInfo, OutgoingMessage
+from nyxmon.notify.records import OutgoingMessage
 from nyxmon.notify.templates import MessageRenderer
 
 __all__ = ["TRIAL_CHECK", "trial_message"]

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-import typing
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import dns.asyncquery
 import dns.exception
@@ -23,105 +22,25 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 import dns.reversename
-from pydantic import Field, field_validator, model_validator
 
+from nyxmon.checktypes.dns import DnsSpec
 from nyxmon.domain.conditions import Observation, evaluate_all
 from nyxmon.domain.model import Outcome, Result
 from nyxmon.probes.base import (
     PreparedCheck,
     ProbeExecutor,
     ProbeRun,
-    SpecModel,
     os_error_reason,
 )
 from nyxmon.probes.registry import SharedResources
 
-__all__ = ["RECORD_TYPES", "TYPE_NAME", "DnsExecutor", "DnsSpec", "create_executor"]
+__all__ = ["TYPE_NAME", "DnsExecutor", "create_executor"]
 
-TYPE_NAME = "dns"
-
-RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR"]
-RECORD_TYPES: tuple[str, ...] = typing.get_args(RecordType)
 _ADDRESS_TYPES = ("A", "AAAA")
 _TARGET_TYPES = ("MX", "SRV", "CAA")
 _SHOWN_ANSWERS = 20
 
-
-def _ip(value: str, what: str) -> str:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        raise ValueError(f"{what} {value!r} is not an IP address") from None
-
-
-class DnsSpec(SpecModel):
-    """Params of a ``dns`` check."""
-
-    query_name: str = Field(
-        min_length=1, description="name to query; for PTR an IP address works too"
-    )
-    record_type: RecordType = Field("A", description="record type to ask for")
-    server: str | None = Field(
-        None, description="IP address of the DNS server; default: the system's first resolver"
-    )
-    port: int = Field(53, ge=1, le=65_535, description="DNS server port")
-    protocol: Literal["udp", "tcp"] = Field("udp", description="transport; udp retries over tcp")
-    source_address: str | None = Field(None, description="local IP address to send from")
-    expected: list[str] = Field(default_factory=list, description="values the answers must match")
-    match: Literal["any_of", "all_of", "exactly"] = Field(
-        "any_of", description="how answers must match expected"
-    )
-    expected_rcode: str = Field("NOERROR", description="response code that counts as success")
-    allow_empty_answer: bool = Field(
-        False, description="with NOERROR, accept an empty answer (NODATA) instead of failing"
-    )
-
-    @field_validator("record_type", "protocol", "match", mode="before")
-    @classmethod
-    def _normalize_case(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        return (
-            value.lower()
-            if value.lower() in ("udp", "tcp", "any_of", "all_of", "exactly")
-            else (value.upper())
-        )
-
-    @field_validator("server")
-    @classmethod
-    def _check_server(cls, value: str | None) -> str | None:
-        return None if value is None else _ip(value, "server")
-
-    @field_validator("source_address")
-    @classmethod
-    def _check_source(cls, value: str | None) -> str | None:
-        return None if value is None else _ip(value, "source_address")
-
-    @field_validator("expected_rcode")
-    @classmethod
-    def _check_rcode(cls, value: str) -> str:
-        try:
-            return dns.rcode.to_text(dns.rcode.from_text(value.strip().upper()))
-        except dns.rcode.UnknownRcode:
-            raise ValueError(f"{value!r} is not a DNS rcode such as NOERROR or NXDOMAIN") from None
-
-    @model_validator(mode="after")
-    def _check_names(self) -> DnsSpec:
-        if self.record_type == "PTR" and _is_ip(self.query_name):
-            return self
-        try:
-            dns.name.from_text(self.query_name)
-        except dns.exception.DNSException as exc:
-            raise ValueError(f"query_name {self.query_name!r} is not a DNS name: {exc}") from None
-        if self.record_type in _ADDRESS_TYPES:
-            for value in self.expected:
-                _ip(value, "expected value")
-        return self
-
-    def qname(self) -> dns.name.Name:
-        if self.record_type == "PTR" and _is_ip(self.query_name):
-            return dns.reversename.from_address(self.query_name.strip())
-        return dns.name.from_text(self.query_name)
+TYPE_NAME = "dns"
 
 
 class _NoServer(Exception):

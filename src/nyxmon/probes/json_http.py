@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from nyxmon.checktypes.http import HttpSpec
+from nyxmon.checktypes.json import JsonSpec
 from nyxmon.domain.conditions import Condition, Observation
-from nyxmon.probes.http import HttpExecutor, HttpSpec
+from nyxmon.probes.http import HttpExecutor
 from nyxmon.probes.http_client import HttpClients
 from nyxmon.probes.registry import SharedResources
 
-__all__ = ["TYPE_NAME", "JsonExecutor", "JsonSpec", "create_executor"]
+__all__ = ["TYPE_NAME", "JsonExecutor", "create_executor"]
 
 TYPE_NAME = "json"
-
-
-class JsonSpec(HttpSpec):
-    """Params of a ``json`` check: the same as ``http``; the body must be JSON."""
 
 
 class JsonExecutor(HttpExecutor):

@@ -8,6 +8,7 @@ executor and shared resource that was created, and the registry can be used agai
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from nyxmon.checktypes import CHECK_TYPES, CheckType
 from nyxmon.errors import UnknownCheckTypeError
 from nyxmon.probes.base import Executor
 
@@ -23,8 +25,7 @@ __all__ = [
     "ExecutorFactory",
     "ExecutorRegistry",
     "SharedResources",
-    "check_types",
-    "default_registry",
+    "builtin_registry",
 ]
 
 logger = logging.getLogger(__name__)
@@ -140,23 +141,20 @@ class ExecutorRegistry:
         await self.aclose_all()
 
 
-def default_registry() -> ExecutorRegistry:
-    """A fresh registry with NyxMon's built-in check types: http, json and dns."""
-    from nyxmon.probes import dns, http, json_http
-
+def builtin_registry(types: Mapping[str, CheckType] = CHECK_TYPES) -> ExecutorRegistry:
+    """A fresh registry of the declared check types; each type's probe module (and its client
+    library) is imported only when the first check of that type runs."""
     registry = ExecutorRegistry()
-    registry.register(http.TYPE_NAME, http.HttpSpec, http.create_executor)
-    registry.register(json_http.TYPE_NAME, json_http.JsonSpec, json_http.create_executor)
-    registry.register(dns.TYPE_NAME, dns.DnsSpec, dns.create_executor)
+    for check_type in types.values():
+        registry.register(check_type.name, check_type.params, _lazy_factory(check_type.executor))
     return registry
 
 
-_CHECK_TYPES: Mapping[str, type[BaseModel]] | None = None
+def _lazy_factory(path: str) -> ExecutorFactory:
+    module_name, _, function = path.partition(":")
 
+    def create(resources: SharedResources) -> Executor:
+        factory: ExecutorFactory = getattr(importlib.import_module(module_name), function)
+        return factory(resources)
 
-def check_types() -> Mapping[str, type[BaseModel]]:
-    """The built-in check types and their params spec models (pydantic, ``extra="forbid"``)."""
-    global _CHECK_TYPES
-    if _CHECK_TYPES is None:
-        _CHECK_TYPES = default_registry().check_types()
-    return _CHECK_TYPES
+    return create

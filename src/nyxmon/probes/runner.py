@@ -21,9 +21,15 @@ from anyio.abc import ObjectSendStream
 
 from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.errors import UnknownCheckTypeError
-from nyxmon.probes.registry import ExecutorRegistry, default_registry
+from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 
-__all__ = ["AsyncCheckRunner", "PortalLike", "ResultCallback", "SyncCheckRunner"]
+__all__ = [
+    "AsyncCheckRunner",
+    "PortalLike",
+    "ProbeRunner",
+    "ResultCallback",
+    "SyncCheckRunner",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,32 +61,23 @@ def _error_result(check: Check, scheduled_at: float, started: float, message: st
     )
 
 
-class AsyncCheckRunner:
-    """Runs batches of checks concurrently; results stream to a callback as they complete.
+class ProbeRunner:
+    """Runs one check with an executor from ``registry`` and always returns a result.
 
-    ``registry_factory`` builds the registry of each batch (the default registry unless a test
-    or an embedder brings its own types); ``limit`` bounds how many checks run at once.
+    The one place that makes a run safe, for the agent's scheduler and for batches alike: an
+    unknown type, an executor that raises and one that ignores its timeout each become an
+    error or timeout result instead of an exception.
     """
 
     def __init__(
-        self,
-        registry_factory: Callable[[], ExecutorRegistry] = default_registry,
-        *,
-        limit: int = 100,
-        clock: Callable[[], float] = time.time,
+        self, registry: ExecutorRegistry, *, clock: Callable[[], float] = time.time
     ) -> None:
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, not {limit}")
-        self._registry_factory = registry_factory
-        self._limit = limit
+        self.registry = registry
         self._clock = clock
 
-    async def run_one(
-        self, registry: ExecutorRegistry, check: Check, scheduled_at: float
-    ) -> Result:
-        """Run ``check`` with an executor from ``registry``; never raises for a bad check."""
+    async def run(self, check: Check, scheduled_at: float) -> Result:
         try:
-            executor = registry.get(check.type)
+            executor = self.registry.get(check.type)
         except UnknownCheckTypeError as exc:
             return _error_result(check, scheduled_at, self._clock(), f"check {check.id!r}: {exc}")
         started = self._clock()
@@ -101,6 +98,31 @@ class AsyncCheckRunner:
             message=f"the {check.type} executor ignored the {check.timeout:g} s timeout",
         )
 
+    async def aclose(self) -> None:
+        """Close every executor the registry created."""
+        await self.registry.aclose_all()
+
+
+class AsyncCheckRunner:
+    """Runs batches of checks concurrently; results stream to a callback as they complete.
+
+    ``registry_factory`` builds the registry of each batch (the default registry unless a test
+    or an embedder brings its own types); ``limit`` bounds how many checks run at once.
+    """
+
+    def __init__(
+        self,
+        registry_factory: Callable[[], ExecutorRegistry] = builtin_registry,
+        *,
+        limit: int = 100,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        self._registry_factory = registry_factory
+        self._limit = limit
+        self._clock = clock
+
     async def run_all(
         self,
         checks: Iterable[Check],
@@ -117,7 +139,7 @@ class AsyncCheckRunner:
         every case. Returns how many results were delivered.
         """
         due = self._clock() if scheduled_at is None else scheduled_at
-        registry = self._registry_factory()
+        runner = ProbeRunner(self._registry_factory(), clock=self._clock)
         pending: Iterator[Check] = iter(checks)
         workers = self._limit
         if isinstance(checks, Collection):
@@ -129,7 +151,7 @@ class AsyncCheckRunner:
         async def work(results: ObjectSendStream[Result]) -> None:
             async with results:
                 for check in pending:
-                    await results.send(await self.run_one(registry, check, due))
+                    await results.send(await runner.run(check, due))
 
         try:
             async with anyio.create_task_group() as group:
@@ -149,7 +171,7 @@ class AsyncCheckRunner:
                         delivered += 1
         finally:
             with anyio.CancelScope(shield=True):
-                await registry.aclose_all()
+                await runner.aclose()
         if failure is not None:
             raise failure
         return delivered

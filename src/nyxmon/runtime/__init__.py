@@ -7,6 +7,7 @@ Knows nothing about monitoring and imports nothing else of NyxMon:
 - :class:`OffloadPool`: bounded worker threads for blocking calls, with back-pressure.
 """
 
+from ._bridge import thread_safe_waker
 from ._oneshot import OneShot
 from ._work import RuntimeFuture, SpawnedTask
 from .dispatcher import Completion, Dispatcher, DispatcherStatistics, FullPolicy
@@ -54,4 +55,5 @@ __all__ = [
     "SpawnedTask",
     "TransitionError",
     "WindowStats",
+    "thread_safe_waker",
 ]

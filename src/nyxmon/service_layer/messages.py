@@ -1,30 +1,42 @@
 """Commands (requests to change something) and events (facts) of the message bus.
 
 Commands have exactly one handler and may be refused; events have any number of handlers and
-only report what already happened (cosmicpython's split).
+only report what already happened (cosmicpython's split). Every way into the application is
+one of these: the probe loop sends :class:`RecordResults`, the notifier
+:class:`RecordDeliveries`, the web plane and the CLI the catalog commands.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from nyxmon.domain.alerting.maintenance import MaintenanceWindow
+from nyxmon.domain.alerting.types import AlertPolicy, Route
 from nyxmon.domain.model import Check, Result, Service
-from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
+from nyxmon.service_layer.records.alerts import OutboxEntry, OutboxUpdate, StateRow
 
 __all__ = [
     "AddCheck",
+    "AlertSettings",
+    "ApplyAlertSettings",
     "ApplyConfig",
+    "BatchCommitted",
     "ChecksChanged",
     "Command",
     "ConfigApplied",
+    "Event",
     "Message",
-    "RecordAlertChanges",
-    "RecordDelivery",
-    "RecordResult",
+    "RecordDeliveries",
+    "RecordResults",
     "RemoveCheck",
-    "ResultsCommitted",
+    "RemoveService",
+    "RestoreStates",
+    "SaveQuietStates",
+    "SaveService",
     "SetPaused",
     "SyncChecks",
+    "Tick",
     "WriteFailed",
 ]
 
@@ -45,35 +57,69 @@ Message = Command | Event
 
 
 @dataclass(frozen=True, slots=True)
-class RecordResult(Command):
-    """A probe finished; keep its result (committed with the rest of the dispatcher batch)."""
+class AlertSettings:
+    """The alerting part of the config, swapped as a whole on reload."""
 
-    result: Result
+    routes: tuple[Route, ...] = ()
+    windows: tuple[MaintenanceWindow, ...] = ()
+    default_policy: AlertPolicy = field(default_factory=AlertPolicy)
+
+
+# -- probes and timers ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RecordResults(Command):
+    """Probe runs finished (in this order): each result goes to its check's state machine, and
+    the result with everything the machine decided is staged for one commit."""
+
+    results: Sequence[Result]
 
 
 @dataclass(frozen=True, slots=True)
-class RecordAlertChanges(Command):
-    """A check's state machine moved: keep its state, the transition and the notifications it
-    decided, in the same transaction as the results of this dispatcher batch."""
+class Tick(Command):
+    """Time passed: wake machines whose timers are due (reminders, escalation, maintenance)
+    and save snapshots that changed without a notice. ``now`` defaults to the clock."""
 
-    states: tuple[StateRow, ...] = ()
-    transitions: tuple[Transition, ...] = ()
-    outbox: tuple[OutboxRow, ...] = ()
+    now: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class RecordDelivery(Command):
-    """A delivery attempt ended (delivered, to be retried, or given up): keep its outcome."""
+class SaveQuietStates(Command):
+    """Save up to ``limit`` snapshots that changed quietly, however recently (at shutdown);
+    the handler answers how many it took, 0 when none are left."""
 
-    update: OutboxUpdate
+    limit: int = 500
 
 
+@dataclass(frozen=True, slots=True)
+class RestoreStates(Command):
+    """The alert states saved by the last run, so each machine resumes where it was (sent
+    once, before the first check is applied)."""
+
+    states: Mapping[str, StateRow]
+
+
+# -- notifications -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RecordDeliveries(Command):
+    """Delivery attempts ended (delivered, to be retried, or given up): keep their outcomes."""
+
+    updates: Sequence[OutboxUpdate]
+
+
+# -- the catalog of checks and services ----------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ApplyConfig(Command):
     """Make the config-sourced services and checks in the store equal to these."""
 
     services: tuple[Service, ...]
     checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyAlertSettings(Command):
+    """The config's routes, maintenance windows and default policy changed (a reload)."""
+
+    settings: AlertSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +131,8 @@ class SyncChecks(Command):
 
 @dataclass(frozen=True, slots=True)
 class AddCheck(Command):
-    """Add or update a check owned by the API/CLI (``source: api``)."""
+    """Add or replace a check owned by the API/CLI (``source: api``); its service is created
+    (API-owned) in the same transaction when it does not exist yet."""
 
     check: Check
 
@@ -106,8 +153,24 @@ class SetPaused(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class SaveService(Command):
+    """Create (``create=True``, refused if it exists) or change an API-owned service."""
+
+    service: Service
+    create: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveService(Command):
+    """Delete an API-owned service that has no checks."""
+
+    name: str
+
+
+# -- events --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
 class ChecksChanged(Event):
-    """The set of live checks changed; the scheduler and sessions follow it."""
+    """The set of live checks changed; machines and the scheduler follow it."""
 
     checks: tuple[Check, ...]
 
@@ -123,15 +186,17 @@ class ConfigApplied(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class ResultsCommitted(Event):
-    """A batch of results is durable."""
+class BatchCommitted(Event):
+    """A batch is durable: its results, states and the notifications it created."""
 
-    count: int
+    results: int
+    notifications: tuple[OutboxEntry, ...]
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
 class WriteFailed(Event):
-    """A staged write failed; ``error`` says why, ``what`` says which write."""
+    """A write failed; ``what`` says which, ``error`` why. Batches are retried."""
 
     what: str
     error: str

@@ -1,6 +1,6 @@
 """Making the stored config checks equal to the config file, for any store implementation.
 
-Runs inside one unit of work, so a conflict found anywhere leaves everything as it was. Checks
+Runs inside one transaction, so a conflict found anywhere leaves everything as it was. Checks
 created through the API are never touched. ``paused`` is operational state: it comes from the
 file when a check is created and is owned by ``set_paused`` afterwards, so reloading the config
 never resumes a check someone paused for maintenance.
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from nyxmon.domain.model import Check, CheckSource, Service
 from nyxmon.errors import ConflictError
 from nyxmon.service_layer.records.catalog import CheckQuery, ReconcileReport, UpsertOutcome
-from nyxmon.service_layer.storage import Transaction
+from nyxmon.service_layer.storage import Store, Transaction
 
-__all__ = ["reconcile"]
+__all__ = ["reconcile", "reconcile_config"]
 
 
 def _refuse_duplicates(kind: str, names: Sequence[str]) -> None:
@@ -85,3 +85,13 @@ def reconcile(
         unchanged=tuple(sorted(unchanged)),
         revived=tuple(sorted(revived)),
     )
+
+
+def reconcile_config(
+    store: Store, services: Sequence[Service], checks: Sequence[Check]
+) -> ReconcileReport:
+    """:func:`reconcile` in a transaction of its own, committed."""
+    with store.transaction() as tx:
+        report = reconcile(tx, services, checks)
+        tx.commit()
+    return report

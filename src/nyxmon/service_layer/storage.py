@@ -30,7 +30,7 @@ from nyxmon.service_layer.records.alerts import (
     Transition,
 )
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
-from nyxmon.service_layer.records.catalog import CheckQuery, Page, ReconcileReport, UpsertOutcome
+from nyxmon.service_layer.records.catalog import CheckQuery, Page, UpsertOutcome
 from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
 from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
 
@@ -300,12 +300,6 @@ class Store(StoreReader, Protocol):
 
     def write_batch(self, batch: WriteBatch) -> WriteReceipt:
         """Commit every row of ``batch`` in one transaction, or none of them."""
-        ...
-
-    def reconcile_config(
-        self, services: Sequence[Service], checks: Sequence[Check]
-    ) -> ReconcileReport:
-        """Make the config-sourced services and checks equal to these, in one transaction."""
         ...
 
     def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:

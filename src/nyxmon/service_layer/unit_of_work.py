@@ -1,31 +1,38 @@
-"""The message bus's unit of work: stages writes on the dispatcher thread, never blocks it.
+"""The unit of work: what handlers change, staged for the next store write.
 
-cosmicpython's unit of work opens a database transaction. The dispatcher thread must not do
-blocking I/O, so this one stages instead: results join the dispatcher batch's single write, and
-other writes become operations the store writer runs in order. ``commit()`` hands them over;
-leaving the block without committing drops them. Outcomes come back later as events, and a
-caller that needs to know (the API) holds a reply that resolves then.
+cosmicpython's unit of work opens a database transaction. Handlers run on the dispatcher
+thread, which must never block on I/O, so this one stages instead: ``with uow:`` marks where
+the handler began, ``commit()`` keeps what it staged, and leaving the block without committing
+(or by an exception) drops exactly that. Staged rows wait here until the write path hands them
+to the store writer as one :class:`~nyxmon.service_layer.records.batches.WriteBatch`; the
+results of a dispatcher round therefore cost one transaction.
+
+Writes that are not rows of a batch (a check added through the API, the config reconciled)
+are staged as :class:`WriteOp` operations: they run on the writer thread in order, and their
+outcome comes back to the dispatcher as the op's follow-up event and reply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
-from nyxmon.domain.model import Check, Result
+from nyxmon.domain.model import Result
 from nyxmon.runtime import OneShot
 from nyxmon.service_layer.messages import Event
 from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
+from nyxmon.service_layer.records.batches import WriteBatch
 from nyxmon.service_layer.storage import Store
 
-__all__ = ["AgentUnitOfWork", "StagedOp", "WriterPort"]
+__all__ = ["UnitOfWork", "WriteOp"]
 
 
 @dataclass(frozen=True, slots=True)
-class StagedOp:
-    """A write for the store writer: ``run(store)`` there; ``then(value)`` back here."""
+class WriteOp:
+    """A write for the store writer: ``run(store)`` there, ``then(value)`` back on the
+    dispatcher (an event to handle, or None), and ``reply`` resolved for whoever waits."""
 
     what: str
     run: Callable[[Store], Any]
@@ -33,38 +40,42 @@ class StagedOp:
     reply: OneShot[Any] | None = None
 
 
-class WriterPort(Protocol):
-    """What the unit of work needs from the store writer."""
+class UnitOfWork:
+    """Rows and operations staged by handlers; owned by the dispatcher thread."""
 
-    def add_results(self, results: list[Result]) -> None: ...
+    __slots__ = (
+        "_committed",
+        "_events",
+        "_mark",
+        "ops",
+        "outbox",
+        "results",
+        "states",
+        "transitions",
+        "updates",
+    )
 
-    def add_alert_rows(
-        self,
-        states: Sequence[StateRow],
-        transitions: Sequence[Transition],
-        outbox: Sequence[OutboxRow],
-        updates: Sequence[OutboxUpdate],
-    ) -> None: ...
-
-    def run_op(self, op: StagedOp) -> None: ...
-
-
-class AgentUnitOfWork:
-    """Live catalog of checks plus staged writes; owned by the dispatcher thread."""
-
-    def __init__(self, writer: WriterPort) -> None:
-        self.checks: dict[str, Check] = {}
-        self._writer = writer
-        self._results: list[Result] = []
-        self._states: list[StateRow] = []
-        self._transitions: list[Transition] = []
-        self._outbox: list[OutboxRow] = []
-        self._updates: list[OutboxUpdate] = []
-        self._ops: list[StagedOp] = []
+    def __init__(self) -> None:
+        self.results: list[Result] = []
+        self.states: list[StateRow] = []
+        self.transitions: list[Transition] = []
+        self.outbox: list[OutboxRow] = []
+        self.updates: list[OutboxUpdate] = []
+        self.ops: list[WriteOp] = []
         self._events: list[Event] = []
-        self._committed = False
+        self._mark = (0, 0, 0, 0, 0, 0)
+        self._committed = True
 
-    def __enter__(self) -> AgentUnitOfWork:
+    # -- a handler's block ---------------------------------------------------------------------
+    def __enter__(self) -> UnitOfWork:
+        self._mark = (
+            len(self.results),
+            len(self.states),
+            len(self.transitions),
+            len(self.outbox),
+            len(self.updates),
+            len(self.ops),
+        )
         self._committed = False
         return self
 
@@ -77,52 +88,76 @@ class AgentUnitOfWork:
         if not self._committed:
             self.rollback()
 
-    def stage_result(self, result: Result) -> None:
-        self._results.append(result)
-
-    def stage_alert_rows(
-        self,
-        states: Sequence[StateRow] = (),
-        transitions: Sequence[Transition] = (),
-        outbox: Sequence[OutboxRow] = (),
-        updates: Sequence[OutboxUpdate] = (),
-    ) -> None:
-        self._states.extend(states)
-        self._transitions.extend(transitions)
-        self._outbox.extend(outbox)
-        self._updates.extend(updates)
-
-    def stage(self, op: StagedOp) -> None:
-        self._ops.append(op)
-
-    def emit(self, event: Event) -> None:
-        self._events.append(event)
-
     def commit(self) -> None:
-        if self._results:
-            results, self._results = self._results, []
-            self._writer.add_results(results)
-        if self._states or self._transitions or self._outbox or self._updates:
-            self._writer.add_alert_rows(
-                self._states, self._transitions, self._outbox, self._updates
-            )
-            self._states, self._transitions, self._outbox, self._updates = [], [], [], []
-        ops, self._ops = self._ops, []
-        for op in ops:
-            self._writer.run_op(op)
         self._committed = True
 
     def rollback(self) -> None:
-        self._results.clear()
-        self._states.clear()
-        self._transitions.clear()
-        self._outbox.clear()
-        self._updates.clear()
-        for op in self._ops:
+        """Drop what was staged since the block began (never what earlier handlers kept)."""
+        results, states, transitions, outbox, updates, ops = self._mark
+        del self.results[results:]
+        del self.states[states:]
+        del self.transitions[transitions:]
+        del self.outbox[outbox:]
+        del self.updates[updates:]
+        for op in self.ops[ops:]:
             if op.reply is not None:
                 op.reply.set_exception(RuntimeError(f"{op.what} was rolled back"))
-        self._ops.clear()
+        del self.ops[ops:]
+        self._committed = True
+
+    # -- staging (handlers append to the lists directly on the hot path) -----------------------
+    def stage_op(self, op: WriteOp) -> None:
+        self.ops.append(op)
+
+    def emit(self, event: Event) -> None:
+        """An event for the bus to handle once the current handler returns."""
+        self._events.append(event)
 
     def collect_new_events(self) -> Iterator[Event]:
         while self._events:
             yield self._events.pop(0)
+
+    # -- the write path's side -----------------------------------------------------------------
+    def take_batch(self) -> WriteBatch | None:
+        """Everything staged as rows, as one batch (the newest snapshot per check), or None."""
+        if not (self.results or self.states or self.transitions or self.outbox or self.updates):
+            return None
+        states = {row.check_id: row for row in self.states}  # the newest snapshot wins
+        batch = WriteBatch(
+            self.results, tuple(states.values()), self.transitions, self.outbox, self.updates
+        )
+        self.results, self.states, self.transitions = [], [], []
+        self.outbox, self.updates = [], []
+        return batch
+
+    def take_ops(self) -> list[WriteOp]:
+        ops, self.ops = self.ops, []
+        return ops
+
+    def requeue(self, batch: WriteBatch) -> None:
+        """Put a batch that did not commit back in front of what was staged since."""
+        self.results[:0] = batch.results
+        self.states[:0] = batch.states  # later rows of the same check still win
+        self.transitions[:0] = batch.transitions
+        self.outbox[:0] = batch.outbox
+        self.updates[:0] = batch.outbox_updates
+
+    def drop_oldest_results(self, keep: int) -> int:
+        """Keep at most ``keep`` staged results, dropping the oldest; returns how many went."""
+        excess = len(self.results) - keep
+        if excess <= 0:
+            return 0
+        del self.results[:excess]
+        return excess
+
+    @property
+    def staged(self) -> int:
+        """Rows and operations waiting for the writer."""
+        return (
+            len(self.results)
+            + len(self.states)
+            + len(self.transitions)
+            + len(self.outbox)
+            + len(self.updates)
+            + len(self.ops)
+        )

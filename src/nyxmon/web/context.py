@@ -70,17 +70,17 @@ class WebContext:
         return self.agent.failure()
 
     async def statuses(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]:  # noqa: ASYNC109
-        return await self.agent.statuses_async(timeout)
+        return await self.agent.control.statuses_async(timeout)
 
     def statuses_blocking(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]:
         """For worker threads only (a /metrics scrape): waits for the dispatcher."""
-        return self.agent.statuses(timeout)
+        return self.agent.control.statuses(timeout)
 
     async def command(self, command: Command, timeout: float) -> Any:  # noqa: ASYNC109
-        return await self.agent.command_async(command, timeout)
+        return await self.agent.control.command_async(command, timeout)
 
     async def run_now(self, check_id: str, timeout: float) -> Result:  # noqa: ASYNC109
-        return await self.agent.run_check_now(check_id, timeout)
+        return await self.agent.control.run_check_now(check_id, timeout)
 
     def subscribe(self, callback: Callable[[CheckStatus], None]) -> Callable[[], None]:
         """``callback`` runs on the dispatcher thread for every status change."""

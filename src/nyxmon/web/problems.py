@@ -26,6 +26,7 @@ from nyxmon.errors import (
     ConfigError,
     ConflictError,
     NyxmonError,
+    ServiceNotFoundError,
     StoreError,
 )
 from nyxmon.runtime import ConcurrencyError
@@ -226,6 +227,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_nyxmon(request: Request, exc: Exception) -> Response:
         if isinstance(exc, CheckNotFoundError):
             return problem_response(request, 404, str(exc), kind="check-not-found")
+        if isinstance(exc, ServiceNotFoundError):
+            return problem_response(request, 404, str(exc), kind="service-not-found")
         if isinstance(exc, ConflictError):
             return problem_response(request, 409, str(exc), kind="conflict")
         if isinstance(exc, ConfigError):

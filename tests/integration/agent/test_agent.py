@@ -52,7 +52,7 @@ def test_results_of_every_check_reach_the_database(
     assert "503" in latest["web.broken"].message
     assert latest["web.slow"].outcome is Outcome.OK
     assert latest["web.slow"].degraded
-    statuses = agent.call_on_dispatcher(agent.sessions.snapshot)
+    statuses = agent.control.statuses()
     assert statuses["web.broken"].state == "down"
     assert statuses["web.slow"].state == "degraded"
 
@@ -103,7 +103,7 @@ def test_api_checks_are_left_alone_by_a_reload(
         params={"url": target.url("/")},
         source=CheckSource.API,
     )
-    agent.command(AddCheck(api))
+    agent.control.command(AddCheck(api))
     wait_for(lambda: count(agent, "ops.extra") >= 1, what="the API check to run")
     agent.reload(config_file.write(service("web", http_check("z", target.url("/")))))
     assert agent.store.get_check("ops.extra") is not None
@@ -115,7 +115,7 @@ def test_config_checks_are_read_only_through_the_bus(
 ) -> None:
     agent = start_agent(config_file.write(service("web", http_check("a", target.url("/")))))
     with pytest.raises(ConflictError, match="comes from the config file"):
-        agent.command(RemoveCheck("web.a"))
+        agent.control.command(RemoveCheck("web.a"))
     hijack = Check(
         id="web.a",
         service="web",
@@ -127,7 +127,7 @@ def test_config_checks_are_read_only_through_the_bus(
         source=CheckSource.API,
     )
     with pytest.raises(ConflictError, match="read-only"):
-        agent.command(AddCheck(hijack))
+        agent.control.command(AddCheck(hijack))
     assert agent.store.get_check("web.a").interval == 1.0  # type: ignore[union-attr]
 
 
@@ -142,10 +142,10 @@ def test_pausing_a_check_stops_its_runs_and_resuming_restarts_them(
         )
     )
     wait_for(lambda: count(agent, "web.a") >= 1)
-    agent.command(SetPaused("web.a", True))
+    agent.control.command(SetPaused("web.a", True))
     wait_for(lambda: agent.scheduler.statistics().checks == 1, what="the pause to reach it")
     assert agent.store.get_check("web.a").paused  # type: ignore[union-attr]
-    agent.command(SetPaused("web.a", False))
+    agent.control.command(SetPaused("web.a", False))
     wait_for(lambda: agent.scheduler.statistics().checks == 2, what="the resume to reach it")
 
 
@@ -298,16 +298,16 @@ def test_the_web_facing_api_runs_checks_now_and_streams_status_changes(
     unsubscribe = agent.feed.subscribe(lambda status: seen.append(status.check_id))
 
     async def scenario() -> None:
-        result = await agent.run_check_now("web.a", timeout=10)
+        result = await agent.control.run_check_now("web.a", timeout=10)
         assert result.ok
-        statuses = await agent.statuses_async()
+        statuses = await agent.control.statuses_async()
         assert statuses["web.a"].last_outcome is Outcome.OK, "applied before run-now answers"
         assert statuses["web.a"].results_seen == 1
         with pytest.raises(CheckNotFoundError):
-            await agent.run_check_now("web.nope", timeout=10)
+            await agent.control.run_check_now("web.nope", timeout=10)
         with pytest.raises(ConflictError, match="paused"):
-            await agent.run_check_now("web.p", timeout=10)
-        await agent.command_async(SetPaused("web.p", False), timeout=10)
+            await agent.control.run_check_now("web.p", timeout=10)
+        await agent.control.command_async(SetPaused("web.p", False), timeout=10)
 
     anyio.run(scenario)
     wait_for(lambda: count(agent, "web.a") >= 1, what="the run-now result to be stored")

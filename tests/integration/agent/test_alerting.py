@@ -61,7 +61,7 @@ class AlertSetup:
         return [doc["kind"] for doc in self.hook.state.accepted_for(check_id)]
 
     def state_of(self, agent: Agent, check_id: str = "web.site") -> str:
-        return agent.statuses()[check_id].state
+        return agent.control.statuses()[check_id].state
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_retries_rerun_a_failing_check_before_it_counts(setup: AlertSetup) -> No
     )
     agent = setup.start(setup.config(extra_check=check))
     check_id = f"web.{name}"
-    anyio.run(agent.run_check_now, check_id)
+    anyio.run(agent.control.run_check_now, check_id)
     wait_for(lambda: setup.kinds(check_id) == ["down"], what="DOWN after the retries")
     assert setup.target.state.hits["/status/500"] == 3, "the failure and two quick retries"
     assert agent.store.count_results(check_id) == 3

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 
 import anyio
 
+from nyxmon.domain.alerting.notices import CheckInfo, notification_key
 from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Severity
 from nyxmon.notify.backoff import RetryPolicy
 from nyxmon.notify.base import Provider
 from nyxmon.notify.delivery import Deliverer
-from nyxmon.notify.records import CheckInfo, OutboxItem, Outcome, notification_key
+from nyxmon.notify.records import DeliveryOutcome
 from nyxmon.notify.templates import MessageRenderer
+from nyxmon.service_layer.records.alerts import OutboxEntry
 
 # Real time here: keep the backoff short so an outage of a few failed requests passes quickly.
 FAST_RETRIES = RetryPolicy(base=0.02, cap=0.1, give_up_after=120.0)
@@ -21,7 +23,7 @@ FAST_RETRIES = RetryPolicy(base=0.02, cap=0.1, give_up_after=120.0)
 _KINDS = (NoticeKind.DOWN, NoticeKind.REMINDER, NoticeKind.RECOVERED)
 
 
-def outbox_item(item_id: int, check_id: str, route: str, seq: int) -> OutboxItem:
+def outbox_item(item_id: int, check_id: str, route: str, seq: int) -> OutboxEntry:
     """The ``seq``-th notice of ``check_id`` (down, reminder, recovered, down, ...)."""
     kind = _KINDS[seq % len(_KINDS)]
     now = time.time()
@@ -39,7 +41,7 @@ def outbox_item(item_id: int, check_id: str, route: str, seq: int) -> OutboxItem
         duration=60.0 if kind is NoticeKind.RECOVERED else None,
     )
     service, _, name = check_id.partition(".")
-    return OutboxItem(
+    return OutboxEntry(
         id=item_id,
         key=notification_key(notice, route),
         route=route,
@@ -49,9 +51,9 @@ def outbox_item(item_id: int, check_id: str, route: str, seq: int) -> OutboxItem
     )
 
 
-def outbox(checks: list[str], route: str, per_check: int, first_id: int = 1) -> list[OutboxItem]:
+def outbox(checks: list[str], route: str, per_check: int, first_id: int = 1) -> list[OutboxEntry]:
     """``per_check`` items for each check, interleaved the way a busy outbox fills up."""
-    items: list[OutboxItem] = []
+    items: list[OutboxEntry] = []
     next_id = first_id
     for seq in range(per_check):
         for check in checks:
@@ -62,9 +64,9 @@ def outbox(checks: list[str], route: str, per_check: int, first_id: int = 1) -> 
 
 class Outcomes:
     def __init__(self) -> None:
-        self.seen: list[tuple[OutboxItem, Outcome]] = []
+        self.seen: list[tuple[OutboxEntry, DeliveryOutcome]] = []
 
-    def __call__(self, item: OutboxItem, outcome: Outcome) -> None:
+    def __call__(self, item: OutboxEntry, outcome: DeliveryOutcome) -> None:
         self.seen.append((item, outcome))
 
 

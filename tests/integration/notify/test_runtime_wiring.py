@@ -12,10 +12,11 @@ from tests.servers.webhook_receiver import ThreadedWebhookReceiver
 
 from nyxmon.domain.alerting.types import Route
 from nyxmon.notify.delivery import Deliverer
-from nyxmon.notify.records import Delivered, OutboxItem, Outcome
+from nyxmon.notify.records import Delivered, DeliveryOutcome
 from nyxmon.notify.templates import MessageRenderer
 from nyxmon.notify.webhook import WebhookProvider
 from nyxmon.runtime import Runtime
+from nyxmon.service_layer.records.alerts import OutboxEntry
 
 CHECKS = ["web.home", "web.api", "db.main"]
 
@@ -24,10 +25,10 @@ CHECKS = ["web.home", "web.api", "db.main"]
 def test_items_handed_over_from_a_writer_thread_are_delivered_on_the_runtime_loop(
     backend: str,
 ) -> None:
-    outcomes: list[tuple[int, Outcome]] = []
+    outcomes: list[tuple[int, DeliveryOutcome]] = []
     callback_threads: set[str] = set()
 
-    def on_outcome(item: OutboxItem, outcome: Outcome) -> None:
+    def on_outcome(item: OutboxEntry, outcome: DeliveryOutcome) -> None:
         callback_threads.add(threading.current_thread().name)
         outcomes.append((item.id, outcome))
 

@@ -10,7 +10,7 @@ from tests.servers.dns_server import DnsTestServer
 from tests.servers.http_target import HttpTarget, serve_http_target
 from tests.servers.tls import TlsMaterial, make_tls_material
 
-from nyxmon.probes.registry import ExecutorRegistry, default_registry
+from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def dns_server() -> Iterator[DnsTestServer]:
 
 @pytest.fixture
 async def registry() -> AsyncIterator[ExecutorRegistry]:
-    registry = default_registry()
+    registry = builtin_registry()
     try:
         yield registry
     finally:

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from tests.servers.checks import make_check
 from tests.servers.dns_server import DnsTestServer, free_udp_port
 
+from nyxmon.checktypes.dns import DnsSpec
 from nyxmon.domain.model import Outcome, Result
-from nyxmon.probes.dns import DnsSpec
 from nyxmon.probes.registry import ExecutorRegistry
 
 pytestmark = pytest.mark.anyio

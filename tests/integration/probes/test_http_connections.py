@@ -8,7 +8,7 @@ import pytest
 from tests.servers.checks import make_check
 from tests.servers.http_target import HttpTarget
 
-from nyxmon.probes.registry import default_registry
+from nyxmon.probes.registry import builtin_registry
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ def time_wait_towards(port: int) -> int:
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc/net/tcp")
 async def test_fresh_connection_probes_leave_no_time_wait_behind(http_target: HttpTarget) -> None:
-    registry = default_registry()
+    registry = builtin_registry()
     check = make_check("http", {"url": http_target.url("/health")})
     try:
         for _ in range(40):

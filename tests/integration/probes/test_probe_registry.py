@@ -13,13 +13,14 @@ from tests.servers.checks import make_check
 from tests.servers.http_target import HttpTarget
 
 import nyxmon.probes
+from nyxmon.checktypes import params_models as check_types
+from nyxmon.checktypes.dns import DnsSpec
+from nyxmon.checktypes.http import HttpSpec
+from nyxmon.checktypes.json import JsonSpec
 from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.errors import UnknownCheckTypeError
 from nyxmon.probes.base import Executor, ProbeExecutor
-from nyxmon.probes.dns import DnsSpec
-from nyxmon.probes.http import HttpSpec
-from nyxmon.probes.json_http import JsonSpec
-from nyxmon.probes.registry import ExecutorRegistry, check_types, default_registry
+from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +42,7 @@ def test_check_types_maps_each_built_in_type_to_its_spec() -> None:
 
 
 def test_every_probe_module_with_a_type_is_registered() -> None:
-    registered = set(default_registry().types)
+    registered = set(builtin_registry().types)
     for module_info in pkgutil.iter_modules(nyxmon.probes.__path__):
         module = importlib.import_module(f"nyxmon.probes.{module_info.name}")
         type_name = getattr(module, "TYPE_NAME", None)
@@ -114,13 +115,13 @@ def test_http_spec_round_trips_through_plain_data() -> None:
 
 def test_unknown_type_names_the_known_ones() -> None:
     with pytest.raises(UnknownCheckTypeError) as caught:
-        default_registry().get("smtp")
+        builtin_registry().get("smtp")
     assert str(caught.value) == "unknown check type 'smtp'; known types: dns, http, json"
     assert caught.value.check_type == "smtp"
 
 
 def test_registering_a_type_twice_is_refused() -> None:
-    registry = default_registry()
+    registry = builtin_registry()
     with pytest.raises(ValueError, match="check type 'http' is already registered"):
         registry.register("http", HttpSpec, lambda resources: _Closable([], "x"))
 
@@ -161,7 +162,7 @@ async def test_a_failing_aclose_does_not_stop_the_others(caplog: pytest.LogCaptu
 async def test_registry_as_context_manager_closes_the_http_session(
     http_target: HttpTarget,
 ) -> None:
-    async with default_registry() as registry:
+    async with builtin_registry() as registry:
         executor = registry.get("http")
         assert isinstance(executor, Executor)
         result = await executor.execute(make_check("http", {"url": http_target.url()}), 0.0)
@@ -171,7 +172,7 @@ async def test_registry_as_context_manager_closes_the_http_session(
 
 
 async def test_params_are_parsed_once_per_check_until_they_change() -> None:
-    registry = default_registry()
+    registry = builtin_registry()
     executor = registry.get("http")
     assert isinstance(executor, ProbeExecutor)
     check = make_check("http", {"url": "http://127.0.0.1:1/"}, "[STATUS] == 200")

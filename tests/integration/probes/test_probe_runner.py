@@ -18,7 +18,7 @@ from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 
 from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.probes.http_client import HttpClients
-from nyxmon.probes.registry import ExecutorRegistry, default_registry
+from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 from nyxmon.probes.runner import AsyncCheckRunner, SyncCheckRunner
 
 pytestmark = pytest.mark.anyio
@@ -49,7 +49,7 @@ class LifecycleExecutor:
 
 def lifecycle_registry(log: list[str]) -> Callable[[], ExecutorRegistry]:
     def build() -> ExecutorRegistry:
-        registry = default_registry()
+        registry = builtin_registry()
         registry.register("life", _NoParams, lambda resources: LifecycleExecutor(log))
         log.append("registry")
         return registry
@@ -166,7 +166,7 @@ async def test_a_dns_only_batch_never_opens_an_http_session(dns_server: DnsTestS
     registries: list[ExecutorRegistry] = []
 
     def build() -> ExecutorRegistry:
-        registries.append(default_registry())
+        registries.append(builtin_registry())
         return registries[-1]
 
     seen: list[tuple[str, ...]] = []
@@ -183,7 +183,7 @@ async def test_http_batch_closes_its_session_at_the_end(http_target: HttpTarget)
     registries: list[ExecutorRegistry] = []
 
     def build() -> ExecutorRegistry:
-        registries.append(default_registry())
+        registries.append(builtin_registry())
         return registries[-1]
 
     sessions: list[aiohttp.ClientSession] = []

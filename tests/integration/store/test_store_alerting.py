@@ -5,14 +5,29 @@ from __future__ import annotations
 import pytest
 from store_helpers import FakeClock, add_checks, make_result
 
+from nyxmon.domain.alerting.notices import CheckInfo
+from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Severity
 from nyxmon.errors import CheckNotFoundError
+from nyxmon.service_layer.reconcile import reconcile_config
 from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
 from nyxmon.service_layer.records.batches import WriteBatch
 from nyxmon.service_layer.storage import Store
 
 
 def outbox_row(key: str, check_id: str = "a.one", at: float = 100.0) -> OutboxRow:
-    return OutboxRow(key, check_id, "ops", "down", {"title": key}, at, at)
+    notice = Notice(
+        key=key,
+        check_id=check_id,
+        kind=NoticeKind.DOWN,
+        state=AlertState.DOWN,
+        previous=AlertState.UP,
+        at=at,
+        since=at - 30,
+        severity=Severity.CRITICAL,
+        message=f"title {key}",
+        failing=("[STATUS] (503) == 200",),
+    )
+    return OutboxRow(key, "ops", notice, CheckInfo(check_id, "one", "a", {"team": "core"}), at)
 
 
 def test_results_states_transitions_and_outbox_commit_in_one_batch(
@@ -33,7 +48,9 @@ def test_results_states_transitions_and_outbox_commit_in_one_batch(
     assert store.transitions("a.one")[0].to_state == "down"
     pending = store.outbox(status="pending")
     assert [item.key for item in pending] == ["a.one:1:down:1", "a.one:1:down:1@sms"]
-    assert pending[0].payload == {"title": "a.one:1:down:1"}
+    assert pending[0].notice == outbox_row("a.one:1:down:1").notice
+    assert pending[0].check == CheckInfo("a.one", "one", "a", {"team": "core"})
+    assert (pending[0].check_id, pending[0].kind, pending[0].route) == ("a.one", "down", "ops")
 
 
 def test_a_batch_with_a_bad_row_commits_none_of_its_alerting_rows(
@@ -171,12 +188,12 @@ def test_a_checks_alert_overrides_round_trip_and_count_as_a_change(store: Store)
     from nyxmon.domain.model import Service
 
     check = make_check("a.one", alert={"failure_threshold": 3, "remind_every": 600.0})
-    first = store.reconcile_config([Service("a")], [check])
+    first = reconcile_config(store, [Service("a")], [check])
     assert first.added == ("a.one",)
     assert dict(store.get_check("a.one").alert) == {  # type: ignore[union-attr]
         "failure_threshold": 3,
         "remind_every": 600.0,
     }
-    assert store.reconcile_config([Service("a")], [check]).unchanged == ("a.one",)
+    assert reconcile_config(store, [Service("a")], [check]).unchanged == ("a.one",)
     changed = make_check("a.one", alert={"failure_threshold": 5})
-    assert store.reconcile_config([Service("a")], [changed]).changed == ("a.one",)
+    assert reconcile_config(store, [Service("a")], [changed]).changed == ("a.one",)

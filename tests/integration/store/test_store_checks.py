@@ -7,6 +7,7 @@ from store_helpers import FakeClock, add_checks, api_check, make_check, make_res
 
 from nyxmon.domain.model import CheckSource, Service
 from nyxmon.errors import CheckNotFoundError, ConflictError, StoreError
+from nyxmon.service_layer.reconcile import reconcile_config
 from nyxmon.service_layer.records.batches import WriteBatch
 from nyxmon.service_layer.records.catalog import CheckQuery, UpsertOutcome
 from nyxmon.service_layer.storage import Store
@@ -41,7 +42,7 @@ def test_get_of_a_missing_check_is_none(store: Store) -> None:
 
 
 def test_api_cannot_overwrite_a_config_check(store: Store) -> None:
-    store.reconcile_config([], [make_check("a.one")])
+    reconcile_config(store, [], [make_check("a.one")])
     with pytest.raises(ConflictError, match=r"'a\.one'.*config file"), store.transaction() as tx:
         tx.checks.upsert(api_check("a.one", interval=99.0))
     stored = store.get_check("a.one")
@@ -100,7 +101,7 @@ def test_list_filters_by_service_type_label_and_flags(store: Store) -> None:
         tx.checks.upsert(api_check("db.main", type="tcp", labels={"env": "dev"}, enabled=False))
         tx.checks.upsert(api_check("db.replica", type="tcp", paused=True))
         tx.commit()
-    store.reconcile_config([], [make_check("dns.root", type="dns")])
+    reconcile_config(store, [], [make_check("dns.root", type="dns")])
 
     def ids(**filters: object) -> list[str]:
         return [c.id for c in store.list_checks(CheckQuery(**filters)).items]  # type: ignore[arg-type]
@@ -204,7 +205,7 @@ def test_services_crud(store: Store) -> None:
 
 
 def test_api_cannot_change_a_config_service(store: Store) -> None:
-    store.reconcile_config([Service("web", description="from file")], [])
+    reconcile_config(store, [Service("web", description="from file")], [])
     with pytest.raises(ConflictError, match="'web'"), store.transaction() as tx:
         tx.services.upsert(Service("web", description="from api"))
     service = store.get_service("web")

@@ -23,7 +23,7 @@ def site(start_web: Callable[..., WebEnv]) -> WebEnv:
     env = start_web(web_yaml=PAGES)
 
     def settled() -> bool:
-        states = {s.check_id: str(s.state) for s in env.agent.statuses().values()}
+        states = {s.check_id: str(s.state) for s in env.agent.control.statuses().values()}
         return states.get("website.broken") == "down" and states.get("website.home") == "up"
 
     wait_for(settled, what="the alert states to settle (broken down, home up)")

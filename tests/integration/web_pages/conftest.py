@@ -53,7 +53,7 @@ def nyx(tmp_path_factory: pytest.TempPathFactory, target: ThreadedHttpTarget) ->
         wanted = {"website.home": "up", "website.broken": "down", "api.health": "up"}
 
         def settled() -> bool:
-            statuses = running.agent.statuses()
+            statuses = running.agent.control.statuses()
             return all(
                 (s := statuses.get(check_id)) is not None and s.state == state
                 for check_id, state in wanted.items()

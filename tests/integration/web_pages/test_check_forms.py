@@ -12,7 +12,7 @@ import requests
 from tests.integration.web_pages.harness import Running, wait_for
 from tests.servers.http_target import ThreadedHttpTarget
 
-from nyxmon.probes.registry import check_types
+from nyxmon.checktypes import params_models as check_types
 
 
 def field_errors(page: str) -> dict[str, list[str]]:
@@ -163,7 +163,10 @@ def test_a_valid_check_is_added_runs_and_can_be_edited(
     assert dict(check.labels) == {"team": "shop"}
     assert check.params["headers"] == {"X-Probe": "nyxmon"}
     wait_for(
-        lambda: (s := nyx.agent.statuses().get("shop.front-page")) is not None and s.state == "up",
+        lambda: (
+            (s := nyx.agent.control.statuses().get("shop.front-page")) is not None
+            and s.state == "up"
+        ),
         what="the new check to be up",
     )
     page = session.get(nyx.url + answer.headers["location"])

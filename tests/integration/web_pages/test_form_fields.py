@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from nyxmon.checktypes import params_models as check_types
 from nyxmon.config import ConfigIssue, ConfigValidationError, check_models, validate_check
-from nyxmon.probes.registry import check_types
 from nyxmon.web.pages.check_forms import form_spec
 from nyxmon.web.pages.forms import attach_issues, form_values, parse_form
 

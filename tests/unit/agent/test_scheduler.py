@@ -75,13 +75,18 @@ class Harness:
 
 async def run_for(scheduler: Scheduler, seconds: float) -> None:
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, SINKS[scheduler])
         await anyio.sleep(seconds)
         scheduler.stop()
 
 
+SINKS: dict[Scheduler, Callable[[Result], None]] = {}
+
+
 def scheduler_for(harness: Harness, **kw: Any) -> Scheduler:
-    return Scheduler(harness.run, harness.sink, wall_clock=lambda: WALL_BASE, **kw)
+    scheduler = Scheduler(harness.run, wall_clock=lambda: WALL_BASE, **kw)
+    SINKS[scheduler] = harness.sink
+    return scheduler
 
 
 async def test_start_to_start_has_no_drift_over_1000_intervals() -> None:
@@ -183,7 +188,7 @@ async def test_checks_can_be_added_changed_and_removed_while_running() -> None:
         scheduler.set_checks([make_check("a", 2.0), make_check("c", 1.0)])
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, harness.sink)
         tg.start_soon(reconfigure)
         await anyio.sleep(20.2)
         scheduler.stop()
@@ -214,7 +219,8 @@ async def test_a_runner_that_raises_becomes_an_error_result() -> None:
         raise RuntimeError("runner bug")
 
     results: list[Result] = []
-    scheduler = Scheduler(broken, results.append, wall_clock=lambda: WALL_BASE)
+    scheduler = Scheduler(broken, wall_clock=lambda: WALL_BASE)
+    SINKS[scheduler] = results.append
     scheduler.set_checks([make_check("x", 1.0)])
     await run_for(scheduler, 3.5)
     assert len(results) >= 3
@@ -227,7 +233,7 @@ async def test_stop_lets_runs_in_flight_deliver_their_results() -> None:
     scheduler = scheduler_for(harness)
     scheduler.set_checks([make_check("long", 10.0)])
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, harness.sink)
         while not harness.starts["long"]:  # noqa: ASYNC110 - simulated time, a poll is exact
             await anyio.sleep(0.1)
         scheduler.stop()
@@ -273,7 +279,7 @@ async def test_a_running_check_whose_interval_changes_moves_to_its_new_phase() -
         scheduler.set_checks([make_check("r", 6.0)])
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, harness.sink)
         tg.start_soon(change_while_running)
         await anyio.sleep(40)
         scheduler.stop()
@@ -292,7 +298,7 @@ async def test_cancelling_the_scheduler_cancels_runs_without_starting_new_ones()
     scheduler = scheduler_for(harness, concurrency=2)
     scheduler.set_checks([make_check(f"c{i}", 60.0) for i in range(10)])
     with anyio.move_on_after(120):  # longer than every first run's phase: all became due
-        await scheduler.run()
+        await scheduler.run(harness.sink)
     assert harness.results == []
     assert scheduler.statistics().in_flight == 0
     assert harness.max_in_flight == 2
@@ -310,7 +316,7 @@ def test_cancelling_the_scheduler_on_asyncio_starts_nothing_new() -> None:
         harness = Harness(default=0.2)
         scheduler = scheduler_for(harness, concurrency=1, tick=0.001)
         scheduler.set_checks([make_check(f"c{i}", 1.0) for i in range(20)])
-        task = asyncio.get_running_loop().create_task(scheduler.run())
+        task = asyncio.get_running_loop().create_task(scheduler.run(harness.sink))
         await asyncio.sleep(1.5)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -329,7 +335,7 @@ async def test_run_now_runs_an_idle_check_at_once_and_keeps_its_schedule() -> No
     got: list[Result | None] = []
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, harness.sink)
         await anyio.sleep(0.01)
         asked_at = anyio.current_time()
         assert scheduler.run_now("n", got.append)
@@ -352,7 +358,7 @@ async def test_run_now_on_a_running_check_returns_that_run_without_a_second_one(
     scheduler.set_checks([make_check("b", 60.0)])
     got: list[Result | None] = []
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, harness.sink)
         while not harness.starts["b"]:  # noqa: ASYNC110 - simulated time, a poll is exact
             await anyio.sleep(0.1)
         assert scheduler.run_now("b", got.append)
@@ -368,7 +374,7 @@ async def test_run_now_refuses_unknown_checks_and_reports_dropped_runs() -> None
     scheduler.set_checks([make_check("a", 60.0), make_check("b", 60.0)])
     got: list[Result | None] = []
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, harness.sink)
         await anyio.sleep(0.01)
         assert not scheduler.run_now("nope", got.append)
         assert scheduler.run_now("a", lambda r: None)
@@ -384,7 +390,7 @@ async def test_run_after_gives_a_check_one_extra_run_and_keeps_its_schedule() ->
     scheduler = scheduler_for(harness)
     scheduler.set_checks([make_check("r", 60.0)])
     async with anyio.create_task_group() as tg:
-        tg.start_soon(scheduler.run)
+        tg.start_soon(scheduler.run, harness.sink)
         while not harness.starts["r"]:  # noqa: ASYNC110 - simulated time, a poll is exact
             await anyio.sleep(0.01)
         first = harness.starts["r"][0]

@@ -2,53 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from nyxmon.agent.alerting import SNAPSHOT_BATCH, SNAPSHOT_EVERY, AlertContext, AlertSettings
 from nyxmon.domain.alerting import AlertMachine, AlertPolicy
 from nyxmon.domain.alerting.snapshot import MachineSnapshot
 from nyxmon.domain.model import Check
-from nyxmon.service_layer.messagebus import MessageBus
-from nyxmon.service_layer.messages import RecordAlertChanges
+from nyxmon.domain.status import CheckStatus
+from nyxmon.service_layer.alerting import SNAPSHOT_BATCH, SNAPSHOT_EVERY, Alerting, CheckState
+from nyxmon.service_layer.messages import AlertSettings
+from nyxmon.service_layer.unit_of_work import UnitOfWork
 
 from .helpers import START, result
 
 
-class Bus:
-    def __init__(self) -> None:
-        self.handled: list[Any] = []
+class NoProbes:
+    def set_checks(self, checks: tuple[Check, ...]) -> None:
+        pass
 
-    def handle(self, message: Any) -> None:
-        self.handled.append(message)
+    def run_after(self, check_id: str, delay: float) -> None:
+        pass
 
 
 def _check(n: int) -> Check:
     return Check(id=f"svc.c{n}", service="svc", name=f"c{n}", type="http", interval=60, timeout=5)
 
 
-def _context() -> tuple[AlertContext, Bus]:
-    bus = Bus()
-    context = AlertContext(cast(MessageBus, bus), AlertSettings(), retry=lambda _id, _delay: None)
-    return context, bus
+def _context() -> tuple[Alerting, UnitOfWork]:
+    return Alerting(AlertSettings(), NoProbes()), UnitOfWork()
 
 
-def _quiet_change(context: AlertContext, check: Check, machine: AlertMachine, at: float) -> None:
+def _state(check: Check, machine: AlertMachine) -> CheckState:
+    return CheckState(check, machine, CheckStatus(check.id))
+
+
+def _quiet_change(context: Alerting, check: Check, machine: AlertMachine, at: float) -> None:
     """A passing result for a pending check: counters move, nobody is told."""
     decision = machine.on_result(result(at, check_id=check.id), at)
     assert not decision.changed
     assert not decision.notices
-    context.record(check, machine, decision, at, "ok")
+    uow = UnitOfWork()
+    context.decided(_state(check, machine), decision, at, "ok", uow)
+    assert uow.take_batch() is None  # nothing staged for a quiet change
 
 
 def test_a_quiet_change_is_saved_after_snapshot_every_not_before() -> None:
-    context, bus = _context()
+    context, _ = _context()
     check = _check(0)
     machine = AlertMachine(check.id, AlertPolicy(success_threshold=5), 60)
     _quiet_change(context, check, machine, START)
-    assert list(context.dirty_snapshots(START + SNAPSHOT_EVERY - 1)) == []
-    assert list(context.dirty_snapshots(START + SNAPSHOT_EVERY)) == [check.id]
-    assert list(context.dirty_snapshots(START + 10 * SNAPSHOT_EVERY)) == []  # saved once
-    assert bus.handled == []  # nothing went out for a quiet change
+    assert list(context.quiet_snapshots(START + SNAPSHOT_EVERY - 1)) == []
+    assert list(context.quiet_snapshots(START + SNAPSHOT_EVERY)) == [check.id]
+    assert list(context.quiet_snapshots(START + 10 * SNAPSHOT_EVERY)) == []  # saved once
 
 
 def test_a_burst_of_quiet_changes_drains_in_batches_oldest_first() -> None:
@@ -59,7 +61,7 @@ def test_a_burst_of_quiet_changes_drains_in_batches_oldest_first() -> None:
         machine = AlertMachine(check.id, AlertPolicy(success_threshold=5), 60)
         _quiet_change(context, check, machine, START + n * 0.001)
     later = START + SNAPSHOT_EVERY + 1
-    batches = [list(context.dirty_snapshots(later + tick)) for tick in range(4)]
+    batches = [list(context.quiet_snapshots(later + tick)) for tick in range(4)]
     assert [len(b) for b in batches] == [SNAPSHOT_BATCH, SNAPSHOT_BATCH, 10, 0]
     assert [cid for b in batches for cid in b] == [f"svc.c{n}" for n in range(total)]
 
@@ -70,27 +72,28 @@ def test_force_takes_recent_changes_too_in_slices() -> None:
         check = _check(n)
         machine = AlertMachine(check.id, AlertPolicy(success_threshold=5), 60)
         _quiet_change(context, check, machine, START)
-    assert list(context.dirty_snapshots(START + 1)) == []  # not due yet
-    assert len(list(context.dirty_snapshots(START + 1, force=True))) == SNAPSHOT_BATCH
-    assert list(context.dirty_snapshots(START + 1, force=True, limit=10)) == [
+    assert list(context.quiet_snapshots(START + 1)) == []  # not due yet
+    assert len(list(context.quiet_snapshots(START + 1, force=True))) == SNAPSHOT_BATCH
+    assert list(context.quiet_snapshots(START + 1, force=True, limit=10)) == [
         f"svc.c{SNAPSHOT_BATCH}"
     ]
-    assert list(context.dirty_snapshots(START + 100 * SNAPSHOT_EVERY, force=True)) == []
+    assert list(context.quiet_snapshots(START + 100 * SNAPSHOT_EVERY, force=True)) == []
 
 
 def test_a_change_with_a_notice_is_saved_at_once_and_leaves_the_quiet_queue() -> None:
-    context, bus = _context()
+    context, _ = _context()
     check = _check(0)
     machine = AlertMachine(check.id, AlertPolicy(success_threshold=2), 60)
     _quiet_change(context, check, machine, START)
     decision = machine.on_result(result(START + 60, check_id=check.id), START + 60)
     assert decision.changed  # pending -> up
-    context.record(check, machine, decision, START + 60, "ok")
-    (message,) = bus.handled
-    assert isinstance(message, RecordAlertChanges)
-    (row,) = message.states
+    uow = UnitOfWork()
+    context.decided(_state(check, machine), decision, START + 60, "ok", uow)
+    batch = uow.take_batch()
+    assert batch is not None
+    (row,) = batch.states
     assert MachineSnapshot.from_dict(row.snapshot) == machine.snapshot()
-    assert list(context.dirty_snapshots(START + 10 * SNAPSHOT_EVERY)) == []
+    assert list(context.quiet_snapshots(START + 10 * SNAPSHOT_EVERY)) == []
 
 
 def test_snapshot_to_dict_round_trips() -> None:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from nyxmon.domain.alerting.notices import CheckInfo
 from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Route, Severity
-from nyxmon.notify.records import CheckInfo, Delivery, OutboxItem, OutgoingMessage
+from nyxmon.notify.records import Delivery, OutgoingMessage
+from nyxmon.service_layer.records.alerts import OutboxEntry
 
 T0 = 1_700_000_000.0
 
@@ -63,9 +65,9 @@ def item(
     attempts: int = 0,
     next_attempt_at: float = 0.0,
     kind: NoticeKind = NoticeKind.DOWN,
-) -> OutboxItem:
+) -> OutboxEntry:
     n = notice(check_id, kind, seq=item_id, at=created_at)
-    return OutboxItem(
+    return OutboxEntry(
         id=item_id,
         key=f"{n.key}@{route}",
         route=route,
@@ -157,5 +159,5 @@ def failures(
     ]
 
 
-def ids(items: Sequence[OutboxItem]) -> list[int]:
+def ids(items: Sequence[OutboxEntry]) -> list[int]:
     return [i.id for i in items]

@@ -15,9 +15,10 @@ from trio.testing import MockClock
 from nyxmon.notify.backoff import RetryPolicy
 from nyxmon.notify.base import Provider
 from nyxmon.notify.delivery import Deliverer
-from nyxmon.notify.records import Delivered, Delivery, GaveUp, OutboxItem, Outcome, RetryAt
+from nyxmon.notify.records import Delivered, Delivery, DeliveryOutcome, GaveUp, RetryAt
 from nyxmon.notify.telemetry import NotificationAttempt, NotificationDelivered
 from nyxmon.notify.templates import MessageRenderer
+from nyxmon.service_layer.records.alerts import OutboxEntry
 from tests.unit.notify.fakes import (
     T0,
     FixedRandom,
@@ -50,7 +51,7 @@ class Harness:
     def __init__(
         self, providers: Mapping[str, Provider], *, raise_in_callback: bool = False, **kwargs: Any
     ) -> None:
-        self.outcomes: list[tuple[int, Outcome]] = []
+        self.outcomes: list[tuple[int, DeliveryOutcome]] = []
         self.sink = Sink()
         self.raise_in_callback = raise_in_callback
         kwargs.setdefault("rng", FixedRandom(0.5))
@@ -63,12 +64,12 @@ class Harness:
             **kwargs,
         )
 
-    def record(self, item: OutboxItem, outcome: Outcome) -> None:
+    def record(self, item: OutboxEntry, outcome: DeliveryOutcome) -> None:
         self.outcomes.append((item.id, outcome))
         if self.raise_in_callback:
             raise RuntimeError("the store is on fire")
 
-    def of(self, item_id: int) -> list[Outcome]:
+    def of(self, item_id: int) -> list[DeliveryOutcome]:
         return [o for i, o in self.outcomes if i == item_id]
 
     def finals(self) -> list[int]:

@@ -9,18 +9,19 @@ import anyio.to_thread
 import pytest
 
 from nyxmon.notify.delivery import Deliverer
-from nyxmon.notify.records import Delivered, OutboxItem, Outcome
+from nyxmon.notify.records import Delivered, DeliveryOutcome
 from nyxmon.notify.templates import MessageRenderer
+from nyxmon.service_layer.records.alerts import OutboxEntry
 from tests.unit.notify.fakes import ScriptedProvider, item, webhook_route
 
 
 @pytest.mark.anyio
 async def test_items_submitted_from_other_threads_are_all_delivered_in_order_per_check() -> None:
     ops = ScriptedProvider(webhook_route("ops"))
-    outcomes: list[tuple[int, Outcome]] = []
+    outcomes: list[tuple[int, DeliveryOutcome]] = []
     threads_seen: set[int] = set()
 
-    def record(done: OutboxItem, outcome: Outcome) -> None:
+    def record(done: OutboxEntry, outcome: DeliveryOutcome) -> None:
         threads_seen.add(threading.get_ident())
         outcomes.append((done.id, outcome))
 

@@ -92,7 +92,7 @@ def test_a_recovery_says_how_long_the_outage_lasted() -> None:
 
 
 def test_a_check_without_names_is_shown_by_its_id() -> None:
-    from nyxmon.notify.records import CheckInfo
+    from nyxmon.domain.alerting.notices import CheckInfo
 
     msg = RENDERER.render(notice("x.y"), CheckInfo("x.y"), webhook_route(), "k")
     assert msg.title == "DOWN: x.y"

@@ -1,10 +1,20 @@
-"""What alerting writes and reads: state snapshots, transitions and outbox rows."""
+"""What alerting writes and reads: state snapshots, transitions and outbox rows.
+
+A notification is one notice for one route. It is staged as an :class:`OutboxRow`, committed
+with the results that caused it, and from then on handled as an :class:`OutboxEntry`, the row
+with its id and delivery status: the delivery engine sends entries and reports
+:class:`OutboxUpdate` outcomes, and the API lists them. The notice travels as an object; only
+the store encodes it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from nyxmon.domain.alerting.notices import CheckInfo
+from nyxmon.domain.alerting.types import Notice
 
 __all__ = ["OutboxEntry", "OutboxRow", "OutboxUpdate", "StateRow", "Transition"]
 
@@ -33,33 +43,65 @@ class Transition:
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
-    """A notification to deliver: one notice for one route; ``key`` is its idempotency key."""
+    """A notification to stage: one notice for one route; ``key`` is its idempotency key."""
 
     key: str
-    check_id: str
     route: str
-    kind: str
-    payload: Mapping[str, Any]
+    notice: Notice
+    check: CheckInfo
     created_at: float
-    next_attempt_at: float
+
+    @property
+    def check_id(self) -> str:
+        return self.notice.check_id
+
+    @property
+    def kind(self) -> str:
+        return self.notice.kind.value
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """A stored outbox row."""
+    """A committed notification: its outbox id, what it says and how its delivery stands.
+
+    ``attempts`` counts attempts already made and ``next_attempt_at`` (POSIX seconds) is when
+    the next may start; ``created_at`` starts the give-up horizon.
+    """
 
     id: int
     key: str
-    check_id: str
     route: str
-    kind: str
-    payload: Mapping[str, Any]
+    notice: Notice
+    check: CheckInfo
     created_at: float
-    status: str
-    attempts: int
-    next_attempt_at: float
-    last_error: str
-    delivered_at: float | None
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    last_error: str = ""
+    delivered_at: float | None = None
+
+    @classmethod
+    def committed(cls, row_id: int, row: OutboxRow) -> OutboxEntry:
+        """The entry a just-committed row became (pending, never attempted)."""
+        return cls(
+            row_id,
+            row.key,
+            row.route,
+            row.notice,
+            row.check,
+            row.created_at,
+            "pending",
+            0,
+            row.created_at,
+        )
+
+    @property
+    def check_id(self) -> str:
+        return self.notice.check_id
+
+    @property
+    def kind(self) -> str:
+        return self.notice.kind.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
+from nyxmon.domain.alerting.notices import notice_from_dict, notice_to_dict
 from nyxmon.service_layer.records.alerts import (
     OutboxEntry,
     OutboxRow,
@@ -18,20 +20,27 @@ from nyxmon.store.sqlite.codec import dump_json
 
 __all__ = ["SqliteAlertRepository", "outbox_from_row"]
 
+log = logging.getLogger(__name__)
+
 OUTBOX_COLUMNS = (
     "o.id, o.key, o.check_id, o.route, o.kind, o.payload, o.created_at, o.status, o.attempts,"
     " o.next_attempt_at, o.last_error, o.delivered_at"
 )
 
 
-def outbox_from_row(row: Sequence[Any]) -> OutboxEntry:
+def outbox_from_row(row: Sequence[Any]) -> OutboxEntry | None:
+    """The entry of a stored row; ``None`` (logged) for a payload no release of ours wrote."""
+    try:
+        notice, check = notice_from_dict(json.loads(row[5]))
+    except ValueError as exc:
+        log.error("outbox row %s (%s) is unreadable and is skipped: %s", row[0], row[1], exc)
+        return None
     return OutboxEntry(
         id=row[0],
         key=row[1],
-        check_id=row[2],
         route=row[3],
-        kind=row[4],
-        payload=json.loads(row[5]),
+        notice=notice,
+        check=check,
         created_at=row[6],
         status=row[7],
         attempts=row[8],
@@ -92,9 +101,9 @@ class SqliteAlertRepository:
                     row.check_id,
                     row.route,
                     row.kind,
-                    dump_json(dict(row.payload)),
+                    dump_json(notice_to_dict(row.notice, row.check)),
                     row.created_at,
-                    row.next_attempt_at,
+                    row.created_at,
                 ),
             )
             ids.append(int(cursor.lastrowid) if cursor.rowcount else None)

@@ -22,11 +22,10 @@ from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.model import Check, Service
 from nyxmon.errors import SchemaVersionError
-from nyxmon.service_layer.reconcile import reconcile
 from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
 from nyxmon.service_layer.records.alerts import OutboxEntry, StateRow, Transition
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
-from nyxmon.service_layer.records.catalog import CheckQuery, Page, ReconcileReport
+from nyxmon.service_layer.records.catalog import CheckQuery, Page
 from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
 from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
 from nyxmon.service_layer.storage import Store
@@ -138,14 +137,6 @@ class SqliteStore:
             tx.alerts.update_outbox(batch.outbox_updates)
             tx.commit()
         return WriteReceipt(result_ids=ids, outbox_ids=outbox_ids)
-
-    def reconcile_config(
-        self, services: Sequence[Service], checks: Sequence[Check]
-    ) -> ReconcileReport:
-        with self.transaction() as tx:
-            report = reconcile(tx, services, checks)
-            tx.commit()
-        return report
 
     def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:
         return rollup_job.rollup_step(self._conns, now, max_rows=max_rows, settle=self._settle)
@@ -301,7 +292,7 @@ class SqliteStore:
         sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o{where} ORDER BY o.id LIMIT ?"
         with self._conns.read_transaction(f"reading the outbox of {self.path}") as rc:
             rows = rc.execute(sql, (*params, limit)).fetchall()
-        return tuple(outbox_from_row(r) for r in rows)
+        return tuple(entry for entry in map(outbox_from_row, rows) if entry is not None)
 
     def outbox_counts(self) -> dict[str, int]:
         with self._conns.read_transaction(f"counting the outbox of {self.path}") as rc:

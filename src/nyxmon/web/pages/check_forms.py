@@ -17,10 +17,10 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from nyxmon.checktypes import params_models as check_types
 from nyxmon.config import ConfigValidationError, check_models, validate_check
 from nyxmon.domain.model import Check, CheckSource, check_id_for
 from nyxmon.errors import CheckNotFoundError, ConflictError
-from nyxmon.probes.registry import check_types
 from nyxmon.web.api import checks as checks_api
 from nyxmon.web.api.schemas import CheckWrite
 from nyxmon.web.deps import PageUser, State, WebState, page_router, run_blocking

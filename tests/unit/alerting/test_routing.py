@@ -5,8 +5,8 @@ from types import MappingProxyType
 
 import pytest
 
+from nyxmon.domain.alerting.routing import routes_for
 from nyxmon.domain.alerting.types import NoticeKind, Route, RouteMatch, Severity
-from nyxmon.notify.routing import routes_for
 from tests.unit.notify.fakes import notice
 
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from nyxmon.domain.alerting.notices import notice_from_dict, notice_to_dict, notification_key
 from nyxmon.domain.alerting.types import NoticeKind
-from nyxmon.notify.records import decode_payload, encode_payload, notification_key
 from tests.unit.notify.fakes import check_info, notice
 
 
@@ -18,7 +18,7 @@ def test_a_notice_and_its_check_survive_the_outbox_round_trip() -> None:
         duration=12.5,
         details={"status": 200},
     )
-    back, check = decode_payload(encode_payload(original, check_info()))
+    back, check = notice_from_dict(json.loads(json.dumps(notice_to_dict(original, check_info()))))
     assert back == original
     assert check == check_info()
 
@@ -32,18 +32,17 @@ def test_the_idempotency_key_is_per_notice_and_route() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        pytest.param("{", "not JSON", id="not-json"),
-        pytest.param("[]", "JSON object", id="not-an-object"),
-        pytest.param('{"key": "k"}', "lacks the field 'check_id'", id="missing-field"),
+        pytest.param([], "JSON object", id="not-an-object"),
+        pytest.param({"key": "k"}, "lacks the field 'check_id'", id="missing-field"),
     ],
 )
-def test_a_bad_payload_says_what_is_wrong(text: str, message: str) -> None:
+def test_a_bad_payload_says_what_is_wrong(text: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        decode_payload(text)
+        notice_from_dict(text)
 
 
 def test_an_unknown_kind_in_a_payload_is_refused() -> None:
-    data = json.loads(encode_payload(notice(), check_info()))
+    data = notice_to_dict(notice(), check_info())
     data["kind"] = "exploded"
     with pytest.raises(ValueError, match="bad value"):
-        decode_payload(json.dumps(data))
+        notice_from_dict(data)

@@ -1,38 +1,32 @@
-"""What every check's alert state machine shares on the dispatcher thread.
+"""What every check's alert state machine shares: settings, timers, and rows for decisions.
 
 The routes, maintenance windows and default policy of the config; the snapshots saved by the
 last run, so each machine resumes where it was; the timers that wake machines with no result
 to react to (reminders, escalation, maintenance starting or ending); and the translation of a
-machine's decision into rows: its state snapshot, the transition, and one outbox row per notice
-and route, all handed to the message bus so they commit with the batch's results.
+machine's decision into staged rows: its state snapshot, the transition, and one outbox row
+per notice and route. Used only on the dispatcher thread.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 
-from nyxmon.domain.alerting import (
-    AlertMachine,
-    AlertPolicy,
-    Decision,
-    MachineSnapshot,
-    MaintenanceWindow,
-    Route,
-    apply_overrides,
-)
+from nyxmon.domain.alerting import AlertMachine, AlertPolicy, Decision, MachineSnapshot
+from nyxmon.domain.alerting.notices import CheckInfo, notification_key
+from nyxmon.domain.alerting.policy import apply_overrides
+from nyxmon.domain.alerting.routing import routes_for
 from nyxmon.domain.model import Check
+from nyxmon.domain.status import CheckStatus
 from nyxmon.errors import AlertingError
-from nyxmon.notify import CheckInfo, encode_payload, notification_key, routes_for
-from nyxmon.service_layer.messagebus import MessageBus
-from nyxmon.service_layer.messages import RecordAlertChanges
+from nyxmon.service_layer.messages import AlertSettings
+from nyxmon.service_layer.ports import ProbeControl
 from nyxmon.service_layer.records.alerts import OutboxRow, StateRow, Transition
+from nyxmon.service_layer.unit_of_work import UnitOfWork
 
-__all__ = ["AlertContext", "AlertSettings"]
+__all__ = ["SNAPSHOT_BATCH", "SNAPSHOT_EVERY", "Alerting", "CheckState"]
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +36,31 @@ SNAPSHOT_EVERY = 30.0  # seconds a machine that changed without a notice may wai
 SNAPSHOT_BATCH = 250
 
 
-@dataclass(frozen=True, slots=True)
-class AlertSettings:
-    """The alerting part of the config, swapped as a whole on reload."""
+class CheckState:
+    """One live check as the application holds it: the check, its machine, its status."""
 
-    routes: tuple[Route, ...] = ()
-    windows: tuple[MaintenanceWindow, ...] = ()
-    default_policy: AlertPolicy = field(default_factory=AlertPolicy)
+    __slots__ = ("check", "machine", "status")
+
+    def __init__(self, check: Check, machine: AlertMachine, status: CheckStatus) -> None:
+        self.check = check
+        self.machine = machine
+        self.status = status
 
 
-class AlertContext:
-    """Shared by the check sessions; used only on the dispatcher thread."""
+class Alerting:
+    """Policies, maintenance, timers and outbox rows for every check's machine."""
 
     def __init__(
         self,
-        bus: MessageBus,
         settings: AlertSettings,
+        probes: ProbeControl,
         *,
-        retry: Callable[[str, float], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.bus = bus
         self.settings = settings
         self.clock = clock
-        self._retry = retry
-        self.saved: dict[str, StateRow] = {}
+        self._probes = probes
+        self._saved: dict[str, StateRow] = {}
         self._ticks: list[tuple[float, str]] = []
         self._tick_at: dict[str, float] = {}
         # Check id -> when it first changed since its last save; insertion order is that time.
@@ -76,6 +70,10 @@ class AlertContext:
         self.unrouted = 0
 
     # -- machines -------------------------------------------------------------------------------
+    def restore(self, states: Mapping[str, StateRow]) -> None:
+        """Snapshots saved by the last run; each is used once, by the check's first machine."""
+        self._saved = dict(states)
+
     def policy_for(self, check: Check) -> AlertPolicy:
         try:
             return apply_overrides(self.settings.default_policy, check.alert)
@@ -86,7 +84,7 @@ class AlertContext:
     def machine_for(self, check: Check) -> AlertMachine:
         """A machine for ``check``, resumed from its saved snapshot when there is a valid one."""
         policy = self.policy_for(check)
-        saved = self.saved.pop(check.id, None)
+        saved = self._saved.pop(check.id, None)
         if saved is not None:
             try:
                 snapshot = MachineSnapshot.from_dict(saved.snapshot)
@@ -101,37 +99,34 @@ class AlertContext:
         return any(w.applies_to(check) and w.active(now) for w in self.settings.windows)
 
     # -- decisions ------------------------------------------------------------------------------
-    def record(
-        self, check: Check, machine: AlertMachine, decision: Decision, now: float, why: str
+    def decided(
+        self, state: CheckState, decision: Decision, now: float, why: str, uow: UnitOfWork
     ) -> None:
-        """Turn ``decision`` into rows for the batch, a retry and a timer as it asks."""
+        """Stage what ``decision`` means (state row, transition, notifications) and ask for
+        the retry and the timer it wants."""
+        check_id = state.check.id
         if decision.changed or decision.notices:
-            transitions: tuple[Transition, ...] = ()
             if decision.changed:
-                transitions = (
-                    Transition(check.id, now, decision.previous.value, decision.state.value, why),
+                uow.transitions.append(
+                    Transition(check_id, now, decision.previous.value, decision.state.value, why)
                 )
-            self._dirty.pop(check.id, None)
-            self.bus.handle(
-                RecordAlertChanges(
-                    states=(self.state_row(check.id, machine, now),),
-                    transitions=transitions,
-                    outbox=self._outbox_rows(check, decision, now),
-                )
-            )
+            self._dirty.pop(check_id, None)
+            uow.states.append(self.state_row(check_id, state.machine, now))
+            if decision.notices:
+                uow.outbox.extend(self._outbox_rows(state.check, decision, now))
         else:
-            self._dirty.setdefault(check.id, now)
+            self._dirty.setdefault(check_id, now)
         if decision.retry_in is not None:
-            self._retry(check.id, decision.retry_in)
+            self._probes.run_after(check_id, decision.retry_in)
         if decision.next_tick is not None:
-            self.schedule_tick(check.id, decision.next_tick)
+            self.schedule_tick(check_id, decision.next_tick)
 
     def state_row(self, check_id: str, machine: AlertMachine, now: float) -> StateRow:
         return StateRow(
             check_id, machine.state.value, machine.since, machine.snapshot().to_dict(), now
         )
 
-    def _outbox_rows(self, check: Check, decision: Decision, now: float) -> tuple[OutboxRow, ...]:
+    def _outbox_rows(self, check: Check, decision: Decision, now: float) -> list[OutboxRow]:
         rows: list[OutboxRow] = []
         info = CheckInfo(check.id, check.name, check.service, check.labels)
         for notice in decision.notices:
@@ -142,20 +137,10 @@ class AlertContext:
             if not routes:
                 self.unrouted += 1
                 log.info("%s notice for check %r matches no route", notice.kind, check.id)
-            payload = json.loads(encode_payload(notice, info))
             for route in routes:
-                rows.append(
-                    OutboxRow(
-                        key=notification_key(notice, route.name),
-                        check_id=check.id,
-                        route=route.name,
-                        kind=notice.kind.value,
-                        payload=payload,
-                        created_at=now,
-                        next_attempt_at=now,
-                    )
-                )
-        return tuple(rows)
+                key = notification_key(notice, route.name)
+                rows.append(OutboxRow(key, route.name, notice, info, now))
+        return rows
 
     # -- timers ---------------------------------------------------------------------------------
     def schedule_tick(self, check_id: str, at: float) -> None:
@@ -164,7 +149,7 @@ class AlertContext:
             self._tick_at[check_id] = at
             heapq.heappush(self._ticks, (at, check_id))
 
-    def due(self, now: float, checks: Mapping[str, Check]) -> set[str]:
+    def due(self, now: float, checks: Mapping[str, CheckState]) -> set[str]:
         """Checks whose machine must look at the clock now: a timer came due, or a
         maintenance window that applies to them started or ended."""
         due: set[str] = set()
@@ -179,10 +164,12 @@ class AlertContext:
             flipped = active ^ self._active_windows
             self._active_windows = active
             changed = [w for i, w in enumerate(windows) if i in flipped]
-            due.update(cid for cid, c in checks.items() if any(w.applies_to(c) for w in changed))
+            due.update(
+                cid for cid, s in checks.items() if any(w.applies_to(s.check) for w in changed)
+            )
         return due
 
-    def dirty_snapshots(
+    def quiet_snapshots(
         self, now: float, force: bool = False, limit: int = SNAPSHOT_BATCH
     ) -> Iterable[str]:
         """Checks whose machine changed quietly ``SNAPSHOT_EVERY`` seconds ago or more (any

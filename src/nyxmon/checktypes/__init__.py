@@ -1,0 +1,28 @@
+"""The declared registry of check types: every type NyxMon knows, by name.
+
+Each module declares one :class:`CheckType` (its params model, the placeholders its probe
+observes, where its executor lives). The config, the API, the forms and the CLI read this
+registry; only the probe registry (:mod:`nyxmon.probes.registry`) resolves executors, lazily.
+A test checks that every module here is registered and every probe has a declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from nyxmon.checktypes.base import CheckType, SpecModel
+from nyxmon.checktypes.dns import DNS
+from nyxmon.checktypes.http import HTTP
+from nyxmon.checktypes.json import JSON
+
+__all__ = ["CHECK_TYPES", "CheckType", "SpecModel", "params_models"]
+
+CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
+    {check_type.name: check_type for check_type in (HTTP, JSON, DNS)}
+)
+
+
+def params_models(types: Mapping[str, CheckType] = CHECK_TYPES) -> Mapping[str, type[SpecModel]]:
+    """Each type's params model, by type name."""
+    return MappingProxyType({name: check_type.params for name, check_type in types.items()})

@@ -1,0 +1,159 @@
+"""The ``http`` check type's parameters: one HTTP(S) request, judged by status, keywords and
+conditions (the probe: :mod:`nyxmon.probes.http`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from yarl import URL
+
+from nyxmon.checktypes.base import CheckType, SpecModel
+
+__all__ = ["HTTP", "HTTP_OBSERVES", "BasicAuth", "HttpSpec"]
+
+_RANGE_RE = re.compile(r"^\s*([1-5]\d\d)\s*-\s*([1-5]\d\d)\s*$")
+_CLASS_RE = re.compile(r"^\s*([1-5])xx\s*$", re.IGNORECASE)
+
+
+class BasicAuth(SpecModel):
+    """HTTP basic authentication credentials."""
+
+    username: str = Field(min_length=1, description="user name")
+    password: str = Field("", description="password (may come from an environment variable)")
+
+
+def _status_item(item: int | str) -> int | str:
+    if isinstance(item, int):
+        if not 100 <= item <= 599:
+            raise ValueError(f"status {item} is not between 100 and 599")
+        return item
+    text = item.strip()
+    if text.isdigit():
+        return _status_item(int(text))
+    if match := _CLASS_RE.match(text):
+        low = int(match.group(1)) * 100
+        return f"{low}-{low + 99}"
+    if match := _RANGE_RE.match(text):
+        low, high = int(match.group(1)), int(match.group(2))
+        if low > high:
+            raise ValueError(f"status range {text!r} runs backwards")
+        return f"{low}-{high}"
+    raise ValueError(f"{item!r} is not a status, a range like '200-299' or a class like '2xx'")
+
+
+class HttpSpec(SpecModel):
+    """Params of an ``http`` check."""
+
+    url: str = Field(description="http:// or https:// URL to request")
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = Field(
+        "GET", description="HTTP method"
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
+    body: str | None = Field(None, description="request body, sent as is")
+    json_body: Any = Field(None, description="request body sent as JSON (instead of body)")
+    basic_auth: BasicAuth | None = Field(None, description="basic auth credentials")
+    bearer_token: str | None = Field(None, description="sent as 'Authorization: Bearer <token>'")
+    expected_status: list[int | str] | None = Field(
+        None,
+        description="accepted statuses: codes, ranges ('200-299') or classes ('2xx'); "
+        "default 200-399 unless a condition reads [STATUS]",
+    )
+    keyword: str | None = Field(None, description="text the body must contain")
+    keyword_absent: str | None = Field(None, description="text the body must not contain")
+    keyword_case_sensitive: bool = Field(True, description="match keywords case-sensitively")
+    follow_redirects: bool = Field(True, description="follow 3xx redirects")
+    max_redirects: int = Field(10, ge=0, le=50, description="redirects followed at most")
+    verify_tls: bool = Field(True, description="verify the server certificate and host name")
+    ca_file: str | None = Field(
+        None, description="PEM file of CAs to trust instead of the system's"
+    )
+    max_response_time: float | None = Field(
+        None, gt=0, description="seconds; a passing run slower than this is degraded"
+    )
+    keep_alive: bool = Field(
+        False, description="reuse connections between runs (then connect/TLS are not measured)"
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=0, description="read at most this many body bytes (conditions see these)"
+    )
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        try:
+            url = URL(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a URL: {exc}") from None
+        if url.scheme not in ("http", "https"):
+            raise ValueError("must start with http:// or https://")
+        if not url.host:
+            raise ValueError("has no host")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header in value.items():
+            if not name.strip() or any(c in name for c in " :\r\n"):
+                raise ValueError(f"{name!r} is not a header name")
+            if "\r" in header or "\n" in header:
+                raise ValueError(f"header {name!r} contains a line break")
+        return value
+
+    @field_validator("expected_status")
+    @classmethod
+    def _check_statuses(cls, value: list[int | str] | None) -> list[int | str] | None:
+        return None if value is None else [_status_item(item) for item in value]
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> HttpSpec:
+        if self.basic_auth is not None and self.bearer_token is not None:
+            raise ValueError("basic_auth and bearer_token exclude each other")
+        if self.body is not None and self.json_body is not None:
+            raise ValueError("body and json_body exclude each other")
+        if self.ca_file is not None and not self.verify_tls:
+            raise ValueError("ca_file has no effect with verify_tls: false")
+        return self
+
+    def status_ranges(self) -> tuple[tuple[int, int], ...] | None:
+        """Accepted statuses as inclusive ranges; None when only the conditions decide."""
+        if self.expected_status is None:
+            return None
+        ranges = []
+        for item in self.expected_status:
+            if isinstance(item, int):
+                ranges.append((item, item))
+            else:
+                low, high = item.split("-")
+                ranges.append((int(low), int(high)))
+        return tuple(ranges)
+
+
+HTTP_OBSERVES = frozenset(
+    {
+        "STATUS",
+        "BODY",
+        "BODY_SIZE",
+        "HEADERS",
+        "RESPONSE_TIME",
+        "CONNECTED",
+        "CERTIFICATE_EXPIRATION",
+        "IP",
+        "IPS",
+    }
+)
+
+HTTP = CheckType(
+    name="http",
+    params=HttpSpec,
+    observes=HTTP_OBSERVES,
+    executor="nyxmon.probes.http:create_executor",
+    summary="an HTTP(S) request: status, body keywords, timings, certificate",
+)

@@ -1,0 +1,39 @@
+"""What handlers share besides the unit of work: live checks, alerting and the ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nyxmon.service_layer.alerting import Alerting, CheckState
+from nyxmon.service_layer.ports import Deliveries, ProbeControl, StatusSink
+
+__all__ = ["Dependencies", "HandlerCounters"]
+
+
+@dataclass(slots=True)
+class HandlerCounters:
+    """What the handlers counted; read through ``Application.statistics()``."""
+
+    results: int = 0
+    results_of_unknown_checks: int = 0
+    handler_errors: int = 0
+    batches_committed: int = 0
+    notifications_committed: int = 0
+    write_failures: int = 0
+    last_write_error: str = ""
+
+
+@dataclass(slots=True)
+class Dependencies:
+    """Bound into every handler call; owned by the dispatcher thread.
+
+    ``live`` holds every live check's machine and status (the single writer of live state);
+    ``publish`` receives every status that changed (the status feed).
+    """
+
+    alerting: Alerting
+    probes: ProbeControl
+    deliveries: Deliveries
+    publish: StatusSink
+    live: dict[str, CheckState] = field(default_factory=dict)
+    counters: HandlerCounters = field(default_factory=HandlerCounters)
