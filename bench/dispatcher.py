@@ -17,7 +17,7 @@ import threading
 import time
 
 from _common import emit, machine, table
-from nyxmon.runtime import Dispatcher, Event, Session
+from nyxmon.runtime import Dispatcher, Session, SessionEvent
 
 
 class Counter(Session):
@@ -30,7 +30,7 @@ class Counter(Session):
     def on_start(self) -> None:
         self.state = "counting"
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: SessionEvent) -> None:
         self.count += 1
 
 
@@ -47,7 +47,7 @@ def throughput(events: int, keys: int, producers: int) -> tuple[float, float]:
         post = dispatcher.post
         go.wait()
         for i in range(offset, offset + per_producer):
-            post(Event(i % keys, "tick", i))
+            post(SessionEvent(i % keys, "tick", i))
 
     threads = [threading.Thread(target=produce, args=(p * per_producer,)) for p in range(producers)]
     for thread in threads:
@@ -78,7 +78,7 @@ def steady_lag(rate: int, seconds: float, keys: int) -> dict[str, float]:
     while (now := time.perf_counter()) - start < seconds:
         due = int((now - start) * rate)
         while sent < due:
-            post(Event(i % keys, "tick", i))
+            post(SessionEvent(i % keys, "tick", i))
             sent += 1
             i += 1
         time.sleep(0.001)

@@ -10,7 +10,10 @@ started (``scheduler.run(sink)``, ``notifier.run(report)``).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nyxmon.agent.agent import Agent, alert_settings
 from nyxmon.agent.cleaner import Cleaner
@@ -29,7 +32,7 @@ from nyxmon.errors import ConfigError
 from nyxmon.metrics import MetricsRuntime, Observe, register_runtime_metrics
 from nyxmon.notify import RetryPolicy, notify_metrics
 from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
-from nyxmon.probes.runner import ProbeRunner
+from nyxmon.probes.runner import AsyncCheckRunner, ProbeRunner, SyncCheckRunner
 from nyxmon.runtime import Backend, Dispatcher, Runtime
 from nyxmon.service_layer.application import Application
 from nyxmon.service_layer.messages import SyncChecks
@@ -37,7 +40,10 @@ from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.service_layer.records.upkeep import Retention
 from nyxmon.service_layer.storage import Store
 
-__all__ = ["build_agent", "open_store"]
+__all__ = ["build_agent", "build_web", "check_runner", "open_store"]
+
+if TYPE_CHECKING:
+    from nyxmon.web import WebServer
 
 DAY = 86400.0
 # Metric events wait up to 100 ms on the metrics thread's queue: a scrape is seconds apart,
@@ -143,3 +149,24 @@ def build_agent(
         feed=feed,
         control=control,
     )
+
+
+def build_web(agent: Agent, config: LoadedConfig, *, announce: Callable[[str], None]) -> WebServer:
+    """The web plane for a built agent, served on its own thread once ``start()``ed.
+
+    Blocking (creates the session secret and, on the first start, the admin user, whose
+    password line goes to ``announce``); raises ``WebServerError`` or ``NyxmonError``.
+    """
+    from nyxmon.web import WebServer, WebSettings, create_app
+
+    settings = WebSettings.from_config(config.agent.web)
+    app = create_app(agent, settings, announce=announce)
+    return WebServer(app, settings.host, settings.port)
+
+
+@contextlib.contextmanager
+def check_runner(*, concurrency: int = 100) -> Iterator[SyncCheckRunner]:
+    """Runs checks once from synchronous code (``nyxmon check run``) on a runtime of its own,
+    with the same probe registry and runner as the agent."""
+    with Runtime(name="nyxmon-checks") as runtime, runtime.portal() as portal:
+        yield SyncCheckRunner(portal, AsyncCheckRunner(builtin_registry, limit=concurrency))

@@ -15,8 +15,9 @@ Timing rules:
 - Limits: at most ``concurrency`` runs in flight and ``per_host`` per target host; a run that
   waits for a busy host does not hold up runs for other hosts.
 
-Time is the event loop's clock (``anyio.current_time()``), so tests can drive the scheduler with
-trio's ``MockClock``; ``scheduled_at`` in results is converted to wall-clock time.
+Time is the event loop's clock (``anyio.current_time()``), so tests can drive the scheduler on
+virtual time (a virtual-clock asyncio loop, trio's ``MockClock``); ``scheduled_at`` in results is
+converted to wall-clock time.
 """
 
 from __future__ import annotations
@@ -280,10 +281,11 @@ class Scheduler:
         Cancelling it cancels the runs in flight too.
         """
         self._sink = sink
+        self._stopping = False
         self._wall_offset = self._wall_clock() - anyio.current_time()
         self._wake = anyio.Event()
         # On asyncio, runs are plain tasks: anyio's task group costs ~10x more per task, and
-        # a busy agent starts thousands a second. Elsewhere (trio, tests) the task group.
+        # a busy agent starts thousands a second. Elsewhere (trio) the task group.
         try:
             self._loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -314,11 +316,18 @@ class Scheduler:
                         self._wake = anyio.Event()
                 self._drop_waiting()
                 await self.wait_idle()
+                tg.cancel_scope.cancel()  # all runs are over; drop pending run_after delays
         finally:
             # Cancelled (or done): runs that are still finishing must not start new ones.
             self._stopping = True
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            if tasks:
+                # Like the task group on trio: return only once the cancelled runs have ended.
+                with anyio.CancelScope(shield=True):
+                    await asyncio.wait(tasks)
+            self._drop_waiting()  # run-now callers of checks still queued hear "dropped"
             self._tg = None
 
     def _anchor(self, slot: _Slot, now: float) -> None:

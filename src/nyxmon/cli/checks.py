@@ -1,7 +1,8 @@
 """``nyxmon check list|show|run|add|remove|pause|resume``.
 
-These work on the database directly, from their own process: a running agent notices the change
-within a couple of seconds. Checks from the config file are read-only here, as in the API.
+Changes are the same commands the API sends, run against the database from this process
+(:mod:`nyxmon.service_layer.direct`): a running agent notices them within a couple of seconds.
+Checks from the config file are read-only here, as in the API.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from nyxmon.cli._common import (
     open_cli_store,
 )
 from nyxmon.config import ConfigValidationError, check_from_spec, validate_check
-from nyxmon.domain.model import Check, CheckSource, Result, Service
-from nyxmon.errors import NyxmonError
-from nyxmon.service_layer.records.catalog import CheckQuery
+from nyxmon.domain.model import Check, CheckSource, Result
+from nyxmon.errors import CheckNotFoundError, ConflictError, NyxmonError
+from nyxmon.service_layer.direct import execute
+from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
+from nyxmon.service_layer.records.catalog import CheckQuery, UpsertOutcome
 from nyxmon.service_layer.storage import Store
 
 app = typer.Typer(help="List, inspect, run and change checks.", no_args_is_help=True)
@@ -144,8 +147,7 @@ def run_now(
 
     Exits 1 if any check did not pass, so it can gate a deploy script.
     """
-    from nyxmon.probes.runner import SyncCheckRunner
-    from nyxmon.runtime import Runtime
+    from nyxmon.bootstrap import check_runner
 
     store = open_cli_store(config, db, readonly=True)
     try:
@@ -174,8 +176,8 @@ def run_now(
             f"  {result.message}"
         )
 
-    with Runtime(name="nyxmon-cli") as runtime, runtime.portal() as portal:
-        SyncCheckRunner(portal).run_all(checks, show_result)
+    with check_runner() as runner:
+        runner.run_all(checks, show_result)
     console.print(f"{len(checks) - failed} of {len(checks)} passed")
     raise typer.Exit(1 if failed else 0)
 
@@ -236,10 +238,11 @@ def remove(
     """Delete a CLI/API check and its history (config checks: edit the file instead)."""
     store = open_cli_store(config, db)
     try:
-        check = _api_check(store, check_id, "removed")
-        with store.transaction() as tx:
-            tx.checks.delete(check.id)
-            tx.commit()
+        execute(store, RemoveCheck(check_id))
+    except CheckNotFoundError:
+        fail(f"ID: no check with id {check_id!r} (see `nyxmon check list`)")
+    except NyxmonError as exc:
+        fail(f"ID: {exc}")
     finally:
         store.close()
     console.print(f"removed check [bold]{check_id}[/] and its history")
@@ -268,9 +271,7 @@ def resume(
 def _set_paused(config: Path | None, db: Path | None, check_id: str, paused: bool) -> None:
     store = open_cli_store(config, db)
     try:
-        with store.transaction() as tx:
-            tx.checks.set_paused(check_id, paused)
-            tx.commit()
+        execute(store, SetPaused(check_id, paused))
     except NyxmonError as exc:
         fail(f"ID: {exc}")
     finally:
@@ -278,28 +279,14 @@ def _set_paused(config: Path | None, db: Path | None, check_id: str, paused: boo
     console.print(f"{'paused' if paused else 'resumed'} check [bold]{check_id}[/]")
 
 
-def _api_check(store: Store, check_id: str, verb: str) -> Check:
-    check = store.get_check(check_id)
-    if check is None:
-        fail(f"ID: no check with id {check_id!r} (see `nyxmon check list`)")
-    if check.source is CheckSource.CONFIG:
-        fail(f"ID: check {check_id!r} comes from the config file; it can only be {verb} there")
-    return check
-
-
 def _save(store: Store, check: Check) -> str:
-    existing = store.get_check(check.id, include_archived=True)
-    if existing is not None and existing.source is CheckSource.CONFIG:
-        fail(f"--name: check {check.id!r} comes from the config file; choose another --name/--id")
     try:
-        with store.transaction() as tx:
-            if tx.services.get(check.service) is None:
-                tx.services.upsert(Service(check.service), source=CheckSource.API)
-            tx.checks.upsert(check)
-            tx.commit()
+        outcome = execute(store, AddCheck(check))
+    except ConflictError as exc:
+        fail(f"--name: {exc}")
     except NyxmonError as exc:
         fail(str(exc))
-    return "updated" if existing is not None else "added"
+    return "added" if outcome in (UpsertOutcome.ADDED, UpsertOutcome.REVIVED) else "updated"
 
 
 def _pair(item: str, option: str) -> tuple[str, str]:

@@ -179,12 +179,13 @@ def serve(config: LoadedConfig, path: Path) -> int:
 
 def _start_web(agent: Agent, config: LoadedConfig) -> WebServer | None:
     """The web plane on its own thread, after the agent runs; None (and why) if it cannot."""
-    from nyxmon.web import WebServer, WebServerError, WebSettings, create_app
+    from nyxmon.bootstrap import build_web
+    from nyxmon.web import WebServerError
 
-    settings = WebSettings.from_config(config.agent.web)
     try:
-        app = create_app(agent, settings, announce=lambda line: console.print(line, markup=False))
-        return WebServer(app, settings.host, settings.port).start()
+        return build_web(
+            agent, config, announce=lambda line: console.print(line, markup=False)
+        ).start()
     except (WebServerError, NyxmonError) as exc:
         err.print(f"error: {exc}", markup=False)
         return None

@@ -9,6 +9,7 @@ REST API through :func:`check_adapter`, :func:`check_config_type` and :func:`val
 
 from __future__ import annotations
 
+from nyxmon.config._text import format_path
 from nyxmon.config.checks import (
     COMMON_CHECK_FIELDS,
     CheckBase,
@@ -19,7 +20,7 @@ from nyxmon.config.checks import (
     check_models,
     check_params,
 )
-from nyxmon.config.durations import Duration, PositiveDuration, format_duration, parse_duration
+from nyxmon.config.durations import Duration, PositiveDuration, parse_duration, spell_duration
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.jsonschema import config_json_schema
 from nyxmon.config.report import ValidationReport, format_report, validate_config_file
@@ -56,11 +57,12 @@ __all__ = [
     "check_models",
     "check_params",
     "config_json_schema",
-    "format_duration",
+    "format_path",
     "format_report",
     "load_config",
     "load_config_text",
     "parse_duration",
+    "spell_duration",
     "validate_check",
     "validate_config_file",
 ]

@@ -9,15 +9,15 @@ set it, ``defaults.alert`` when it inherited it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nyxmon.config._text import did_you_mean, show
-from nyxmon.config.durations import PositiveDuration, format_duration
-from nyxmon.config.loader import KeyPath
+from nyxmon.config.durations import PositiveDuration, spell_duration
+from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.domain.alerting import AlertPolicy, apply_overrides, policy_problems
 
 __all__ = ["AlertSection", "PolicyCheck", "overrides_of", "policy_issues"]
@@ -65,17 +65,14 @@ class PolicyCheck:
     overrides: Mapping[str, Any]
 
 
-Report = Callable[[KeyPath, str], None]
-
-
 def policy_issues(
     defaults: Mapping[str, Any],
     default_interval: float,
     checks: Sequence[PolicyCheck],
     routes: Collection[str],
     *,
-    error: Report,
-    warn: Report,
+    error: ReportIssue,
+    warn: ReportIssue,
 ) -> tuple[AlertPolicy, dict[str, AlertPolicy]]:
     """The default policy and each check's effective one, reporting every rule broken.
 
@@ -93,7 +90,7 @@ def policy_issues(
         error(
             (*base_path, "retry_interval"),
             f"expected a retry interval shorter than defaults.interval "
-            f"({format_duration(default_interval)}), got {format_duration(retry)}",
+            f"({spell_duration(default_interval)}), got {spell_duration(retry)}",
         )
     policies: dict[str, AlertPolicy] = {}
     # Checks often share one override set (a YAML anchor): judge each distinct set once.
@@ -131,8 +128,8 @@ def _check_routes(
     written: Mapping[str, Any],
     path: KeyPath,
     routes: Collection[str],
-    error: Report,
-    warn: Report,
+    error: ReportIssue,
+    warn: ReportIssue,
 ) -> None:
     if "escalate_to" not in written:
         return
@@ -153,22 +150,22 @@ def _check_routes(
         )
 
 
-def _check_retry(check: PolicyCheck, policy: AlertPolicy, error: Report) -> None:
+def _check_retry(check: PolicyCheck, policy: AlertPolicy, error: ReportIssue) -> None:
     retry = policy.retry_interval
     if not policy.retries or retry is None or retry < check.interval:
         return
-    shown = f"{format_duration(retry)}"
+    shown = f"{spell_duration(retry)}"
     if "retry_interval" in check.overrides:
         source = "the check's interval" if check.own_interval else "defaults.interval"
         error(
             (*check.path, "alert", "retry_interval"),
             f"expected a retry interval shorter than {source} "
-            f"({format_duration(check.interval)}), got {shown}",
+            f"({spell_duration(check.interval)}), got {shown}",
         )
     elif check.own_interval:
         error(
             (*check.path, "interval"),
-            f"interval {format_duration(check.interval)} is not longer than the retry interval "
+            f"interval {spell_duration(check.interval)} is not longer than the retry interval "
             f"{shown} inherited from defaults.alert.retry_interval; set a shorter "
             "alert.retry_interval on this check (or a longer interval)",
         )

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from nyxmon.config._text import did_you_mean, format_path, invalid, show
-from nyxmon.config.loader import KeyPath
+from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.domain.alerting import NoticeKind, Route, RouteMatch, Severity
 
 __all__ = ["AlertingSection", "RouteMatchSection", "RouteSection", "route_issues", "routes_from"]
@@ -123,7 +123,6 @@ class AlertingSection(BaseModel):
     routes: list[RouteSection] = []
 
 
-Report = Callable[[KeyPath, str], None]
 _WEBHOOK_ONLY = ("url", "headers", "secret")
 
 
@@ -133,8 +132,8 @@ def route_issues(
     check_ids: Collection[str],
     services: Collection[str],
     locate: Callable[[KeyPath], int | None],
-    error: Report,
-    warn: Report,
+    error: ReportIssue,
+    warn: ReportIssue,
 ) -> None:
     """Rules across keys and routes: the keys each type needs, unique names, one default."""
     names: dict[str, int] = {}
@@ -180,7 +179,7 @@ def route_issues(
 
 
 def _unknown_names(
-    names: Sequence[str], known: Collection[str], path: KeyPath, what: str, warn: Report
+    names: Sequence[str], known: Collection[str], path: KeyPath, what: str, warn: ReportIssue
 ) -> None:
     for position, name in enumerate(names):
         if name in known:

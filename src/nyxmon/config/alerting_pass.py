@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from nyxmon.config._text import show
 from nyxmon.config.alert_policy import PolicyCheck, overrides_of, policy_issues
 from nyxmon.config.alerting import AlertingSection, route_issues, routes_from
-from nyxmon.config.loader import KeyPath
+from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.config.maintenance import MaintenanceSection, maintenance_issues, windows_from
 from nyxmon.config.schema import DefaultsSection
 from nyxmon.config.semantics import ValidService
@@ -26,7 +26,6 @@ __all__ = ["AlertingResult", "check_alerting"]
 
 _M = TypeVar("_M", bound=BaseModel)
 Section = Callable[[type[_M], Any, KeyPath], "_M | None"]
-Report = Callable[[KeyPath, str], None]
 
 
 @dataclass(slots=True)
@@ -50,8 +49,8 @@ def check_alerting(
     *,
     section: Section[Any],
     locate: Callable[[KeyPath], int | None],
-    error: Report,
-    warn: Report,
+    error: ReportIssue,
+    warn: ReportIssue,
 ) -> AlertingResult:
     """Validate the alerting parts of ``root``; ``section`` validates one model at a path."""
     result = AlertingResult()
@@ -105,7 +104,7 @@ def check_alerting(
 
 
 def _maintenance_sections(
-    data: Any, section: Section[Any], error: Report
+    data: Any, section: Section[Any], error: ReportIssue
 ) -> list[tuple[KeyPath, MaintenanceSection]]:
     if data is None:
         return []

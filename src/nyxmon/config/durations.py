@@ -18,8 +18,8 @@ from nyxmon.config._text import invalid, show
 __all__ = [
     "Duration",
     "PositiveDuration",
-    "format_duration",
     "parse_duration",
+    "spell_duration",
 ]
 
 _UNITS: dict[str, float] = {
@@ -60,7 +60,7 @@ def parse_duration(value: object) -> float:
     return sum(float(num) * _UNITS[unit] for num, unit in _PART_RE.findall(text))
 
 
-def format_duration(seconds: float) -> str:
+def spell_duration(seconds: float) -> str:
     """The shortest natural spelling: ``90`` -> ``"1m30s"``, ``0.5`` -> ``"500ms"``."""
     if seconds < 1:
         return f"{round(seconds * 1000):d}ms" if seconds else "0s"

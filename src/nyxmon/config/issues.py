@@ -7,12 +7,19 @@ there is no file and no line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from nyxmon.errors import ConfigError
 
-__all__ = ["ConfigIssue", "ConfigValidationError"]
+__all__ = ["ConfigIssue", "ConfigValidationError", "KeyPath", "ReportIssue"]
+
+KeyPath = tuple[str | int, ...]
+"""Where in the document: ``("services", 0, "checks", 2, "interval")``."""
+
+ReportIssue = Callable[[KeyPath, str], None]
+"""Records one problem found at a key path (the validation passes take one for errors and one
+for warnings)."""
 
 
 @dataclass(frozen=True, slots=True)

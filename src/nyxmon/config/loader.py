@@ -25,11 +25,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from nyxmon.config._text import format_path, show
 from nyxmon.config.envsubst import SubstitutionError, substitute
-from nyxmon.config.issues import ConfigIssue, ConfigValidationError
+from nyxmon.config.issues import ConfigIssue, ConfigValidationError, KeyPath
 
 __all__ = ["KeyPath", "YamlDocument", "parse_yaml"]
 
-KeyPath = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
 _MAX_NODES = 2_000_000

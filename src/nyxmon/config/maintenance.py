@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nyxmon.config._text import did_you_mean, format_path, invalid, show
 from nyxmon.config.durations import PositiveDuration
-from nyxmon.config.loader import KeyPath
+from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.config.schema import Labels, NonEmptyStr
 from nyxmon.domain.alerting import Cron, MaintenanceScope, MaintenanceWindow, OneOff, Weekly
 from nyxmon.domain.alerting.localtime import to_posix, zone
@@ -147,17 +147,14 @@ class MaintenanceSection(BaseModel):
     timezone: Annotated[str, AfterValidator(_check_zone)] = "UTC"
 
 
-Report = Callable[[KeyPath, str], None]
-
-
 def maintenance_issues(
     sections: Sequence[tuple[KeyPath, MaintenanceSection]],
     *,
     check_ids: Collection[str],
     services: Collection[str],
     locate: Callable[[KeyPath], int | None],
-    error: Report,
-    warn: Report,
+    error: ReportIssue,
+    warn: ReportIssue,
 ) -> None:
     """Rules across keys: one complete schedule, a scope, an end after the start, unique names."""
     names: dict[str, KeyPath] = {}
@@ -228,7 +225,7 @@ def _moment(text: str, tz_name: str) -> float:
     return moment.timestamp()
 
 
-def _check_order(window: MaintenanceSection, path: KeyPath, error: Report) -> None:
+def _check_order(window: MaintenanceSection, path: KeyPath, error: ReportIssue) -> None:
     assert window.start is not None
     assert window.end is not None
     start, end = _moment(window.start, window.timezone), _moment(window.end, window.timezone)

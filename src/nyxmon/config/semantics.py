@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from nyxmon.config._text import format_path, show
 from nyxmon.config.checks import CheckBase
-from nyxmon.config.durations import format_duration
+from nyxmon.config.durations import spell_duration
 from nyxmon.config.issues import ConfigIssue
 from nyxmon.config.loader import KeyPath
 from nyxmon.config.schema import AgentSection, DefaultsSection, ServiceSection
@@ -112,14 +112,14 @@ def _check_defaults(defaults: DefaultsSection, error: Callable[[KeyPath, str], N
     if defaults.interval < MIN_INTERVAL:
         error(
             ("defaults", "interval"),
-            f"expected an interval of at least {format_duration(MIN_INTERVAL)}, "
-            f"got {format_duration(defaults.interval)}",
+            f"expected an interval of at least {spell_duration(MIN_INTERVAL)}, "
+            f"got {spell_duration(defaults.interval)}",
         )
     if defaults.timeout >= defaults.interval:
         error(
             ("defaults", "timeout"),
             f"expected a timeout shorter than defaults.interval "
-            f"({format_duration(defaults.interval)}), got {format_duration(defaults.timeout)}",
+            f"({spell_duration(defaults.interval)}), got {spell_duration(defaults.timeout)}",
         )
 
 
@@ -135,8 +135,8 @@ def _check_agent(agent: AgentSection, warn: Callable[[KeyPath, str], None]) -> N
         warn(
             ("agent", "retention"),
             "expected raw <= hourly <= daily (coarser data kept longer), got "
-            f"raw {format_duration(keep.raw)}, hourly {format_duration(keep.hourly)}, "
-            f"daily {format_duration(keep.daily)}",
+            f"raw {spell_duration(keep.raw)}, hourly {spell_duration(keep.hourly)}, "
+            f"daily {spell_duration(keep.daily)}",
         )
 
 
@@ -147,8 +147,8 @@ def _check_timing(
     if spec.interval is not None and spec.interval < MIN_INTERVAL:
         error(
             (*check.path, "interval"),
-            f"expected an interval of at least {format_duration(MIN_INTERVAL)}, "
-            f"got {format_duration(spec.interval)}",
+            f"expected an interval of at least {spell_duration(MIN_INTERVAL)}, "
+            f"got {spell_duration(spec.interval)}",
         )
         return
     interval = spec.interval
@@ -163,13 +163,13 @@ def _check_timing(
         error(
             (*check.path, "timeout"),
             f"expected a timeout shorter than {source} "
-            f"({format_duration(interval)}), got {format_duration(timeout)}",
+            f"({spell_duration(interval)}), got {spell_duration(timeout)}",
         )
     elif spec.interval is not None:
         error(
             (*check.path, "interval"),
-            f"interval {format_duration(interval)} is not longer than the timeout "
-            f"{format_duration(timeout)} inherited from defaults.timeout; set a shorter "
+            f"interval {spell_duration(interval)} is not longer than the timeout "
+            f"{spell_duration(timeout)} inherited from defaults.timeout; set a shorter "
             "timeout on this check (or a longer interval)",
         )
     # Both inherited: already reported once at defaults.timeout.

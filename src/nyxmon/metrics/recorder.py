@@ -3,9 +3,8 @@
 ``register_event`` appends to a deque (atomic under the GIL), checks the length against the
 bound and wakes the owning loop only when no drain is already scheduled, so a burst of events
 costs one cross-thread wake-up. The drain runs on the loop in batches, routes each event by
-type to the handlers bound to it, and isolates failing handlers. Snapshots are built on the loop
-and read from anywhere with a timeout: a caller never waits forever, and a stopped recorder
-still answers with its final state.
+type to the handlers bound to it, and isolates failing handlers. Snapshots and stopping, which
+callers on any thread ask of the loop with a timeout, live in :mod:`._readout`.
 
 The lock-free fast path relies on CPython's GIL: ``deque.append``/``popleft`` are atomic and
 plain attribute reads and writes are seen in program order. A free-threaded build would need
@@ -16,25 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import dataclasses
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
-from types import MappingProxyType
 from typing import Any, TypeVar
 
-import anyio
-
-from nyxmon.runtime._oneshot import OneShot
-
+from . import _readout
 from ._routing import Entries, Routes, check_route, compile_routes
 from .errors import DuplicateMetricError, MetricsOverflowError, MetricsStateError
 from .metric import Handler, Metric
-from .policies import OverflowPolicy, RecorderState, check_timeout, parse_policy
-from .snapshots import MetricSnapshot, RecorderSnapshot
+from .policies import OverflowPolicy, RecorderState, parse_policy
+from .snapshots import RecorderSnapshot
 from .timer import Timer
 
 __all__ = [
@@ -48,7 +42,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=Metric)
-T = TypeVar("T")
 
 DEFAULT_QUEUE_MAX_SIZE = 65_536
 DEFAULT_BATCH_SIZE = 4096
@@ -297,41 +290,11 @@ class Recorder:
         Raises ``TimeoutError`` if the owning loop does not get to it within ``timeout``
         (it stays ``stopping`` and finishes when the loop does).
         """
-        deadline = time.monotonic() + check_timeout(timeout)
-        if not self._begin_stop():
-            return self._stopped_snapshot()
-        if self._on_owner_loop():
-            self._finish_stop(deadline)
-            return self._stopped_snapshot()
-        cell = self._ask_loop(self._finish_stop, deadline)
-        if cell is None:
-            self._abandon()
-        elif not cell.wait_done(timeout + 0.25):
-            raise TimeoutError(
-                f"recorder {self.recorder_id!r}: its event loop did not process the stop "
-                f"within {timeout} s (it is busy or blocked)"
-            )
-        return self._stopped_snapshot()
+        return _readout.stop(self, timeout)
 
     async def stop_async(self, timeout: float = 5.0) -> RecorderSnapshot:  # noqa: ASYNC109
         """:meth:`stop` for async callers on any loop: waits without blocking that loop."""
-        deadline = time.monotonic() + check_timeout(timeout)
-        if not self._begin_stop():
-            return self._stopped_snapshot()
-        if self._on_owner_loop():
-            self._finish_stop(deadline)
-            return self._stopped_snapshot()
-        cell = self._ask_loop(self._finish_stop, deadline)
-        if cell is None:
-            self._abandon()
-            return self._stopped_snapshot()
-        with anyio.move_on_after(timeout + 0.25):
-            await cell.wait_async()
-            return self._stopped_snapshot()
-        raise TimeoutError(
-            f"recorder {self.recorder_id!r}: its event loop did not process the stop "
-            f"within {timeout} s (it is busy or blocked)"
-        )
+        return await _readout.stop_async(self, timeout)
 
     # -- snapshots ------------------------------------------------------------------------------
     def get_metric_snapshots(self, timeout: float = 5.0) -> RecorderSnapshot:
@@ -340,33 +303,11 @@ class Recorder:
         Runs on the owning loop; from another thread it waits at most ``timeout`` seconds and
         then returns the last published snapshot marked ``stale``. Never blocks forever.
         """
-        check_timeout(timeout)
-        if self._state is RecorderState.STOPPED:
-            return self._stopped_snapshot()
-        if self._on_owner_loop():
-            return self._snapshot_now()
-        cell = self._ask_loop(self._snapshot_now)
-        if cell is None:
-            self._abandon()
-            return self._stopped_snapshot()
-        if not cell.wait_done(timeout):
-            return self._stale(f"its event loop did not answer within {timeout} s")
-        return cell.outcome()
+        return _readout.snapshot(self, timeout)
 
     async def snapshots_async(self, timeout: float = 5.0) -> RecorderSnapshot:  # noqa: ASYNC109
         """:meth:`get_metric_snapshots` for async callers on any loop (asyncio, uvloop, trio)."""
-        check_timeout(timeout)
-        if self._state is RecorderState.STOPPED:
-            return self._stopped_snapshot()
-        if self._on_owner_loop():
-            return self._snapshot_now()
-        cell = self._ask_loop(self._snapshot_now)
-        if cell is None:
-            self._abandon()
-            return self._stopped_snapshot()
-        with anyio.move_on_after(timeout):
-            return await cell.wait_async()
-        return self._stale(f"its event loop did not answer within {timeout} s")
+        return await _readout.snapshot_async(self, timeout)
 
     # -- loop side ------------------------------------------------------------------------------
     def _drain_lingering(self) -> None:
@@ -457,53 +398,7 @@ class Recorder:
                 exc_info=exc,
             )
 
-    def _snapshot_now(self) -> RecorderSnapshot:
-        if self._state is not RecorderState.NEW:
-            self._process(len(self._queue))  # so the snapshot covers events registered before
-        return self._build_snapshot()
-
-    def _build_snapshot(self) -> RecorderSnapshot:
-        now = self._clock()
-        metrics: dict[str, MetricSnapshot] = {}
-        for name, metric in self._metrics.items():
-            try:
-                metrics[name] = metric.snapshot(now)
-            except Exception as exc:
-                self._failed(metric, exc)
-        snapshot = self._snapshot_record(MappingProxyType(metrics))
-        self._last = snapshot
-        return snapshot
-
-    def _snapshot_record(self, metrics: Mapping[str, MetricSnapshot]) -> RecorderSnapshot:
-        return RecorderSnapshot(
-            recorder_id=self.recorder_id,
-            entity_id=self.entity_id,
-            namespace=self.namespace,
-            state=str(self._state),
-            taken_at=time.time(),
-            processed=self._processed,
-            pending=len(self._queue),
-            unrouted=self._unrouted,
-            dropped=MappingProxyType(dict(self._drops)),
-            metrics=metrics,
-        )
-
-    def _stale(self, why: str) -> RecorderSnapshot:
-        fresh = self._snapshot_record(self._last.metrics if self._last else MappingProxyType({}))
-        taken = f"; metrics as of {self._last.taken_at:.3f}" if self._last else "; none yet"
-        return dataclasses.replace(
-            fresh,
-            taken_at=self._last.taken_at if self._last else fresh.taken_at,
-            stale=True,
-            stale_reason=f"recorder {self.recorder_id!r}: {why}{taken}",
-        )
-
-    def _stopped_snapshot(self) -> RecorderSnapshot:
-        # Stopped: no drain touches the metrics any more, so any thread may read them.
-        with self._lock:
-            return self._build_snapshot()
-
-    # -- stopping -------------------------------------------------------------------------------
+    # -- stopping: the transitions; _readout decides where they run and how long callers wait --
     def _begin_stop(self) -> bool:
         """Refuse new events; whether a loop-side finish is still needed."""
         with self._lock:
@@ -523,7 +418,7 @@ class Recorder:
         with self._lock:
             self._count_leftovers()
             self._state = RecorderState.STOPPED
-            self._build_snapshot()
+            _readout.publish(self)
 
     def _discard_stragglers(self) -> None:
         with self._lock:
@@ -545,31 +440,6 @@ class Recorder:
             except IndexError:
                 return
             self._drops["stopped"] += 1
-
-    # -- helpers --------------------------------------------------------------------------------
-    def _on_owner_loop(self) -> bool:
-        try:
-            return asyncio.get_running_loop() is self._loop
-        except RuntimeError:
-            return False
-
-    def _ask_loop(self, fn: Callable[..., T], *args: Any) -> OneShot[T] | None:
-        """Run ``fn(*args)`` on the owning loop; ``None`` if that loop is closed."""
-        cell: OneShot[T] = OneShot()
-
-        def run() -> None:
-            try:
-                cell.set_result(fn(*args))
-            except BaseException as exc:
-                cell.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-
-        try:
-            self._loop.call_soon_threadsafe(run, context=self._ctx)
-        except RuntimeError:
-            return None
-        return cell
 
     def __repr__(self) -> str:
         return f"<Recorder {self.recorder_id!r} {self._state}>"

@@ -22,6 +22,7 @@ import anyio.to_thread
 
 from nyxmon.runtime import DeadlockError, Runtime, RuntimeClosedError, ShutdownStatus
 
+from ._readout import stale
 from .errors import MetricsStateError, RecorderExistsError, RecorderNotFoundError
 from .policies import OverflowPolicy, check_timeout, parse_policy
 from .recorder import DEFAULT_BATCH_SIZE, DEFAULT_QUEUE_MAX_SIZE, Recorder
@@ -369,4 +370,4 @@ def _gather(recorders: dict[str, Recorder]) -> dict[str, RecorderSnapshot]:
 def _fallback(recorder: Recorder, why: str) -> RecorderSnapshot:
     if recorder.state == "stopped":
         return recorder.get_metric_snapshots()
-    return recorder._stale(why)
+    return stale(recorder, why)

@@ -27,12 +27,13 @@ from dataclasses import dataclass, field, replace
 import anyio
 import anyio.abc
 
+from nyxmon.domain.durations import human_duration
 from nyxmon.metrics.events import SetGauge
 from nyxmon.notify.backoff import RetryPolicy
 from nyxmon.notify.base import Provider
 from nyxmon.notify.records import Delivered, Delivery, DeliveryOutcome, GaveUp, RetryAt
 from nyxmon.notify.telemetry import PENDING_METRIC, NotificationAttempt, NotificationDelivered
-from nyxmon.notify.templates import MessageRenderer, format_duration, format_time
+from nyxmon.notify.templates import MessageRenderer, format_time
 from nyxmon.runtime import thread_safe_waker
 from nyxmon.runtime.observe import EventSink, emit
 from nyxmon.service_layer.records.alerts import OutboxEntry
@@ -336,7 +337,7 @@ class Deliverer:
             retry_after=delivery.retry_after,
         )
         if at is None:
-            age = format_duration(now - item.created_at)
+            age = human_duration(now - item.created_at)
             log.error("%s: giving up after %d attempts over %s: %s", where, attempts, age, error)
             return GaveUp(now, attempts, f"gave up after {attempts} attempts over {age}: {error}")
         log.warning(

@@ -24,13 +24,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from nyxmon.domain.alerting.notices import CheckInfo
 from nyxmon.domain.alerting.types import Notice, NoticeKind, Route
+from nyxmon.domain.durations import human_duration
 from nyxmon.notify.records import OutgoingMessage
 
 __all__ = [
     "DEFAULT_BODIES",
     "DEFAULT_TITLES",
     "MessageRenderer",
-    "format_duration",
     "format_time",
     "validate_template",
 ]
@@ -38,23 +38,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-
-
-def format_duration(seconds: float | None) -> str:
-    """``8040 -> "2h 14m"``: the largest unit and the next one (if not zero), rounded down."""
-    if seconds is None:
-        return "unknown"
-    left = max(0, int(seconds))
-    for index, (suffix, size) in enumerate(_UNITS):
-        if left >= size or suffix == "s":
-            text = f"{left // size}{suffix}"
-            if index + 1 < len(_UNITS):
-                next_suffix, next_size = _UNITS[index + 1]
-                rest = (left % size) // next_size
-                if rest:
-                    text += f" {rest}{next_suffix}"
-            return text
-    raise AssertionError("unreachable: the last unit always matches")
 
 
 def format_time(timestamp: float | None) -> str:
@@ -118,7 +101,7 @@ def _environment(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         autoescape=False, undefined=undefined, keep_trailing_newline=False, trim_blocks=False
     )
-    env.filters["duration"] = format_duration
+    env.filters["duration"] = human_duration
     env.filters["time"] = format_time
     env.filters["since"] = format_time
     return env

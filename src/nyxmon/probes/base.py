@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import anyio
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from nyxmon.domain.conditions import Condition, compile_condition
 from nyxmon.domain.model import Check, Outcome, Result
@@ -30,8 +30,8 @@ __all__ = [
     "PreparedCheck",
     "ProbeExecutor",
     "ProbeRun",
-    "SpecModel",
     "format_validation_error",
+    "on_asyncio",
     "os_error_reason",
 ]
 
@@ -53,12 +53,6 @@ class Executor(Protocol):
     async def aclose(self) -> None:
         """Release what the executor holds; called once when its registry closes."""
         ...
-
-
-class SpecModel(BaseModel):
-    """Base of every check type's params spec: unknown keys are errors, instances immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +113,9 @@ def os_error_reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def _on_asyncio() -> bool:
+def on_asyncio() -> bool:
+    """Whether the running loop is asyncio's (uvloop included), where asyncio's own timeouts
+    are cheaper than anyio's."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -146,6 +142,8 @@ class ProbeExecutor(Generic[SpecT]):
 
     type_name: ClassVar[str]
     spec_model: type[SpecT]
+    #: ``execute`` ends every run by the check's timeout (the runner adds no timer of its own).
+    enforces_timeout: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._prepared: dict[str, PreparedCheck[SpecT]] = {}
@@ -157,7 +155,7 @@ class ProbeExecutor(Generic[SpecT]):
         except _ConfigProblem as problem:
             return run.finish(Outcome.ERROR, str(problem))
         try:
-            if _on_asyncio():
+            if on_asyncio():
                 # asyncio.timeout is several times cheaper than an anyio cancel scope, which
                 # looks up the async backend on every call; at 1,000+ probes/s it shows.
                 deadline = asyncio.timeout(check.timeout)

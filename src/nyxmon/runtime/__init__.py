@@ -22,7 +22,7 @@ from .errors import (
 )
 from .loop_thread import Backend, Portal, Runtime, RuntimeStatistics
 from .offload import OffloadHandle, OffloadPool, OffloadStatistics, OnFull
-from .session import Event, Session, TransitionError
+from .session import Session, SessionEvent, TransitionError
 from .status import ShutdownStatus
 from .window import LagWindow, WindowStats
 
@@ -35,7 +35,6 @@ __all__ = [
     "Dispatcher",
     "DispatcherCrashedError",
     "DispatcherStatistics",
-    "Event",
     "FullPolicy",
     "LagWindow",
     "OffloadHandle",
@@ -51,6 +50,7 @@ __all__ = [
     "RuntimeFuture",
     "RuntimeStatistics",
     "Session",
+    "SessionEvent",
     "ShutdownStatus",
     "SpawnedTask",
     "TransitionError",

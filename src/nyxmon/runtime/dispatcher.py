@@ -26,7 +26,7 @@ from .errors import (
     RuntimeClosedError,
 )
 from .observe import DispatchBatch, EventSink, emit
-from .session import Event, Session
+from .session import Session, SessionEvent
 from .status import ShutdownStatus
 from .window import LagWindow, WindowStats
 
@@ -228,7 +228,7 @@ class Dispatcher:
         return threading.get_ident() == self._thread_id
 
     # -- posting --------------------------------------------------------------------------------
-    def post(self, event: Event) -> bool:
+    def post(self, event: SessionEvent) -> bool:
         """Queue ``event`` for its target session; safe from any thread.
 
         Returns ``False`` only when the queue is full and the policy is ``drop``.
@@ -243,7 +243,7 @@ class Dispatcher:
             self._wakeup.set()
         return True
 
-    def post_many(self, events: Iterable[Event]) -> int:
+    def post_many(self, events: Iterable[SessionEvent]) -> int:
         """Queue several events with one wake-up of the dispatcher (a producer that batches
         cuts thread hand-offs); returns how many were accepted (the bound applies per event)."""
         if self._state is not _RUNNING and self._state is not _STOPPING:
@@ -401,7 +401,7 @@ class Dispatcher:
             for _ in range(n):
                 item, posted = popleft()
                 lags.append(clock() - posted)
-                if type(item) is Event:
+                if type(item) is SessionEvent:
                     entry = sessions.get(item.target)
                     if entry is None:
                         self._dropped_unknown += 1

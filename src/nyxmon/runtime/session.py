@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 if TYPE_CHECKING:
     from .dispatcher import Dispatcher
 
-__all__ = ["Event", "Session", "TransitionError"]
+__all__ = ["Session", "SessionEvent", "TransitionError"]
 
 
-class Event(NamedTuple):
+class SessionEvent(NamedTuple):
     """Something that happened, addressed to the session with id ``target``."""
 
     target: Hashable
@@ -36,7 +36,7 @@ class Session:
     initial: ClassVar[str] = "started"
     final: ClassVar[frozenset[str]] = frozenset({"done"})
     transitions: ClassVar[Mapping[tuple[str, str], str]] = {}
-    _entry_actions: ClassVar[dict[str, Callable[[Session, Event | None], None]]] = {}
+    _entry_actions: ClassVar[dict[str, Callable[[Session, SessionEvent | None], None]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -59,7 +59,7 @@ class Session:
         """Called once when the dispatcher takes the session in; enters ``initial``."""
         self.transition(self.initial)
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: SessionEvent) -> None:
         """Route ``event`` through ``transitions``; override for sessions without a table."""
         table = self.transitions
         target = table.get((self.state, event.kind)) or table.get(("*", event.kind))
@@ -71,7 +71,7 @@ class Session:
         self.transition(target, event)
 
     # -- actions ----------------------------------------------------------------------------
-    def transition(self, state: str, event: Event | None = None) -> None:
+    def transition(self, state: str, event: SessionEvent | None = None) -> None:
         """Enter ``state``: run its entry action, then finish if it is final."""
         self.state = state
         action = self._entry_actions.get(state)
@@ -90,7 +90,7 @@ class Session:
 
     def post(self, kind: str, payload: Any = None) -> None:
         """Post an event to this session itself (e.g. from an I/O completion, any thread)."""
-        self._require_dispatcher().post(Event(self.id, kind, payload))
+        self._require_dispatcher().post(SessionEvent(self.id, kind, payload))
 
     def spawn_child(self, child: Session) -> None:
         """Start ``child`` as a fire-and-forget session (allowed from entry actions)."""

@@ -26,7 +26,7 @@ def save_check(tx: Transaction, check: Check) -> UpsertOutcome:
     if existing is not None and existing.source is CheckSource.CONFIG:
         raise ConflictError(
             f"check {check.id!r} comes from the config file and is read-only here; "
-            "choose another name or id, or edit the file"
+            "choose another name or id"
         )
     if tx.services.get(check.service) is None:
         tx.services.upsert(Service(check.service), source=CheckSource.API)

@@ -10,10 +10,9 @@ Where things go (for whoever adds to it):
   changes), response models in ``web/api/schemas.py``. Errors: raise
   :class:`~nyxmon.web.problems.Problem` or a ``NyxmonError``; :mod:`nyxmon.web.problems` turns
   them into RFC 9457 problem+json.
-- **Pages** (the dashboard): a package ``nyxmon.web.pages`` exposing ``router`` (built with
-  :func:`nyxmon.web.deps.page_router`: session cookie, else redirect to ``/login``) is
-  included automatically ahead of everything else, so its ``/`` replaces the placeholder
-  overview of ``web/home.py``. Its templates go in ``web/templates/pages/`` and extend
+- **Pages** (the dashboard): :mod:`nyxmon.web.pages` exposes ``router`` (built with
+  :func:`nyxmon.web.deps.page_router`: session cookie, else redirect to ``/login``), included
+  ahead of everything else. Its templates go in ``web/templates/pages/`` and extend
   ``base.html`` (blocks: title, head, nav, content, scripts). Forms add ``{{ csrf_field() }}``;
   htmx requests already carry the token (``hx-headers`` on ``<body>``). Template helpers:
   ``csrf_token()``, ``csrf_field()``, ``current_user()``, ``url_for('static', path=...)``.
@@ -34,7 +33,6 @@ commands: ``await state.context.command(cmd, timeout)``.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -147,20 +145,16 @@ def create_app(
 
 
 def _include_routes(app: FastAPI) -> None:
-    from nyxmon.web import home, login, public, system
+    from nyxmon.web import login, pages, public, system
     from nyxmon.web.api import routers as api_routers
 
-    pages = _dashboard_pages()
-    if pages is not None:
-        app.include_router(pages)
+    app.include_router(pages.router)
     app.include_router(login.router)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(system.router)
     for router in public.routers():
         app.include_router(router)
-    if not any(path == "/" for _, path in route_table(app)):
-        app.include_router(home.router)
 
 
 def route_table(app: FastAPI) -> list[tuple[str, str]]:
@@ -176,17 +170,6 @@ def route_table(app: FastAPI) -> list[tuple[str, str]]:
             if method not in ("HEAD", "OPTIONS") and path is not None:
                 table.append((method, path))
     return table
-
-
-def _dashboard_pages() -> Any:
-    """The dashboard's router, when the ``nyxmon.web.pages`` package exists."""
-    try:
-        module = importlib.import_module("nyxmon.web.pages")
-    except ModuleNotFoundError as exc:
-        if exc.name != "nyxmon.web.pages":
-            raise
-        return None
-    return module.router
 
 
 def _templates() -> Jinja2Templates:

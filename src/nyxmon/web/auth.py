@@ -41,8 +41,8 @@ __all__ = [
     "PASSWORD_ENV",
     "SESSION_COOKIE",
     "AuthService",
+    "CookieSession",
     "Principal",
-    "Session",
     "hash_password",
     "hash_token",
     "new_token",
@@ -108,7 +108,7 @@ def _unb64(text: str) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class Session:
+class CookieSession:
     """A verified session cookie."""
 
     user: str
@@ -249,7 +249,7 @@ class AuthService:
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"v1.{body}.{self.sign('session', body)}"
 
-    def read_session(self, cookie: str | None) -> Session | None:
+    def read_session(self, cookie: str | None) -> CookieSession | None:
         """The session a cookie carries if its signature and expiry hold (no store access)."""
         if not cookie or cookie.count(".") != 2:
             return None
@@ -258,12 +258,14 @@ class AuthService:
             return None
         try:
             data = json.loads(_unb64(body))
-            session = Session(str(data["u"]), str(data["n"]), float(data["e"]), str(data["p"]))
+            session = CookieSession(
+                str(data["u"]), str(data["n"]), float(data["e"]), str(data["p"])
+            )
         except (ValueError, KeyError, TypeError):
             return None
         return session if session.expires > self.clock() else None
 
-    def session_matches(self, session: Session, user: UserRecord | None) -> bool:
+    def session_matches(self, session: CookieSession, user: UserRecord | None) -> bool:
         """Whether the user still exists with the password the session was issued under."""
         return user is not None and hmac.compare_digest(
             session.fingerprint, _fingerprint(user.password_hash)

@@ -18,8 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nyxmon.config import ConfigValidationError
-from nyxmon.config._text import format_path
+from nyxmon.config import ConfigValidationError, format_path
 from nyxmon.config.messages import describe_error
 from nyxmon.errors import (
     CheckNotFoundError,

@@ -1,8 +1,13 @@
-"""The scheduler on trio's MockClock: simulated time, exact assertions, no sleeps."""
+"""The scheduler on virtual time: exact assertions, no sleeps.
+
+Each test runs twice: on asyncio with :class:`~tests.support.virtual_loop.VirtualClockLoop` (the
+production path: runs are ``loop.create_task`` tasks, ``run_after`` uses ``loop.call_later``,
+stopping cancels tasks) and on trio with ``MockClock`` (the task-group path).
+"""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -14,14 +19,25 @@ from trio.testing import MockClock
 
 from nyxmon.agent.scheduler import Scheduler, phase_of, target_host
 from nyxmon.domain.model import Check, Outcome, Result
+from tests.support.virtual_loop import VirtualClockLoop
 
 pytestmark = pytest.mark.anyio
 
 WALL_BASE = 1_700_000_000.0
 
 
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, Any]]:
+@pytest.fixture(
+    params=[
+        pytest.param("asyncio", id="asyncio-virtual-clock"),
+        pytest.param("trio", id="trio-mock-clock"),
+    ]
+)
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    """Every test runs on both: asyncio is the production path (runs are ``loop.create_task``
+    tasks, ``run_after`` is ``loop.call_later``), trio the task-group path. Both on virtual
+    time that jumps to the next timer whenever every task waits, so timings are exact."""
+    if request.param == "asyncio":
+        return ("asyncio", {"loop_factory": VirtualClockLoop})
     return ("trio", {"clock": MockClock(autojump_threshold=0)})
 
 
@@ -304,28 +320,49 @@ async def test_cancelling_the_scheduler_cancels_runs_without_starting_new_ones()
     assert harness.max_in_flight == 2
 
 
-def test_cancelling_the_scheduler_on_asyncio_starts_nothing_new() -> None:
-    import asyncio
-
+async def test_cancelling_the_scheduler_mid_run_starts_nothing_new(anyio_backend_name: str) -> None:
     errors: list[BaseException] = []
-
-    async def main() -> None:
-        asyncio.get_running_loop().set_exception_handler(
+    if anyio_backend_name == "asyncio":
+        # Runs are plain loop tasks there: an error in one goes to the loop's handler, not here.
+        loop = asyncio.get_running_loop()
+        previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(
             lambda loop, context: errors.append(context.get("exception") or RuntimeError(context))
         )
+    try:
         harness = Harness(default=0.2)
         scheduler = scheduler_for(harness, concurrency=1, tick=0.001)
         scheduler.set_checks([make_check(f"c{i}", 1.0) for i in range(20)])
-        task = asyncio.get_running_loop().create_task(scheduler.run(harness.sink))
-        await asyncio.sleep(1.5)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await asyncio.sleep(0.3)  # cancelled runs finish; none may start another
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(scheduler.run, harness.sink)
+            await anyio.sleep(1.5)
+            assert scheduler.in_flight == 1
+            tg.cancel_scope.cancel()
+        started = scheduler.statistics().started
+        assert scheduler.statistics().in_flight == 0, "run() returns once cancelled runs ended"
+        await anyio.sleep(0.3)  # cancelled runs finish; none may start another
         assert scheduler.statistics().in_flight == 0
-
-    asyncio.run(main())
+        assert scheduler.statistics().started == started
+        assert sum(len(s) for s in harness.starts.values()) == started
+    finally:
+        if anyio_backend_name == "asyncio":
+            loop.set_exception_handler(previous_handler)
     assert errors == []
+
+
+async def test_stop_does_not_wait_for_a_pending_run_after() -> None:
+    harness = Harness()
+    scheduler = scheduler_for(harness)
+    scheduler.set_checks([make_check("r", 60.0)])
+    async with anyio.create_task_group() as tg:
+        await tg.start(scheduler.run, harness.sink)
+        scheduler.run_after("r", 1000.0)
+        await anyio.sleep(0.5)
+        stopped_at = anyio.current_time()
+        scheduler.stop()
+    assert anyio.current_time() == pytest.approx(stopped_at, abs=1e-6), "stop is prompt"
+    await anyio.sleep(2000)  # the dropped retry never runs, not even after the scheduler
+    assert harness.starts["r"] == []
 
 
 async def test_run_now_runs_an_idle_check_at_once_and_keeps_its_schedule() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from nyxmon.config import Duration, PositiveDuration, format_duration, parse_duration
+from nyxmon.config import Duration, PositiveDuration, parse_duration, spell_duration
 
 
 @pytest.mark.parametrize(
@@ -62,12 +62,12 @@ def test_negative_or_non_numeric_duration_is_refused(bad: object) -> None:
     ],
 )
 def test_format_duration_gives_the_natural_spelling(seconds: float, text: str) -> None:
-    assert format_duration(seconds) == text
+    assert spell_duration(seconds) == text
 
 
 @given(st.integers(min_value=0, max_value=10**8))
 def test_formatted_whole_seconds_parse_back_to_the_same_value(seconds: int) -> None:
-    assert parse_duration(format_duration(seconds)) == seconds
+    assert parse_duration(spell_duration(seconds)) == seconds
 
 
 class _Model(BaseModel):

@@ -14,11 +14,11 @@ import pytest
 from nyxmon.metrics import HistogramSample, MetricsRuntime, Recorder, register_runtime_metrics
 from nyxmon.runtime import (
     Dispatcher,
-    Event,
     OffloadPool,
     OffloadTimeoutError,
     Runtime,
     Session,
+    SessionEvent,
     ShutdownStatus,
 )
 
@@ -66,7 +66,7 @@ class Quiet(Session):
     def on_start(self) -> None:
         self.state = "open"
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: SessionEvent) -> None:
         pass
 
 
@@ -74,7 +74,7 @@ def test_dispatcher_reports_per_batch_and_the_figures_add_up(recorder: Recorder)
     dispatcher = Dispatcher("bus", recorder=recorder).start()
     dispatcher.register(Quiet("s"))
     for i in range(5000):
-        dispatcher.post(Event("s", "tick", i))
+        dispatcher.post(SessionEvent("s", "tick", i))
     dispatcher.submit(lambda: None).wait(5)
     dispatcher.stop()  # joins the thread: every batch has been reported
     stats = dispatcher.statistics()

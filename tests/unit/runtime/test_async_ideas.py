@@ -15,11 +15,11 @@ import pytest
 from nyxmon.runtime import (
     DiscardedError,
     Dispatcher,
-    Event,
     OffloadPool,
     OffloadTimeoutError,
     Runtime,
     Session,
+    SessionEvent,
 )
 
 
@@ -123,7 +123,7 @@ def test_async03_completion_waiters_time_out_then_get_discarded_on_stop() -> Non
         def on_start(self) -> None:
             self.state = "idle"
 
-        def on_event(self, event: Event) -> None:
+        def on_event(self, event: SessionEvent) -> None:
             pass
 
     dispatcher = Dispatcher("async03").start()

@@ -14,10 +14,10 @@ from nyxmon.runtime import (
     DiscardedError,
     Dispatcher,
     DispatcherCrashedError,
-    Event,
     QueueFullError,
     RuntimeClosedError,
     Session,
+    SessionEvent,
     ShutdownStatus,
     TransitionError,
 )
@@ -38,13 +38,13 @@ class Door(Session):
         super().__init__(session_id)
         self.entries: list[str] = []
 
-    def enter_open(self, event: Event | None) -> None:
+    def enter_open(self, event: SessionEvent | None) -> None:
         self.entries.append("open")
 
-    def enter_closed(self, event: Event | None) -> None:
+    def enter_closed(self, event: SessionEvent | None) -> None:
         self.entries.append("closed")
 
-    def enter_locked(self, event: Event | None) -> None:
+    def enter_locked(self, event: SessionEvent | None) -> None:
         self.result = list(self.entries)
 
 
@@ -54,7 +54,7 @@ class Forever(Session):
     def on_start(self) -> None:
         self.state = "waiting"
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: SessionEvent) -> None:
         if event.kind == "finish":
             self.finish(event.payload)
 
@@ -69,7 +69,7 @@ class Gate(Session):
     def on_start(self) -> None:
         self.state = "open"
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: SessionEvent) -> None:
         if event.kind == "block":
             self.entered.set()
             self.release.wait(10)
@@ -86,7 +86,7 @@ def blocked(d: Dispatcher) -> tuple[threading.Event, threading.Event]:
     """Park the dispatcher thread in a handler; returns (entered, release)."""
     entered, release = threading.Event(), threading.Event()
     d.register(Gate("gate", entered, release))
-    d.post(Event("gate", "block"))
+    d.post(SessionEvent("gate", "block"))
     assert entered.wait(5)
     return entered, release
 
@@ -94,14 +94,14 @@ def blocked(d: Dispatcher) -> tuple[threading.Event, threading.Event]:
 def test_events_drive_transitions_and_entry_actions(dispatcher: Dispatcher) -> None:
     completion = dispatcher.register(Door("front"))
     for kind in ("open", "close", "lock"):
-        dispatcher.post(Event("front", kind))
+        dispatcher.post(SessionEvent("front", kind))
     assert completion.wait(5) == ["closed", "open", "closed"]
 
 
 @pytest.mark.anyio
 async def test_a_completion_can_be_awaited_from_async_code(dispatcher: Dispatcher) -> None:
     completion = dispatcher.register(Forever("f"))
-    dispatcher.post(Event("f", "finish", "awaited"))
+    dispatcher.post(SessionEvent("f", "finish", "awaited"))
     assert await completion == "awaited"
 
 
@@ -142,10 +142,10 @@ def test_events_for_unknown_or_finished_sessions_are_counted_and_dropped(
     dispatcher: Dispatcher,
 ) -> None:
     completion = dispatcher.register(Forever("f"))
-    dispatcher.post(Event("f", "finish", 1))
+    dispatcher.post(SessionEvent("f", "finish", 1))
     assert completion.wait(5) == 1
-    dispatcher.post(Event("f", "finish", 2))  # late: the session is finished
-    dispatcher.post(Event("nobody", "hello"))
+    dispatcher.post(SessionEvent("f", "finish", 2))  # late: the session is finished
+    dispatcher.post(SessionEvent("nobody", "hello"))
     dispatcher.submit(lambda: None).wait(5)
     assert dispatcher.statistics().dropped_unknown == 2
     assert completion.wait(0) == 1
@@ -158,15 +158,15 @@ def test_a_handler_that_raises_fails_only_its_session(
         def on_start(self) -> None:
             self.state = "up"
 
-        def on_event(self, event: Event) -> None:
+        def on_event(self, event: SessionEvent) -> None:
             raise ValueError(f"cannot handle {event.kind}")
 
     fragile = dispatcher.register(Fragile("fragile"))
     healthy = dispatcher.register(Door("door"))
-    dispatcher.post(Event("fragile", "poke"))
+    dispatcher.post(SessionEvent("fragile", "poke"))
     with pytest.raises(ValueError, match="cannot handle poke"):
         fragile.wait(5)
-    dispatcher.post(Event("door", "lock"))
+    dispatcher.post(SessionEvent("door", "lock"))
     assert healthy.wait(5) == ["closed"]
     stats = dispatcher.statistics()
     assert stats.sessions_failed == 1
@@ -177,7 +177,7 @@ def test_an_event_without_a_transition_fails_the_session_naming_state_and_event(
     dispatcher: Dispatcher,
 ) -> None:
     completion = dispatcher.register(Door("d"))
-    dispatcher.post(Event("d", "close"))  # closed has no "close" transition
+    dispatcher.post(SessionEvent("d", "close"))  # closed has no "close" transition
     with pytest.raises(TransitionError, match="state 'closed' has no transition for event 'close'"):
         completion.wait(5)
 
@@ -196,7 +196,7 @@ def test_submit_runs_a_function_on_the_dispatcher_thread(dispatcher: Dispatcher)
 def test_draining_stop_waits_for_sessions_to_finish() -> None:
     d = Dispatcher().start()
     completion = d.register(Forever("f"))
-    threading.Timer(0.05, d.post, args=(Event("f", "finish", "drained"),)).start()
+    threading.Timer(0.05, d.post, args=(SessionEvent("f", "finish", "drained"),)).start()
     assert d.stop(timeout=5, drain=True) is ShutdownStatus.CLEAN
     assert completion.wait(0) == "drained"
 
@@ -239,19 +239,19 @@ def test_a_crash_of_the_dispatch_loop_fails_every_waiter() -> None:
         def on_start(self) -> None:
             self.state = "armed"
 
-        def on_event(self, event: Event) -> None:
+        def on_event(self, event: SessionEvent) -> None:
             raise Fatal("the loop itself dies")
 
     d = Dispatcher()
     d.start()
     bystander = d.register(Forever("bystander"))
     d.register(Crasher("crasher"))
-    d.post(Event("crasher", "boom"))
+    d.post(SessionEvent("crasher", "boom"))
     with pytest.raises(DispatcherCrashedError) as caught:
         bystander.wait(5)
     assert isinstance(caught.value.__cause__, Fatal)
     with pytest.raises(DispatcherCrashedError):
-        d.post(Event("bystander", "late"))
+        d.post(SessionEvent("bystander", "late"))
     assert d.statistics().state == "crashed"
     d.stop(timeout=1)
 
@@ -263,10 +263,10 @@ def test_stopping_twice_returns_the_first_status_and_restart_works() -> None:
     first = d.stop(timeout=1)
     assert d.stop(timeout=1) is first
     with pytest.raises(RuntimeClosedError):
-        d.post(Event("f", "late"))
+        d.post(SessionEvent("f", "late"))
     d.start()
     assert d.register(Door("again")) is not None
-    d.post(Event("again", "lock"))
+    d.post(SessionEvent("again", "lock"))
     assert d.submit(lambda: "alive").wait(5) == "alive"
     d.stop(timeout=1)
 
@@ -281,9 +281,9 @@ def test_full_queue_with_raise_policy_raises_queue_full_error() -> None:
     _, release = blocked(d)
     try:
         for i in range(3):
-            d.post(Event("gate", "noop", i))
+            d.post(SessionEvent("gate", "noop", i))
         with pytest.raises(QueueFullError, match="3 events waiting"):
-            d.post(Event("gate", "noop"))
+            d.post(SessionEvent("gate", "noop"))
     finally:
         release.set()
         d.stop(timeout=2)
@@ -292,7 +292,7 @@ def test_full_queue_with_raise_policy_raises_queue_full_error() -> None:
 def test_full_queue_with_drop_policy_counts_what_it_drops() -> None:
     d = Dispatcher(max_queue=2, on_full="drop").start()
     _, release = blocked(d)
-    accepted = [d.post(Event("gate", "noop", i)) for i in range(5)]
+    accepted = [d.post(SessionEvent("gate", "noop", i)) for i in range(5)]
     release.set()
     assert accepted == [True, True, False, False, False]
     d.submit(lambda: None).wait(5)
@@ -303,9 +303,9 @@ def test_full_queue_with_drop_policy_counts_what_it_drops() -> None:
 def test_full_queue_with_block_policy_waits_for_room() -> None:
     d = Dispatcher(max_queue=1, on_full="block", full_timeout=10).start()
     _, release = blocked(d)
-    d.post(Event("gate", "noop"))
+    d.post(SessionEvent("gate", "noop"))
     posted = threading.Event()
-    producer = threading.Thread(target=lambda: (d.post(Event("gate", "noop")), posted.set()))
+    producer = threading.Thread(target=lambda: (d.post(SessionEvent("gate", "noop")), posted.set()))
     producer.start()
     assert not posted.wait(0.1), "the producer must block while the queue is full"
     release.set()
@@ -318,9 +318,9 @@ def test_full_queue_with_block_policy_gives_up_after_its_timeout() -> None:
     d = Dispatcher(max_queue=1, on_full="block", full_timeout=0.05).start()
     _, release = blocked(d)
     try:
-        d.post(Event("gate", "noop"))
+        d.post(SessionEvent("gate", "noop"))
         with pytest.raises(QueueFullError, match="stayed full"):
-            d.post(Event("gate", "noop"))
+            d.post(SessionEvent("gate", "noop"))
     finally:
         release.set()
         d.stop(timeout=2)
@@ -332,7 +332,7 @@ def test_lag_is_dequeue_time_minus_post_time_with_an_injected_clock() -> None:
     _, release = blocked(d)
     d.register(Forever("f"))
     now[0] = 2_000_000
-    d.post(Event("f", "tick"))  # posted at 2 ms
+    d.post(SessionEvent("f", "tick"))  # posted at 2 ms
     now[0] = 7_000_000  # dequeued at 7 ms
     release.set()
     d.submit(lambda: None).wait(5)
@@ -348,7 +348,7 @@ def test_statistics_track_queue_depth_and_dispatch_counts() -> None:
     _, release = blocked(d)
     d.register(Forever("f"))
     for _ in range(50):
-        d.post(Event("f", "tick"))
+        d.post(SessionEvent("f", "tick"))
     assert d.statistics().queue_depth == 51
     release.set()
     d.submit(lambda: None).wait(5)
@@ -388,7 +388,7 @@ def test_eight_threads_posting_100k_events_lose_none_and_keep_per_session_order(
         def on_start(self) -> None:
             self.state = "recording"
 
-        def on_event(self, event: Event) -> None:
+        def on_event(self, event: SessionEvent) -> None:
             received[self.id].append(event.payload)  # type: ignore[index]
 
     d = Dispatcher(max_queue=10_000, on_full="block", full_timeout=30).start()
@@ -399,7 +399,7 @@ def test_eight_threads_posting_100k_events_lose_none_and_keep_per_session_order(
     def produce(p: int) -> None:
         start.wait()
         for seq in range(per_producer):
-            d.post(Event((p * 7 + seq) % keys, "item", (p, seq)))
+            d.post(SessionEvent((p * 7 + seq) % keys, "item", (p, seq)))
 
     threads = [threading.Thread(target=produce, args=(p,)) for p in range(producers)]
     for t in threads:

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from nyxmon.store.sqlite.connections import Executor
+from nyxmon.store.sqlite.connections import SqlConnection
 
 _PKS = "SELECT json_group_object(id, pk) FROM checks WHERE id IN (SELECT value FROM json_each(?))"
 
@@ -35,7 +35,9 @@ def _statement(head: str, width: int, rows: int, tail: str) -> str:
     return f"{head} VALUES {', '.join([one] * rows)}{tail}"
 
 
-def insert_rows(conn: Executor, head: str, rows: Sequence[Sequence[Any]], *, tail: str = "") -> int:
+def insert_rows(
+    conn: SqlConnection, head: str, rows: Sequence[Sequence[Any]], *, tail: str = ""
+) -> int:
     """Run ``{head} VALUES (...), ...{tail}`` over ``rows`` (all the same width) in chunks of
     :data:`CHUNK_ROWS`; returns the number of rows the statements changed."""
     if not rows:
@@ -49,7 +51,7 @@ def insert_rows(conn: Executor, head: str, rows: Sequence[Sequence[Any]], *, tai
     return changed
 
 
-def check_pks(conn: Executor, check_ids: Iterable[str]) -> dict[str, int]:
+def check_pks(conn: SqlConnection, check_ids: Iterable[str]) -> dict[str, int]:
     """The surrogate keys of ``check_ids`` (live or archived) that exist, in one step."""
     wanted = sorted(set(check_ids))
     if not wanted:

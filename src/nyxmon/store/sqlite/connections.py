@@ -21,10 +21,10 @@ from nyxmon.errors import StoreError
 from nyxmon.store.sqlite.checkpointer import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from nyxmon.store.sqlite.write_gate import WriteGate
 
-__all__ = ["Connections", "Executor", "ensure_ln", "sqlite_errors"]
+__all__ = ["Connections", "SqlConnection", "ensure_ln", "sqlite_errors"]
 
 
-class Executor(Protocol):
+class SqlConnection(Protocol):
     """What repositories need of a connection: a plain one, or the transaction's lazy one."""
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor: ...

@@ -23,7 +23,7 @@ from nyxmon.store.sqlite.codec import (
     service_from_row,
     service_values,
 )
-from nyxmon.store.sqlite.connections import Executor
+from nyxmon.store.sqlite.connections import SqlConnection
 
 __all__ = ["SqliteCheckRepository", "SqliteServiceRepository"]
 
@@ -31,7 +31,7 @@ Clock = Callable[[], float]
 
 
 class SqliteServiceRepository:
-    def __init__(self, conn: Executor, clock: Clock) -> None:
+    def __init__(self, conn: SqlConnection, clock: Clock) -> None:
         self._conn = conn
         self._clock = clock
 
@@ -92,7 +92,7 @@ def _validate(check: Check) -> None:
 
 
 class SqliteCheckRepository:
-    def __init__(self, conn: Executor, clock: Clock) -> None:
+    def __init__(self, conn: SqlConnection, clock: Clock) -> None:
         self._conn = conn
         self._clock = clock
 

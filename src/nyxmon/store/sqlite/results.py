@@ -12,7 +12,7 @@ from nyxmon.errors import CheckNotFoundError, StoreError
 from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
 from nyxmon.store.sqlite.bulk import check_pks, insert_rows
 from nyxmon.store.sqlite.codec import RESULT_COLUMNS, result_from_row, result_values
-from nyxmon.store.sqlite.connections import Executor
+from nyxmon.store.sqlite.connections import SqlConnection
 
 __all__ = ["SqliteResultRepository", "check_pk_of"]
 
@@ -22,7 +22,7 @@ _INSERT = (
 )
 
 
-def check_pk_of(conn: Executor, check_id: str) -> int:
+def check_pk_of(conn: SqlConnection, check_id: str) -> int:
     """The surrogate key of a check, live or archived; CheckNotFoundError if there is none."""
     row = conn.execute("SELECT pk FROM checks WHERE id = ?", (check_id,)).fetchone()
     if row is None:
@@ -43,7 +43,7 @@ def _time_range(since: float | None, until: float | None) -> tuple[str, list[Any
 
 
 class SqliteResultRepository:
-    def __init__(self, conn: Executor) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     def add_many(self, results: Sequence[Result]) -> tuple[int, ...]:

@@ -18,10 +18,9 @@ from nyxmon.config import CheckBase, CheckDefaults, ConfigValidationError, check
 from nyxmon.config.schema import DefaultsSection, ServiceSection
 from nyxmon.config.semantics import ValidCheck, ValidService, check_semantics
 from nyxmon.domain.alerting.types import AlertState
-from nyxmon.domain.model import Check, CheckSource, Service
+from nyxmon.domain.model import Check, CheckSource
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
-from nyxmon.service_layer.storage import Store
 from nyxmon.web.api.params import bad_parameter, parse_labels
 from nyxmon.web.api.schemas import CheckOut, CheckWrite, PageOut, ResultOut, check_out, result_out
 from nyxmon.web.deps import State, WebState, api_router, live_checks, live_index, run_blocking
@@ -181,19 +180,9 @@ def check_rules(spec: CheckBase, service: str, defaults: CheckDefaults) -> None:
 
 
 async def _save(request: Request, state: WebState, check: Check) -> None:
+    """One command: the check, and its service when it is new (API-owned), in one transaction."""
     await state.context.command(AddCheck(check), state.settings.command_timeout)
-    await run_blocking(request, _ensure_service, state.context.store, check.service)
     state.live.invalidate()
-
-
-def _ensure_service(store: Store, name: str) -> None:
-    """A check's service exists (created API-owned on first use, like ``nyxmon check add``)."""
-    if store.get_service(name) is not None:
-        return
-    with store.transaction() as tx:
-        if tx.services.get(name) is None:
-            tx.services.upsert(Service(name), source=CheckSource.API)
-        tx.commit()
 
 
 async def _set_paused(request: Request, state: WebState, check_id: str, paused: bool) -> CheckOut:

@@ -1,9 +1,9 @@
 """``/api/v1/services``: list, get, create, change, delete.
 
-Services group checks; they are not part of the agent's live state, so the few writes here go
-straight to the store in a short unit of work (in a worker thread), never through the web
-loop. Services from the config file are read-only (409); a service with checks cannot be
-deleted (409): delete or move its checks first.
+Reads come from the store's read-only connections; every change is a command the agent runs
+(``SaveService``, ``RemoveService``), written by the same function as the CLI's. Services from
+the config file are read-only (409); a service with checks cannot be deleted (409): delete or
+move its checks first.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from fastapi import Request, Response
 
-from nyxmon.domain.model import CheckSource, Service
-from nyxmon.errors import ConflictError
-from nyxmon.service_layer.storage import Store
+from nyxmon.domain.model import Service
+from nyxmon.errors import ServiceNotFoundError
+from nyxmon.service_layer.messages import RemoveService, SaveService
 from nyxmon.web.api.params import bad_parameter
 from nyxmon.web.api.schemas import ServiceOut, ServiceWrite, service_out
 from nyxmon.web.deps import State, api_router, live_checks, run_blocking
@@ -54,7 +54,7 @@ async def create_service(
     request: Request, response: Response, state: State, body: ServiceWrite
 ) -> ServiceOut:
     service = _service(body)
-    await run_blocking(request, _write, state.context.store, service, create=True)
+    await state.context.command(SaveService(service, create=True), state.settings.command_timeout)
     state.live.invalidate()
     response.headers["Location"] = f"/api/v1/services/{quote(service.name, safe='')}"
     return service_out(service, [])
@@ -67,7 +67,7 @@ async def replace_service(
     if body.name != name:
         raise bad_parameter("name", f"expected the name of the URL ({name!r}), got {body.name!r}")
     service = _service(body)
-    await run_blocking(request, _write, state.context.store, service, create=False)
+    await state.context.command(SaveService(service, create=False), state.settings.command_timeout)
     state.live.invalidate()
     grouped = _by_service(await live_checks(request))
     return service_out(service, grouped.get(name, []))
@@ -75,7 +75,7 @@ async def replace_service(
 
 @router.delete("/services/{name}", status_code=204, summary="Delete a service without checks")
 async def delete_service(request: Request, state: State, name: str) -> Response:
-    await run_blocking(request, _delete, state.context.store, name)
+    await state.context.command(RemoveService(name), state.settings.command_timeout)
     state.live.invalidate()
     return Response(status_code=204)
 
@@ -90,34 +90,4 @@ def _service(body: ServiceWrite) -> Service:
 
 
 def _not_found(name: str) -> Exception:
-    from nyxmon.web.problems import Problem
-
-    return Problem(404, f"no service named {name!r}", kind="service-not-found")
-
-
-def _write(store: Store, service: Service, *, create: bool) -> None:
-    existing = store.get_service(service.name)
-    if create and existing is not None:
-        raise ConflictError(f"service {service.name!r} exists already; PUT to change it")
-    if not create and existing is None:
-        raise _not_found(service.name)
-    with store.transaction() as tx:
-        tx.services.upsert(service, source=CheckSource.API)  # ConflictError for config ones
-        tx.commit()
-
-
-def _delete(store: Store, name: str) -> None:
-    from nyxmon.service_layer.records.catalog import CheckQuery
-
-    if store.get_service(name) is None:
-        raise _not_found(name)
-    checks = store.list_checks(CheckQuery(service=name, archived=None, limit=1))
-    if checks.total:
-        raise ConflictError(
-            f"service {name!r} still has {checks.total} check(s); delete or move them first"
-        )
-    with store.transaction() as tx:
-        if name in {s.name for s in tx.services.all(source=CheckSource.CONFIG)}:
-            raise ConflictError(f"service {name!r} is defined in the config file; remove it there")
-        tx.services.delete(name)
-        tx.commit()
+    return ServiceNotFoundError(name)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from nyxmon.domain.durations import human_duration
 from nyxmon.domain.model import Check
 
 __all__ = [
@@ -63,20 +64,8 @@ def millis(seconds: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """A span of time for people: ``"45 s"``, ``"12 min"``, ``"3 h 5 min"``, ``"2 d 4 h"``."""
-    if seconds is None:
-        return "—"
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    """A span of time for people, as every other part of NyxMon shows it."""
+    return human_duration(seconds)
 
 
 def percent(value: float | None, digits: int = 2) -> str:

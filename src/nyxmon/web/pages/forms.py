@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from nyxmon.config import CheckBase, ConfigIssue, Duration, PositiveDuration, format_duration
+from nyxmon.config import CheckBase, ConfigIssue, Duration, PositiveDuration, spell_duration
 
 __all__ = [
     "COMMON_HELP",
@@ -186,7 +186,7 @@ def _text(field: FormField, value: Any) -> str:
     if kind in ("checkbox", "tristate"):
         return "true" if value is True else ("false" if value is False else "")
     if kind == "duration" and isinstance(value, int | float):
-        return format_duration(float(value))
+        return spell_duration(float(value))
     if kind == "number" and isinstance(value, float) and value.is_integer():
         return str(int(value))
     if kind == "lines" and isinstance(value, list | tuple):
