@@ -11,6 +11,10 @@ started (``scheduler.run(sink)``, ``notifier.run(report)``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING
 from nyxmon.agent.agent import Agent, alert_settings
 from nyxmon.agent.cleaner import Cleaner
 from nyxmon.agent.control import AgentControl
+from nyxmon.agent.control_server import ControlServer
 from nyxmon.agent.feed import StatusFeed
 from nyxmon.agent.intake import ResultIntake
 from nyxmon.agent.notifier import Notifier
@@ -39,11 +44,21 @@ from nyxmon.service_layer.messages import SyncChecks
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.service_layer.records.upkeep import Retention
 from nyxmon.service_layer.storage import Store
+from nyxmon.web.public.check_metrics import install_check_metrics
 
-__all__ = ["build_agent", "build_web", "check_runner", "open_store"]
+__all__ = [
+    "build_agent",
+    "build_control_server",
+    "build_remote_web",
+    "build_web",
+    "check_runner",
+    "control_socket_path",
+    "open_store",
+]
 
 if TYPE_CHECKING:
     from nyxmon.web import WebServer
+    from nyxmon.web.remote import RemoteContext
 
 DAY = 86400.0
 # Metric events wait up to 100 ms on the metrics thread's queue: a scrape is seconds apart,
@@ -85,6 +100,7 @@ def build_agent(
     register_runtime_metrics(recorder)
     for metric in (*agent_metrics(), *notify_metrics()):
         recorder.register_metric(metric)
+    install_check_metrics(recorder)  # per-check series for /metrics, wherever the web runs
     # Threads.
     runtime = Runtime(backend, name="nyxmon-loop", recorder=recorder)
     dispatcher = Dispatcher("nyxmon-dispatcher", recorder=recorder)
@@ -170,3 +186,42 @@ def check_runner(*, concurrency: int = 100) -> Iterator[SyncCheckRunner]:
     with the same probe registry and runner as the agent."""
     with Runtime(name="nyxmon-checks") as runtime, runtime.portal() as portal:
         yield SyncCheckRunner(portal, AsyncCheckRunner(builtin_registry, limit=concurrency))
+
+
+def control_socket_path(settings: AgentConfig) -> Path:
+    """Where the agent's control socket lives: beside its SQLite file, else in the temp folder
+    (an in-memory database, or a path too long for a Unix socket)."""
+    database = settings.database
+    if database != ":memory:" and not settings.uses_postgres:
+        path = Path(database).resolve().with_suffix(".sock")
+        if len(str(path)) < 100:  # sun_path holds 108 bytes
+            return path
+    digest = hashlib.blake2b(database.encode(), digest_size=6).hexdigest()
+    return Path(tempfile.gettempdir()) / f"nyxmon-{os.getuid()}-{digest}.sock"
+
+
+def build_control_server(agent: Agent, path: Path) -> ControlServer:
+    """The control socket a web plane in another process talks to (not started)."""
+    return ControlServer(
+        path,
+        agent.control,
+        agent.feed,
+        agent.metrics,
+        agent.failure,
+        lambda: dataclasses.asdict(agent.statistics()),
+    )
+
+
+def build_remote_web(
+    config: LoadedConfig, control: Path, *, announce: Callable[[str], None]
+) -> tuple[WebServer, RemoteContext]:
+    """The web plane as a process of its own: the store (for reads, and for its own users,
+    sessions and tokens) plus the agent's control socket. Blocking, like :func:`build_web`."""
+    from nyxmon.web import WebServer, WebSettings, create_app
+    from nyxmon.web.remote import RemoteContext
+
+    store = open_store(config.agent)
+    context = RemoteContext(config, store, control)
+    settings = WebSettings.from_config(config.agent.web)
+    app = create_app(context, settings, announce=announce)
+    return WebServer(app, settings.host, settings.port, bind_retry=10.0), context

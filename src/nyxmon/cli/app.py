@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from nyxmon.cli import checks, config_cmd, db, notify, results, run, tokens, users
+from nyxmon.cli import checks, config_cmd, db, notify, results, run, tokens, users, web
 
 app = typer.Typer(
     name="nyxmon",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.command("run")(run.run_command)
 app.command("demo")(run.demo_command)
+app.command("web")(web.web_command)
 app.command("results")(results.results_command)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(checks.app, name="check")

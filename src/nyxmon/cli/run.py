@@ -28,6 +28,8 @@ from nyxmon.errors import NyxmonError
 
 if TYPE_CHECKING:
     from nyxmon.agent.agent import Agent
+    from nyxmon.agent.control_server import ControlServer
+    from nyxmon.cli.web_process import WebProcess
     from nyxmon.web import WebServer
 
 log = logging.getLogger("nyxmon.run")
@@ -121,7 +123,7 @@ def serve(config: LoadedConfig, path: Path) -> int:
         checks_running = len(applied.checks)
         database = config.agent.database
         grace = config.agent.shutdown_grace
-        web = _start_web(agent, config)
+        web = _start_web(agent, config, path)
         if web is None:
             agent.stop(grace=0)
             return 1
@@ -142,13 +144,16 @@ def serve(config: LoadedConfig, path: Path) -> int:
             f"(database {database}); Ctrl+C to stop",
             markup=False,
         )
-        console.print(f"dashboard: {web.url}/", markup=False)
+        if not isinstance(web, _WebPlane):  # a process of its own prints its own URL
+            console.print(f"dashboard: {web.url}/", markup=False)
         code = 0
         while not stop.is_set():
             stop.wait(0.5)
             if reload.is_set():
                 reload.clear()
                 _reload(agent, path)
+                web.reload()
+            web.watch()
             failure = agent.failure()
             if failure is not None:
                 err.print(f"error: {failure}; stopping")
@@ -177,18 +182,78 @@ def serve(config: LoadedConfig, path: Path) -> int:
             signal.signal(sig, handler)
 
 
-def _start_web(agent: Agent, config: LoadedConfig) -> WebServer | None:
-    """The web plane on its own thread, after the agent runs; None (and why) if it cannot."""
-    from nyxmon.bootstrap import build_web
+class _WebPlane:
+    """The web plane in a process of its own, and the agent's control socket it talks to."""
+
+    def __init__(self, process: WebProcess, control: ControlServer) -> None:
+        self.process = process
+        self.control = control
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def watch(self) -> None:
+        self.process.watch()
+
+    def reload(self) -> None:
+        self.process.reload()
+
+    def stop(self, timeout: float) -> bool:
+        stopped = self.process.stop(timeout)
+        self.control.stop()
+        return stopped
+
+
+class _WebThread:
+    """The web plane on a thread of the agent's process (``web.separate_process: false``)."""
+
+    def __init__(self, server: WebServer) -> None:
+        self.server = server
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def watch(self) -> None:
+        pass
+
+    def reload(self) -> None:
+        pass  # it reads the agent's config, which the agent just reloaded
+
+    def stop(self, timeout: float) -> bool:
+        return self.server.stop(timeout=timeout)
+
+
+def _announce(line: str) -> None:
+    console.print(line, markup=False)
+
+
+def _start_web(agent: Agent, config: LoadedConfig, path: Path) -> _WebPlane | _WebThread | None:
+    """The web plane, after the agent runs; None (and why) if it cannot start."""
+    from nyxmon.bootstrap import build_control_server, build_web, control_socket_path
+    from nyxmon.cli.web_process import WebProcess, WebProcessError
     from nyxmon.web import WebServerError
 
+    if not config.agent.web.separate_process:
+        try:
+            server = build_web(
+                agent, config, announce=lambda line: console.print(line, markup=False)
+            )
+            return _WebThread(server.start())
+        except (WebServerError, NyxmonError) as exc:
+            err.print(f"error: {exc}", markup=False)
+            return None
+    socket_path = control_socket_path(config.agent)
+    control = build_control_server(agent, socket_path).start()
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
     try:
-        return build_web(
-            agent, config, announce=lambda line: console.print(line, markup=False)
-        ).start()
-    except (WebServerError, NyxmonError) as exc:
+        process = WebProcess(path, socket_path, config.agent.web, log_level=level).start()
+    except WebProcessError as exc:
+        control.stop()
         err.print(f"error: {exc}", markup=False)
         return None
+    return _WebPlane(process, control)
 
 
 def _give_back_free_memory() -> None:

@@ -130,6 +130,7 @@ class WebSection(BaseModel):
     metrics_token: Annotated[str, AfterValidator(check_metrics_token)] | None = None
     admin_password_file: NonEmptyStr | None = None
     secure_cookies: bool = False
+    separate_process: bool = True
 
 
 class DefaultsSection(BaseModel):

@@ -39,6 +39,9 @@ class WebConfig:
     metrics_token: str | None = None
     admin_password_file: str | None = None
     secure_cookies: bool = False
+    #: Serve the web plane from a process of its own (``nyxmon run``), so web load never takes
+    #: the interpreter the probes run on; false: a thread of the agent's process.
+    separate_process: bool = True
 
     @property
     def listen(self) -> str:

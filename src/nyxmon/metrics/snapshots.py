@@ -86,6 +86,21 @@ class MetricSnapshot:
             "samples": [_sample_dict(s) for s in self.samples],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MetricSnapshot:
+        """The inverse of :meth:`to_dict` (another process's snapshot, read back)."""
+        samples = tuple(_sample_from_dict(s) for s in data["samples"])
+        return cls(
+            name=str(data["name"]),
+            kind=str(data["kind"]),
+            help=str(data["help"]),
+            label_names=tuple(str(n) for n in data["label_names"]),
+            samples=samples,  # type: ignore[arg-type]  # one kind per metric, as written
+            errors=int(data.get("errors", 0)),
+            last_error=data.get("last_error"),
+            folded=int(data.get("folded", 0)),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RecorderSnapshot:
@@ -147,6 +162,24 @@ class RecorderSnapshot:
             "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecorderSnapshot:
+        """The inverse of :meth:`to_dict` (another process's snapshot, read back)."""
+        return cls(
+            recorder_id=str(data["recorder_id"]),
+            entity_id=str(data["entity_id"]),
+            namespace=str(data["namespace"]),
+            state=str(data["state"]),
+            taken_at=float(data["taken_at"]),
+            processed=int(data["processed"]),
+            pending=int(data["pending"]),
+            unrouted=int(data["unrouted"]),
+            dropped={str(k): int(v) for k, v in data["dropped"].items()},
+            metrics={str(name): MetricSnapshot.from_dict(m) for name, m in data["metrics"].items()},
+            stale=bool(data.get("stale", False)),
+            stale_reason=data.get("stale_reason"),
+        )
+
 
 def _sample_dict(sample: Sample | HistogramSample) -> dict[str, Any]:
     if isinstance(sample, Sample):
@@ -168,3 +201,22 @@ def _num(value: float) -> float | str:
     if math.isnan(value):
         return "NaN"
     return value
+
+
+def _sample_from_dict(data: Mapping[str, Any]) -> Sample | HistogramSample:
+    labels = tuple(str(label) for label in data["labels"])
+    if "value" in data:
+        return Sample(labels, _float(data["value"]))
+    return HistogramSample(
+        labels,
+        int(data["count"]),
+        _float(data["sum"]),
+        _float(data["min"]),
+        _float(data["max"]),
+        tuple((_float(le), int(n)) for le, n in data["buckets"]),
+        tuple((float(q), _float(v)) for q, v in data["quantiles"].items()),
+    )
+
+
+def _float(value: float | str) -> float:
+    return float(value)  # "+Inf", "-Inf" and "NaN" read back as the floats they were

@@ -50,7 +50,7 @@ from starlette.routing import Mount
 
 from nyxmon.web.auth import AuthService
 from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware, SecurityHeadersMiddleware
-from nyxmon.web.context import WebContext
+from nyxmon.web.context import context_for
 from nyxmon.web.csrf import CSRF_FIELD
 from nyxmon.web.deps import WebState
 from nyxmon.web.events import StatusHub
@@ -96,7 +96,7 @@ def create_app(
     Blocking: creates the session secret and, on first start, the admin user (``announce``
     gets the generated password line). Call it before serving, not from an event loop.
     """
-    context = WebContext.from_agent(agent)
+    context = context_for(agent)
     settings = settings or WebSettings()
     auth = AuthService(context.store, settings)
     auth.bootstrap(announce)
@@ -119,8 +119,12 @@ def create_app(
         # Per-loop limits: FastAPI's thread pool for ``def`` routes and our own blocking calls.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.read_threads
         state.read_limiter = anyio.CapacityLimiter(settings.read_threads)
-        yield
-        state.hub.close()
+        await context.start()
+        try:
+            yield
+        finally:
+            state.hub.close()
+            await context.aclose()
 
     app = FastAPI(
         title="NyxMon",
@@ -133,7 +137,8 @@ def create_app(
     )
     app.state.nyxmon = state
     app.state.templates = templates
-    install_check_metrics(context.recorder)
+    if context.recorder is not None:  # an agent in this process (another one installs its own)
+        install_check_metrics(context.recorder)
     # Called by WebServer on the web loop just before it stops, so open streams end at once.
     app.state.stopping_hooks = [state.hub.close]
     app.add_middleware(CpuBudgetMiddleware, budget=state.budget, exempt=frozenset({"/healthz"}))

@@ -1,65 +1,124 @@
 """What the web plane needs from the agent, in one place: the seam between the two planes.
 
-The web plane reads through the store's read-only connections and the agent's snapshots, and
-changes things only as commands the agent's dispatcher runs, awaited with a timeout. It never
-calls a blocking agent method from its loop: :class:`WebContext` offers the async twins.
+The web plane reads through the store and the agent's statuses, and changes agent-owned data
+only as commands the agent runs, awaited with a timeout. Two implementations:
+
+- :class:`LocalContext`: the agent in this process (tests, embedding, ``web.separate_process:
+  false``); calls go straight to the agent's control surface;
+- :class:`~nyxmon.web.remote.RemoteContext`: the agent in another process, over its control
+  socket (``nyxmon run`` starts the web plane that way, so a hammered dashboard never takes
+  the interpreter the probes need).
+
+Neither is ever blocked on from the web loop: every call that waits has an async twin.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nyxmon.config import CheckDefaults
 from nyxmon.domain.alerting.maintenance import MaintenanceWindow
 from nyxmon.domain.alerting.types import Route
 from nyxmon.domain.model import Result
 from nyxmon.domain.status import CheckStatus
+from nyxmon.metrics import RecorderSnapshot
 from nyxmon.service_layer.messages import Command
 from nyxmon.service_layer.storage import Store
 
 if TYPE_CHECKING:
     from nyxmon.agent.agent import Agent
-    from nyxmon.metrics import MetricsRuntime, Recorder
+    from nyxmon.metrics import Recorder
 
-__all__ = ["WebContext"]
+__all__ = ["LocalContext", "WebContext", "context_for"]
 
 
-class WebContext:
-    """The agent seen from the web plane. Build it with :meth:`from_agent`."""
+class WebContext(Protocol):
+    """The agent as the web plane sees it."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """The agent's recorder when it runs in this process (instruments may be added)."""
+        ...
+
+    @property
+    def defaults(self) -> CheckDefaults:
+        """Interval and timeout for checks created through the API without their own."""
+        ...
+
+    @property
+    def routes(self) -> tuple[Route, ...]: ...
+
+    @property
+    def maintenance(self) -> tuple[MaintenanceWindow, ...]: ...
+
+    @property
+    def public_url(self) -> str: ...
+
+    def failure(self) -> str | None:
+        """Why the agent cannot work (or cannot be reached), ``None`` while it works."""
+        ...
+
+    async def statuses(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]: ...  # noqa: ASYNC109
+
+    def statuses_blocking(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]:
+        """For worker threads only (a /metrics scrape)."""
+        ...
+
+    def metric_snapshots(self, timeout: float = 2.0) -> list[RecorderSnapshot]:
+        """The agent's recorder snapshots; worker threads only (it may wait ``timeout``)."""
+        ...
+
+    async def statistics(self, timeout: float = 5.0) -> Mapping[str, Any]:  # noqa: ASYNC109
+        """The agent's own figures (threads, scheduler, write path), as plain data."""
+        ...
+
+    async def command(self, command: Command, timeout: float) -> Any: ...  # noqa: ASYNC109
+
+    async def run_now(self, check_id: str, timeout: float) -> Result: ...  # noqa: ASYNC109
+
+    def subscribe(self, callback: Callable[[CheckStatus], None]) -> Callable[[], None]:
+        """``callback`` gets every status change (on another thread for a local agent);
+        it must be cheap and thread-safe. Returns the unsubscribe function."""
+        ...
+
+    async def start(self) -> None:
+        """Called on the web loop as the app starts."""
+        ...
+
+    async def aclose(self) -> None:
+        """Called on the web loop as the app stops."""
+        ...
+
+
+class LocalContext:
+    """The agent of this process, through its control surface."""
 
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
-
-    @classmethod
-    def from_agent(cls, agent: Agent | WebContext) -> WebContext:
-        return agent if isinstance(agent, WebContext) else cls(agent)
 
     @property
     def store(self) -> Store:
         return self.agent.store
 
     @property
-    def metrics(self) -> MetricsRuntime:
-        return self.agent.metrics
-
-    @property
-    def recorder(self) -> Recorder:
+    def recorder(self) -> Recorder | None:
         return self.agent.recorder
 
     @property
     def defaults(self) -> CheckDefaults:
-        """Interval and timeout for checks created through the API without their own."""
         return self.agent.config.agent.defaults
 
     @property
     def routes(self) -> tuple[Route, ...]:
-        """Alert routes of the running config (it changes on reload)."""
         return self.agent.config.routes
 
     @property
     def maintenance(self) -> tuple[MaintenanceWindow, ...]:
-        """Maintenance windows of the running config."""
         return self.agent.config.maintenance
 
     @property
@@ -73,8 +132,13 @@ class WebContext:
         return await self.agent.control.statuses_async(timeout)
 
     def statuses_blocking(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]:
-        """For worker threads only (a /metrics scrape): waits for the dispatcher."""
         return self.agent.control.statuses(timeout)
+
+    def metric_snapshots(self, timeout: float = 2.0) -> list[RecorderSnapshot]:
+        return list(self.agent.metrics.snapshots(timeout).values())
+
+    async def statistics(self, timeout: float = 5.0) -> Mapping[str, Any]:  # noqa: ASYNC109
+        return dataclasses.asdict(self.agent.statistics())
 
     async def command(self, command: Command, timeout: float) -> Any:  # noqa: ASYNC109
         return await self.agent.control.command_async(command, timeout)
@@ -83,5 +147,18 @@ class WebContext:
         return await self.agent.control.run_check_now(check_id, timeout)
 
     def subscribe(self, callback: Callable[[CheckStatus], None]) -> Callable[[], None]:
-        """``callback`` runs on the dispatcher thread for every status change."""
         return self.agent.feed.subscribe(callback)
+
+    async def start(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+def context_for(agent: Any) -> WebContext:
+    """A context for an :class:`~nyxmon.agent.agent.Agent` (wrapped) or a context (as is)."""
+    if hasattr(agent, "metric_snapshots") and hasattr(agent, "subscribe"):
+        context: WebContext = agent
+        return context
+    return LocalContext(agent)

@@ -51,6 +51,7 @@ class WebServer:
         loop: str | None = None,
         graceful_seconds: int = 3,
         log_level: str = "warning",
+        bind_retry: float = 0.0,
     ) -> None:
         self.app = app
         self.host = host
@@ -58,6 +59,9 @@ class WebServer:
         self._loop_name = loop or _loop_choice()
         self._graceful = graceful_seconds
         self._log_level = log_level
+        # How long a busy port is tried again: a web process started right after its
+        # predecessor was killed waits for the kernel to release the port.
+        self._bind_retry = bind_retry
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -110,6 +114,16 @@ class WebServer:
         return self
 
     def _bind(self) -> socket.socket:
+        deadline = time.monotonic() + self._bind_retry
+        while True:
+            try:
+                return self._bind_once()
+            except WebServerError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _bind_once(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

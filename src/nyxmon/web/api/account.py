@@ -7,7 +7,6 @@ revoked by ``nyxmon token revoke`` from another process.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -71,7 +70,7 @@ async def agent(state: State) -> AgentOut:
     return AgentOut(
         failure=state.context.failure(),
         events_clients=state.hub.clients,
-        statistics=_json_safe(dataclasses.asdict(state.context.agent.statistics())),
+        statistics=_json_safe(dict(await state.context.statistics())),
     )
 
 

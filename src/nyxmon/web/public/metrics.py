@@ -36,7 +36,6 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from nyxmon.domain.model import Check
 from nyxmon.domain.status import CheckStatus
 from nyxmon.metrics import HistogramSample, MetricSnapshot, Sample, families
-from nyxmon.metrics.exposition import collect_snapshots
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.web.context import WebContext
 from nyxmon.web.deps import State, run_blocking
@@ -89,7 +88,7 @@ class NyxmonCollector(Collector):
         live = {check.id for check in checks}
         yield from _check_families(checks, statuses)
         yield _outbox_family(context.store.outbox_counts())
-        snapshots = collect_snapshots([context.metrics], self._timeout)
+        snapshots = context.metric_snapshots(self._timeout)
         mine: dict[str, MetricSnapshot] = {}
         general = []
         for snap in snapshots:

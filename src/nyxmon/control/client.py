@@ -1,0 +1,141 @@
+"""The client end of the agent's control channel (:mod:`nyxmon.agent.control_server`).
+
+Used by the web plane when it runs as its own process. One connection: requests are matched
+to answers by id, and the pushed frames (every status that changed, the agent's health) go to
+the handlers given at construction. Everything runs on the caller's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nyxmon.control.wire import (
+    MAX_FRAME,
+    ProtocolError,
+    decode_frame,
+    encode_frame,
+    error_from_wire,
+    status_from_wire,
+)
+from nyxmon.domain.status import CheckStatus
+from nyxmon.errors import NyxmonError
+
+__all__ = ["AgentUnreachableError", "ControlClient"]
+
+log = logging.getLogger(__name__)
+
+OnStatuses = Callable[[Sequence[CheckStatus], bool], None]
+"""``(statuses, full)``: ``full`` marks the snapshot sent when the subscription starts."""
+
+OnHealth = Callable[[str | None], None]
+"""The agent's failure (``None`` while it works), pushed each second."""
+
+
+class AgentUnreachableError(NyxmonError):
+    """The agent's control socket cannot be reached, or the connection to it closed."""
+
+
+class ControlClient:
+    """``await client.connect()``, ``client.start()``, then ``await client.request(...)``."""
+
+    def __init__(self, path: Path, *, on_statuses: OnStatuses, on_health: OnHealth) -> None:
+        self.path = path
+        self._on_statuses = on_statuses
+        self._on_health = on_health
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._reading: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()
+
+    async def connect(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+        """Connect, trying again until ``timeout`` (the agent may still be starting)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                self._reader, self._writer = await asyncio.open_unix_connection(
+                    str(self.path), limit=MAX_FRAME
+                )
+                return
+            except OSError as exc:
+                if loop.time() >= deadline:
+                    raise AgentUnreachableError(
+                        f"cannot reach the agent's control socket {self.path}: {exc}"
+                    ) from None
+                await asyncio.sleep(0.1)
+
+    def start(self) -> None:
+        """Read answers and pushes from now on, and subscribe to statuses and health."""
+        self._reading = asyncio.get_running_loop().create_task(self._read())
+        self._send({"op": "subscribe", "id": 0})
+
+    async def request(self, op: str, *, timeout: float, **fields: Any) -> Any:  # noqa: ASYNC109
+        """Send a request and wait for its answer; the agent's error is raised here."""
+        if self.closed.is_set():
+            raise AgentUnreachableError("the connection to the agent is closed")
+        request_id = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        try:
+            self._send({"op": op, "id": request_id, **fields})
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            self._waiting.pop(request_id, None)
+
+    async def aclose(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(Exception):
+                await self._writer.wait_closed()
+        if self._reading is not None:
+            self._reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reading
+
+    # -- internals ----------------------------------------------------------------------------
+    def _send(self, frame: dict[str, Any]) -> None:
+        if self._writer is None:
+            raise AgentUnreachableError("not connected to the agent")
+        self._writer.write(encode_frame(frame))
+
+    async def _read(self) -> None:
+        assert self._reader is not None
+        try:
+            while line := await self._reader.readline():
+                self._dispatch(decode_frame(line))
+        except (ConnectionError, ProtocolError, ValueError) as exc:
+            log.error("the agent's control connection failed: %s", exc)
+        finally:
+            self.closed.set()
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(AgentUnreachableError("the agent closed the connection"))
+
+    def _dispatch(self, frame: dict[str, Any]) -> None:
+        op = frame.get("op")
+        if op == "statuses":
+            statuses = [status_from_wire(item) for item in frame.get("items", ())]
+            self._on_statuses(statuses, bool(frame.get("full")))
+            return
+        if op == "health":
+            failure = frame.get("failure")
+            self._on_health(None if failure is None else str(failure))
+            return
+        future = self._waiting.get(frame.get("id", -1))
+        if future is None or future.done():
+            if "error" in frame:
+                log.error("the agent refused a control frame: %s", frame["error"])
+            return
+        if "error" in frame:
+            future.set_exception(error_from_wire(frame["error"]))
+        else:
+            future.set_result(frame.get("value"))
