@@ -222,6 +222,8 @@ def build_remote_web(
 
     store = open_store(config.agent)
     context = RemoteContext(config, store, control)
-    settings = WebSettings.from_config(config.agent.web)
+    # Its own process shares no interpreter with the probes: no CPU budget (the budget only
+    # exists to give the GIL back); the process runs at a lower OS priority instead.
+    settings = WebSettings.from_config(config.agent.web, cpu_share=1.0, cpu_burst=0.25)
     app = create_app(context, settings, announce=announce)
     return WebServer(app, settings.host, settings.port, bind_retry=10.0), context

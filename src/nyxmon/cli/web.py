@@ -10,7 +10,9 @@ over its control socket. SIGTERM/SIGINT stop it; SIGHUP reads the config file ag
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -23,6 +25,8 @@ from nyxmon.config import ConfigValidationError, load_config
 from nyxmon.errors import NyxmonError
 
 log = logging.getLogger("nyxmon.web.process")
+
+_NICENESS = 5
 
 LogLevel = typer.Option("info", "--log-level", help="debug, info, warning or error.")
 ControlOption = typer.Option(
@@ -51,6 +55,10 @@ def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) 
 
     config = load(path)
     socket_path = control or control_socket_path(config.agent)
+    # When the machine is short of CPU, the probes' process goes first: a dashboard answering
+    # late is better than a probe starting late.
+    with contextlib.suppress(OSError):
+        os.nice(_NICENESS)
     stop = threading.Event()
     reload = threading.Event()
 
