@@ -61,3 +61,26 @@ def _fmt(value: Any) -> str:
 
 def _numeric(text: str) -> bool:
     return text.replace(",", "").replace(".", "").replace("-", "").isdigit()
+
+
+def start_lags(db: Any, t0: float, t1: float) -> list[float]:
+    """Start lag (ms) of every run due in ``[t0, t1)``, read through the store (whatever its
+    schema) rather than with SQL of our own."""
+    from nyxmon.store.sqlite import SqliteStore
+
+    lags: list[float] = []
+    with SqliteStore(str(db), readonly=True) as store:
+        for check in store.list_checks().items:
+            cursor = None
+            while True:
+                page = store.results(
+                    check.id, since=t0 - 60, until=t1 + 60, limit=1000, after=cursor
+                )
+                for stored in page.items:
+                    result = stored.result
+                    if t0 <= result.scheduled_at < t1:
+                        lags.append(result.start_lag * 1000)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+    return lags
