@@ -24,6 +24,7 @@ from nyxmon.agent.cleaner import Cleaner
 from nyxmon.agent.control import AgentControl
 from nyxmon.agent.control_server import ControlServer
 from nyxmon.agent.feed import StatusFeed
+from nyxmon.agent.health import HealthMonitor, HealthThresholds
 from nyxmon.agent.intake import ResultIntake
 from nyxmon.agent.notifier import Notifier
 from nyxmon.agent.probe_control import SchedulerControl
@@ -90,6 +91,7 @@ def build_agent(
     watch_period: float = 2.0,
     cleaner_period: float = 60.0,
     notify_retry: RetryPolicy | None = None,
+    health: HealthThresholds | None = None,
 ) -> Agent:
     """An agent for ``config`` on its configured store (or the one given), not started."""
     settings = config.agent
@@ -147,6 +149,7 @@ def build_agent(
         period=cleaner_period,
     )
     control = AgentControl(app, dispatcher, runtime, scheduler, intake, store)
+    monitor = HealthMonitor(app, runtime, dispatcher, notifier, thresholds=health)
     return Agent(
         config,
         store=store,
@@ -164,6 +167,7 @@ def build_agent(
         watcher=watcher,
         feed=feed,
         control=control,
+        health=monitor,
     )
 
 
@@ -207,7 +211,7 @@ def build_control_server(agent: Agent, path: Path) -> ControlServer:
         agent.control,
         agent.feed,
         agent.metrics,
-        agent.failure,
+        lambda: agent.health().to_dict(),
         lambda: dataclasses.asdict(agent.statistics()),
     )
 

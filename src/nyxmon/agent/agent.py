@@ -33,6 +33,7 @@ import anyio.abc
 from nyxmon.agent.cleaner import Cleaner, CleanerStatistics
 from nyxmon.agent.control import AgentControl
 from nyxmon.agent.feed import StatusFeed
+from nyxmon.agent.health import HealthMonitor
 from nyxmon.agent.intake import ResultIntake
 from nyxmon.agent.notifier import Notifier
 from nyxmon.agent.scheduler import Scheduler, SchedulerStatistics
@@ -54,6 +55,7 @@ from nyxmon.service_layer.messages import (
     Tick,
 )
 from nyxmon.service_layer.records.alerts import OutboxUpdate
+from nyxmon.service_layer.records.health import Health
 from nyxmon.service_layer.storage import Store
 
 __all__ = ["Agent", "AgentStatistics", "StopReport", "alert_settings"]
@@ -116,6 +118,7 @@ class Agent:
         watcher: CheckWatcher,
         feed: StatusFeed,
         control: AgentControl,
+        health: HealthMonitor,
     ) -> None:
         self.config = config
         self.store = store
@@ -133,6 +136,7 @@ class Agent:
         self.watcher = watcher
         self.feed = feed
         self.control = control
+        self._health = health
         self._serving: SpawnedTask | None = None
         self._stop_requested: anyio.Event | None = None
         self._grace = config.agent.shutdown_grace
@@ -217,6 +221,10 @@ class Agent:
         if self._failure is None and self.dispatcher.statistics().state == "crashed":
             self._fail("the dispatcher thread crashed")
         return self._failure
+
+    def health(self) -> Health:
+        """Whether the agent does its job now (live, ready, degraded), and why not."""
+        return self._health.check(self.failure())
 
     def wait_failed(self, timeout: float) -> bool:
         return self._failed.wait(timeout)

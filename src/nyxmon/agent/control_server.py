@@ -79,7 +79,7 @@ class ControlServer:
         control: AgentControl,
         feed: StatusFeed,
         metrics: MetricsRuntime,
-        failure: Callable[[], str | None],
+        health: Callable[[], Mapping[str, Any]],
         statistics: Callable[[], Mapping[str, Any]],
         *,
         flush_every: float = 0.1,
@@ -89,7 +89,7 @@ class ControlServer:
         self._control = control
         self._feed = feed
         self._metrics = metrics
-        self._failure = failure
+        self._health = health
         self._statistics = statistics
         self._flush_every = flush_every
         self._command_timeout = command_timeout
@@ -238,7 +238,7 @@ class ControlServer:
                     peer.send(frame)
 
     def _health_frame(self) -> bytes:
-        return encode_frame({"op": "health", "failure": self._failure(), "at": time.time()})
+        return encode_frame({"op": "health", "health": self._health(), "at": time.time()})
 
     @staticmethod
     def _statuses_frame(statuses: Any, *, full: bool) -> bytes:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 OnStatuses = Callable[[Sequence[CheckStatus], bool], None]
 """``(statuses, full)``: ``full`` marks the snapshot sent when the subscription starts."""
 
-OnHealth = Callable[[str | None], None]
-"""The agent's failure (``None`` while it works), pushed each second."""
+OnHealth = Callable[[Mapping[str, Any]], None]
+"""The agent's health (``Health.to_dict()``), pushed each second."""
 
 
 class AgentUnreachableError(NyxmonError):
@@ -127,8 +127,7 @@ class ControlClient:
             self._on_statuses(statuses, bool(frame.get("full")))
             return
         if op == "health":
-            failure = frame.get("failure")
-            self._on_health(None if failure is None else str(failure))
+            self._on_health(frame.get("health") or {})
             return
         future = self._waiting.get(frame.get("id", -1))
         if future is None or future.done():

@@ -73,6 +73,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/login"),
         ("POST", "/login"),
         ("GET", "/healthz"),
+        ("GET", "/livez"),
         ("GET", "/metrics"),  # optional bearer token: web.metrics_token
         ("GET", "/status/{slug}"),
         ("GET", "/status/{slug}.json"),
@@ -141,7 +142,8 @@ def create_app(
         install_check_metrics(context.recorder)
     # Called by WebServer on the web loop just before it stops, so open streams end at once.
     app.state.stopping_hooks = [state.hub.close]
-    app.add_middleware(CpuBudgetMiddleware, budget=state.budget, exempt=frozenset({"/healthz"}))
+    health_paths = frozenset({"/healthz", "/livez"})
+    app.add_middleware(CpuBudgetMiddleware, budget=state.budget, exempt=health_paths)
     app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
     install_problem_handlers(app)
     _include_routes(app)

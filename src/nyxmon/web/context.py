@@ -25,6 +25,7 @@ from nyxmon.domain.model import Result
 from nyxmon.domain.status import CheckStatus
 from nyxmon.metrics import RecorderSnapshot
 from nyxmon.service_layer.messages import Command
+from nyxmon.service_layer.records.health import Health
 from nyxmon.service_layer.storage import Store
 
 if TYPE_CHECKING:
@@ -59,8 +60,9 @@ class WebContext(Protocol):
     @property
     def public_url(self) -> str: ...
 
-    def failure(self) -> str | None:
-        """Why the agent cannot work (or cannot be reached), ``None`` while it works."""
+    def health(self) -> Health:
+        """Whether the agent does its job (live, ready, degraded) and why not; an agent that
+        cannot be reached is failing."""
         ...
 
     async def statuses(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]: ...  # noqa: ASYNC109
@@ -125,8 +127,8 @@ class LocalContext:
     def public_url(self) -> str:
         return self.agent.config.agent.web.public_url
 
-    def failure(self) -> str | None:
-        return self.agent.failure()
+    def health(self) -> Health:
+        return self.agent.health()
 
     async def statuses(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]:  # noqa: ASYNC109
         return await self.agent.control.statuses_async(timeout)

@@ -4,7 +4,7 @@ Statuses are mirrored from the agent's push (a full snapshot when the subscripti
 then what changed), so reading them costs no round trip; commands, run-now, the agent's
 figures and its metric snapshots are requests. The config file gives what the web plane shows
 of the config (defaults, routes, maintenance windows, the public URL); ``reload()`` reads it
-again. If the agent goes away, :meth:`failure` says so and writes fail with
+again. If the agent goes away, :meth:`health` says so and writes fail with
 :class:`~nyxmon.control.client.AgentUnreachableError`; ``/healthz`` answers 503.
 """
 
@@ -26,6 +26,7 @@ from nyxmon.domain.model import Result
 from nyxmon.domain.status import CheckStatus
 from nyxmon.metrics import Recorder, RecorderSnapshot
 from nyxmon.service_layer.messages import Command
+from nyxmon.service_layer.records.health import Health
 from nyxmon.service_layer.storage import Store
 
 __all__ = ["RemoteContext"]
@@ -41,7 +42,7 @@ class RemoteContext:
         self._store = store
         self._statuses: dict[str, CheckStatus] = {}
         self._subscribers: tuple[StatusCallback, ...] = ()
-        self._failure: str | None = "not connected to the agent yet"
+        self._health = Health.unreachable("not connected to the agent yet")
         self._ready = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.client = ControlClient(
@@ -88,10 +89,10 @@ class RemoteContext:
         await self.client.aclose()
 
     # -- the agent's state -----------------------------------------------------------------------
-    def failure(self) -> str | None:
+    def health(self) -> Health:
         if self.client.closed.is_set():
-            return "the agent is not reachable: its control connection closed"
-        return self._failure
+            return Health.unreachable("the agent is not reachable: its control connection closed")
+        return self._health
 
     async def statuses(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]:  # noqa: ASYNC109
         async with asyncio.timeout(timeout):
@@ -140,8 +141,8 @@ class RemoteContext:
             for status in statuses:
                 callback(status)
 
-    def _on_health(self, failure: str | None) -> None:
-        self._failure = failure
+    def _on_health(self, data: Mapping[str, Any]) -> None:
+        self._health = Health.from_dict(data)
 
     def _from_thread(self, coro: Any, timeout: float) -> Any:
         """Run ``coro`` on the web loop from a worker thread and wait for it."""

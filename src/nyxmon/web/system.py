@@ -21,11 +21,20 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/healthz")
 async def health(state: State) -> Response:
-    """200 while the agent works, 503 with the reason once a plane of it has failed."""
-    failure = state.context.failure()
-    if failure is not None:
-        return JSONResponse({"status": "failed", "reason": failure}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    """Readiness: 200 while the agent records what it observes (``ok`` or ``degraded``), 503
+    when it does not (a plane died, store writes keep failing, the backlog is over its bound),
+    with the problems in words and the figures they come from. Point a load balancer here."""
+    report = state.context.health()
+    return JSONResponse(report.to_dict(), status_code=200 if report.ready else 503)
+
+
+@router.get("/livez")
+async def liveness(state: State) -> Response:
+    """Liveness: 503 only when a plane of the agent died (restart it); a store that refuses
+    writes is not a reason to restart. Point an orchestrator's liveness probe here."""
+    report = state.context.health()
+    live = {"live": report.live, "status": report.status, "problems": list(report.problems)}
+    return JSONResponse(live, status_code=200 if report.live else 503)
 
 
 @router.get("/events")

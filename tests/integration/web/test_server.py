@@ -17,7 +17,8 @@ def test_server_serves_on_its_own_thread_and_loop_and_stops(web: WebEnv) -> None
     assert web.server.running
     names = {thread.name for thread in threading.enumerate()}
     assert "nyxmon-web" in names
-    assert requests.get(web.url + "/healthz", timeout=5).json() == {"status": "ok"}
+    health = requests.get(web.url + "/healthz", timeout=5).json()
+    assert (health["status"], health["live"], health["ready"]) == ("ok", True, True)
     assert web.server.stop(timeout=5)
     assert not web.server.running
     with pytest.raises(requests.ConnectionError):
@@ -48,7 +49,11 @@ def test_health_reports_a_failed_agent_with_503(start_web: Callable[..., WebEnv]
     env.agent._fail("the scheduler crashed: test")
     answer = requests.get(env.url + "/healthz", timeout=5)
     assert answer.status_code == 503
-    assert answer.json() == {"status": "failed", "reason": "the scheduler crashed: test"}
+    health = answer.json()
+    assert (health["status"], health["live"], health["ready"]) == ("failing", False, False)
+    assert health["problems"] == ["the scheduler crashed: test"]
+    live = requests.get(env.url + "/livez", timeout=5)
+    assert (live.status_code, live.json()["live"]) == (503, False)
 
 
 def test_port_zero_picks_a_free_port_reported_in_the_url(web: WebEnv) -> None:

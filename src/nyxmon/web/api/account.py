@@ -68,7 +68,7 @@ async def revoke_token(request: Request, state: State, token_id: int) -> Respons
 @router.get("/agent", summary="The agent's own figures")
 async def agent(state: State) -> AgentOut:
     return AgentOut(
-        failure=state.context.failure(),
+        failure="; ".join(state.context.health().problems) or None,
         events_clients=state.hub.clients,
         statistics=_json_safe(dict(await state.context.statistics())),
     )
