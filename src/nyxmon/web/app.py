@@ -57,6 +57,7 @@ from nyxmon.web.events import StatusHub
 from nyxmon.web.live import LiveView
 from nyxmon.web.problems import install_problem_handlers
 from nyxmon.web.public.check_metrics import install_check_metrics
+from nyxmon.web.public.fast import PublicFastPath
 from nyxmon.web.ratelimit import LoginLimiter
 from nyxmon.web.settings import WebSettings
 
@@ -145,6 +146,8 @@ def create_app(
     health_paths = frozenset({"/healthz", "/livez"})
     app.add_middleware(CpuBudgetMiddleware, budget=state.budget, exempt=health_paths)
     app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
+    # Outermost: a hammered status page or badge is answered from memory (web/public/fast.py).
+    app.add_middleware(PublicFastPath, prefixes=("/status/", "/badge/"), fresh=1.0)
     install_problem_handlers(app)
     _include_routes(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
