@@ -28,7 +28,6 @@ from nyxmon.service_layer.records.health import Health, HealthStatus
 __all__ = ["HealthMonitor", "HealthThresholds"]
 
 
-
 @dataclass(frozen=True, slots=True)
 class HealthThresholds:
     write_grace: float = 10.0  # seconds of failing writes before the agent is not ready

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from nyxmon.config import ConfigValidationError, LoadedConfig, load_config, parse_duration
+from nyxmon.domain.redaction import redact
 from nyxmon.errors import NyxmonError
 from nyxmon.service_layer.storage import Store
 
@@ -75,11 +76,21 @@ def since_option(value: str, option: str = "--since") -> float:
         fail(f"{option}: {exc}")
 
 
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then removes every registered secret from the whole line, traceback
+    included: a library's error message may quote a URL with its token."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+_LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
 def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), format=_LOG_FORMAT)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(_LOG_FORMAT))
 
 
 def ago(timestamp: float | None) -> str:

@@ -17,12 +17,12 @@ from rich.table import Table
 
 from nyxmon.cli._common import ConfigOption, DbOption, ago, console, err, load, open_cli_store
 from nyxmon.domain.alerting.types import Route
+from nyxmon.domain.redaction import mask_url
 from nyxmon.errors import NotificationError
 from nyxmon.notify.base import Provider
-from nyxmon.notify.records import Delivery, OutgoingMessage
+from nyxmon.notify.records import Delivery, OutgoingMessage, redacted
 from nyxmon.notify.registry import ProviderContext, provider_for
 from nyxmon.notify.trial import trial_message
-from nyxmon.notify.webhook import redact_url
 from nyxmon.runtime import OffloadPool
 
 __all__ = ["app", "describe_route", "send_test"]
@@ -43,14 +43,14 @@ def _config_routes(path: Path | None) -> tuple[tuple[Route, ...], str]:
 def describe_route(route: Route) -> str:
     """Where a route sends, without secrets: ``webhook -> http://host/path``."""
     if route.kind == "webhook":
-        return f"webhook -> {redact_url(route.webhook_url) if route.webhook_url else '?'}"
-    schemes = [url.split("://", 1)[0] + "://..." for url in route.urls]
+        return f"webhook -> {mask_url(route.webhook_url) if route.webhook_url else '?'}"
+    schemes = [mask_url(url) for url in route.urls]
     return f"{route.kind} -> {', '.join(schemes) or 'no urls'}"
 
 
 async def _send(provider: Provider, message: OutgoingMessage) -> Delivery:
     try:
-        return await provider.send(message)
+        return redacted(await provider.send(message))
     finally:
         await provider.aclose()
 

@@ -32,6 +32,7 @@ from nyxmon.config.schema import (
     WebSection,
     parse_listen,
 )
+from nyxmon.config.secrets import register_config_secrets
 from nyxmon.config.semantics import ValidCheck, ValidService, check_semantics
 from nyxmon.config.settings import (
     AgentConfig,
@@ -108,7 +109,9 @@ def load_config_text(
         registry=params_models() if registry is None else registry,
         compile_condition=compile_condition,
     )
-    return run.finish(Path(base_dir) if base_dir is not None else Path.cwd())
+    loaded = run.finish(Path(base_dir) if base_dir is not None else Path.cwd())
+    register_config_secrets(loaded)  # from now on none of them is ever repeated
+    return loaded
 
 
 class _Validation:

@@ -31,7 +31,14 @@ from nyxmon.domain.durations import human_duration
 from nyxmon.metrics.events import SetGauge
 from nyxmon.notify.backoff import RetryPolicy
 from nyxmon.notify.base import Provider
-from nyxmon.notify.records import Delivered, Delivery, DeliveryOutcome, GaveUp, RetryAt
+from nyxmon.notify.records import (
+    Delivered,
+    Delivery,
+    DeliveryOutcome,
+    GaveUp,
+    RetryAt,
+    redacted,
+)
 from nyxmon.notify.telemetry import PENDING_METRIC, NotificationAttempt, NotificationDelivered
 from nyxmon.notify.templates import MessageRenderer, format_time
 from nyxmon.runtime import thread_safe_waker
@@ -302,6 +309,7 @@ class Deliverer:
             delivery = Delivery.failed(
                 f"no answer within {self._attempt_timeout:g} s", retryable=True
             )
+        delivery = redacted(delivery)
         now = self._clock()
         outcome = self._judge(item, attempts, delivery, now)
         label = (

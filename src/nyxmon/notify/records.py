@@ -9,11 +9,12 @@ agent can persist it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeAlias
 
 from nyxmon.domain.alerting.notices import CheckInfo
 from nyxmon.domain.alerting.types import Notice, Route
+from nyxmon.domain.redaction import redact
 
 __all__ = [
     "Delivered",
@@ -22,6 +23,7 @@ __all__ = [
     "GaveUp",
     "OutgoingMessage",
     "RetryAt",
+    "redacted",
 ]
 
 
@@ -99,3 +101,12 @@ class GaveUp:
 
 
 DeliveryOutcome: TypeAlias = Delivered | RetryAt | GaveUp
+
+
+def redacted(delivery: Delivery) -> Delivery:
+    """``delivery`` with every registered secret removed from what it says: providers quote
+    their libraries, and libraries quote URLs (Apprise's Telegram errors hold the bot token)."""
+    answer, error = redact(delivery.answer), redact(delivery.error)
+    if answer == delivery.answer and error == delivery.error:
+        return delivery
+    return replace(delivery, answer=answer, error=error)

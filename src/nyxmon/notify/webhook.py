@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from nyxmon.domain.alerting.types import NoticeKind, Route
+from nyxmon.domain.redaction import mask_url
 from nyxmon.errors import NotificationError
 from nyxmon.notify.records import Delivery, OutgoingMessage
 from nyxmon.notify.signature import (
@@ -40,7 +41,7 @@ from nyxmon.notify.signature import (
     sign,
 )
 
-__all__ = ["WebhookProvider", "parse_retry_after", "redact_url", "webhook_body"]
+__all__ = ["WebhookProvider", "parse_retry_after", "webhook_body"]
 
 _ANSWER_BYTES = 2048
 _RETRYABLE_4XX = frozenset({408, 429})
@@ -77,15 +78,6 @@ def webhook_body(message: OutgoingMessage) -> dict[str, Any]:
     }
 
 
-def redact_url(url: str) -> str:
-    """``url`` without credentials or query (both may hold secrets), for logs and answers."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
-
-
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:
@@ -117,12 +109,12 @@ class WebhookProvider:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise NotificationError(
-                f"route {route.name!r}: webhook_url {redact_url(url)!r} must be an http:// or "
+                f"route {route.name!r}: webhook_url {mask_url(url)!r} must be an http:// or "
                 "https:// URL"
             )
         self._route = route
         self._url = url
-        self._shown = redact_url(url)
+        self._shown = mask_url(url)
         self._timeout = timeout
         self._clock = clock
         self._session = session

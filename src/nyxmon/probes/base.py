@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from nyxmon.domain.conditions import Condition, compile_condition
 from nyxmon.domain.model import Check, Outcome, Result
+from nyxmon.domain.redaction import redact
 from nyxmon.errors import ConditionSyntaxError
 
 __all__ = [
@@ -99,7 +100,7 @@ class ProbeRun:
             started_at=self.started_at,
             duration=duration,
             outcome=outcome,
-            message=message,
+            message=redact(message),  # an error may quote a URL with its credentials
             timings=self.timings,
             details=self.details,
             degraded=degraded,

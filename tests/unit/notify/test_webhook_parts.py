@@ -4,7 +4,8 @@ import email.utils
 
 import pytest
 
-from nyxmon.notify.webhook import parse_retry_after, redact_url
+from nyxmon.domain.redaction import mask_url
+from nyxmon.notify.webhook import parse_retry_after
 
 NOW = 1_700_000_000.0
 
@@ -33,9 +34,14 @@ def test_retry_after_takes_seconds_or_an_http_date(
     [
         pytest.param("https://h.example/hook", "https://h.example/hook", id="plain"),
         pytest.param(
-            "https://u:pw@h.example:8443/x?token=t", "https://h.example:8443/x", id="creds"
+            "https://u:pw@h.example:8443/x?token=t", "https://***@h.example:8443/x?***", id="creds"
+        ),
+        pytest.param(
+            "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF1/abcDEF123ghiJKL456mnoPQR",
+            "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF1/***",
+            id="token-in-path",
         ),
     ],
 )
 def test_urls_are_shown_without_credentials_or_query(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
+    assert mask_url(url) == shown

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nyxmon.domain.redaction import register, secrets_in_params
 from nyxmon.domain.status import CheckStatus
 from nyxmon.runtime import OneShot
 from nyxmon.service_layer import catalog
@@ -130,6 +131,9 @@ def follow_checks(event: ChecksChanged, uow: UnitOfWork, deps: Dependencies) -> 
     alerting = deps.alerting
     now = alerting.clock()
     wanted = {check.id: check for check in event.checks}
+    for check in wanted.values():  # a check added through the API brings its own secrets
+        if live.get(check.id) is None or live[check.id].check.params != check.params:
+            register(secrets_in_params(check.params))
     with uow:
         for check_id in [cid for cid in live if cid not in wanted]:
             del live[check_id]

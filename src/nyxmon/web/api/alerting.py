@@ -17,10 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nyxmon.domain.alerting.maintenance import Cron, MaintenanceWindow, OneOff, Weekly
 from nyxmon.domain.alerting.types import Route
+from nyxmon.domain.redaction import mask_url, redact
 from nyxmon.errors import NotificationError
+from nyxmon.notify.records import redacted
 from nyxmon.notify.registry import ProviderContext, provider_for
 from nyxmon.notify.trial import trial_message
-from nyxmon.notify.webhook import redact_url
 from nyxmon.runtime import OffloadPool
 from nyxmon.web.deps import State, api_router, run_blocking
 from nyxmon.web.problems import Problem
@@ -88,12 +89,12 @@ async def notify_test(request: Request, state: State, body: NotifyTest) -> Notif
         try:
             provider = provider_for(route, ProviderContext(pool=pool))
         except NotificationError as exc:
-            raise Problem(409, str(exc), kind="route-invalid") from None
+            raise Problem(409, redact(str(exc)), kind="route-invalid") from None
         message = trial_message(
             route, state.context.public_url, "Sent from the NyxMon API (POST /api/v1/notify/test)."
         )
         try:
-            delivery = await provider.send(message)
+            delivery = redacted(await provider.send(message))
         finally:
             await provider.aclose()
     finally:
@@ -147,9 +148,9 @@ def _clock(value: dt.time) -> str:
 
 def _route_out(route: Route) -> RouteOut:
     if route.kind == "webhook":
-        targets = [redact_url(route.webhook_url)] if route.webhook_url else []
+        targets = [mask_url(route.webhook_url)] if route.webhook_url else []
     else:
-        targets = [url.split("://", 1)[0] + "://..." for url in route.urls]
+        targets = [mask_url(url) for url in route.urls]
     match = route.match
     described: Mapping[str, Any] = {
         "services": list(match.services),

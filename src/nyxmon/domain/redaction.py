@@ -1,0 +1,161 @@
+"""Keeping secrets out of every answer, log line and stored error.
+
+A notification URL (``tgram://123456:SECRET/987``), a webhook's signing key, a check's
+password or API key: NyxMon holds them to do its job and must never repeat them. Libraries
+do not know what is secret (Apprise logs whole URLs in its errors), so the rule here is
+positive: every secret NyxMon is given is *registered* (:func:`register`) as it is loaded, and
+every text that leaves (an API answer, a log line, an outbox error, a probe message) passes
+through :func:`redact`, which replaces any registered secret with ``***``, whoever wrote it.
+
+What counts as secret in a URL: the user name and password, every query value, and, for
+notification schemes other than http(s) (Apprise puts tokens there), the host and every path
+segment; for http(s) webhook URLs, path segments that look like tokens (long and mixed, as in
+Slack's ``/services/T0/B0/XXXX``). Short parts (under 4 characters) are never registered:
+replacing every ``a`` would destroy the text without protecting anything.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+__all__ = [
+    "MASK",
+    "Redactor",
+    "mask_url",
+    "redact",
+    "register",
+    "secrets_in_params",
+    "secrets_in_url",
+]
+
+MASK = "***"
+_MIN_SECRET = 4
+_TOKEN_LIKE = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-]{16,}$")
+#: Keys whose values are secrets wherever they appear in a check's params.
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "bearer_token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "private_key",
+        "client_secret",
+        "dsn",
+    }
+)
+
+
+def secrets_in_url(url: str) -> set[str]:
+    """The parts of ``url`` that are secret (see the module docstring), decoded and raw."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return set()
+    found: set[str] = set()
+    if parts.username:
+        found.add(parts.username)
+    if parts.password:
+        found.add(parts.password)
+    found.update(value for _, value in parse_qsl(parts.query, keep_blank_values=False))
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.scheme not in ("http", "https", ""):
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        found.add(netloc)
+        found.update(netloc.split(":"))
+        found.update(segments)
+    else:
+        found.update(s for s in segments if _TOKEN_LIKE.match(s))
+    if parts.username and parts.password:
+        found.add(f"{parts.username}:{parts.password}")
+    found |= {unquote(s) for s in found}
+    return {s for s in found if len(s) >= _MIN_SECRET}
+
+
+def secrets_in_params(params: Mapping[str, Any]) -> set[str]:
+    """Secrets in a check's params: values under secret-sounding keys (at any depth), every
+    ``Authorization``-like header, and the secret parts of any URL value."""
+    found: set[str] = set()
+
+    def walk(key: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for inner_key, inner in value.items():
+                walk(str(inner_key), inner)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(key, item)
+        elif isinstance(value, str) and value:
+            lowered = key.lower().replace("-", "_")
+            if lowered in SECRET_KEYS or lowered.endswith(("_password", "_token", "_secret")):
+                found.add(value)
+                found.update(value.split())  # "Bearer xyz": the token alone too
+            elif "://" in value:
+                found.update(secrets_in_url(value))
+
+    walk("", params)
+    return {s for s in found if len(s) >= _MIN_SECRET}
+
+
+def mask_url(url: str) -> str:
+    """``url`` as it may be shown: scheme and host (http), or the scheme alone, credentials,
+    query and secret segments replaced by ``***``."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return MASK
+    if parts.scheme in ("http", "https"):
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        path = "/".join(MASK if _TOKEN_LIKE.match(s) else s for s in parts.path.split("/"))
+        query = f"?{MASK}" if parts.query else ""
+        creds = f"{MASK}@" if parts.username or parts.password else ""
+        return f"{parts.scheme}://{creds}{host}{port}{path}{query}"
+    return f"{parts.scheme}://{MASK}" if parts.scheme else MASK
+
+
+class Redactor:
+    """Registered secrets, replaced in any text; thread-safe, cheap when nothing matches."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def register(self, secrets: Iterable[str]) -> None:
+        new = {s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET}
+        with self._lock:
+            if new <= self._secrets:
+                return
+            self._secrets |= new
+            # Longest first, so "user:password" goes before "user" does.
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def redact(self, text: str) -> str:
+        pattern = self._pattern
+        if pattern is None or not text:
+            return text
+        return pattern.sub(MASK, text)
+
+    def __len__(self) -> int:
+        return len(self._secrets)
+
+
+_REDACTOR = Redactor()
+
+
+def register(secrets: Iterable[str]) -> None:
+    """Make these secrets unsayable in this process from now on."""
+    _REDACTOR.register(secrets)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***``."""
+    return _REDACTOR.redact(text)
