@@ -9,7 +9,9 @@ Readers open the file with ``mode=ro`` so a bug in a read path cannot write.
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
+import stat
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
@@ -47,12 +49,45 @@ def ensure_ln(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def sqlite_errors(what: str) -> Iterator[None]:
-    """Translate driver errors into StoreError naming the operation."""
+def sqlite_errors(what: str, path: Path | None = None) -> Iterator[None]:
+    """Translate driver errors into StoreError naming the operation, and, for a database that
+    cannot be opened or written, why (SQLite says only "unable to open database file")."""
     try:
         yield
     except sqlite3.Error as exc:
-        raise StoreError(f"{what}: {exc}") from exc
+        why = why_not_writable(path) if path is not None and _is_access_error(exc) else ""
+        raise StoreError(f"{what}: {exc}{f' ({why})' if why else ''}") from exc
+
+
+def _is_access_error(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "unable to open" in text or "readonly" in text or "read-only" in text
+
+
+def why_not_writable(path: Path) -> str:
+    """What keeps SQLite from writing ``path`` and the ``-wal`` and ``-shm`` files beside it."""
+    folder = path.parent
+    if not folder.is_dir():
+        return f"its folder {folder} does not exist"
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return (
+                f"{folder} is on a read-only file system; NyxMon writes the database and its "
+                "-wal and -shm files there"
+            )
+    except OSError as exc:
+        return f"cannot inspect {folder}: {exc.strerror or exc}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"the folder {folder} is not writable by this user (uid {os.getuid()}); SQLite "
+            "creates the -wal and -shm files there"
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        mode = stat.filemode(path.stat().st_mode)
+        return f"the file is not readable and writable by this user (uid {os.getuid()}, {mode})"
+    if path.exists() and path.is_dir():
+        return "it is a folder, not a file"
+    return ""
 
 
 class _ReaderSlot:
@@ -98,7 +133,7 @@ class Connections:
             raise StoreError(
                 f"cannot open database {self.path}: folder {self.path.parent} is missing"
             )
-        with sqlite_errors(f"opening database {self.path}"):
+        with sqlite_errors(f"opening database {self.path}", self.path):
             conn = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )

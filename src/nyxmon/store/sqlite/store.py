@@ -124,7 +124,7 @@ class SqliteStore:
     def write_batch(self, batch: WriteBatch) -> WriteReceipt:
         if not len(batch):
             return WriteReceipt()
-        with self.transaction() as tx:
+        with sqlite_errors("writing a batch", self._conns.path), self.transaction() as tx:
             ids = tx.results.add_many(batch.results) if batch.results else ()
             if batch.states or batch.transitions:
                 wanted = {r.check_id for r in batch.states} | {

@@ -60,12 +60,12 @@ class SqliteTransaction:
 
     def __enter__(self) -> SqliteTransaction:
         if self._conn is not None:
-            raise StoreError("this unit of work is already open; create a new one per block")
+            raise StoreError("this transaction is already open; create a new one per block")
         self._conns.write_lock.acquire()
         try:
             conn = self._conns.writer
             if self._conns.writer_busy:
-                raise StoreError("a unit of work is already open on this thread; nest no further")
+                raise StoreError("a transaction is already open on this thread; nest no further")
         except BaseException:
             self._conns.write_lock.release()
             raise
