@@ -11,7 +11,7 @@ Placeholders (names are case-insensitive):
 - ``[RESPONSE_TIME]`` milliseconds; ``[CONNECTED]`` true/false;
   ``[CERTIFICATE_EXPIRATION]`` time left on the peer certificate, in milliseconds;
 - ``[DNS_RCODE]`` ``NOERROR``/``NXDOMAIN``/...; ``[IP]`` the first address, ``[IPS]`` all of
-  them; ``[ANSWERS]`` every DNS answer as text.
+  them; ``[ANSWERS]`` every DNS answer as text; ``[PACKET_LOSS]`` the percentage of pings lost.
 
 Operators ``== != < <= > >=``. Functions: ``len(x)`` (characters, items), ``has(x)`` (a path or
 header exists, a value is non-empty), ``pat(glob)`` (``*`` and ``?``), ``any(v1, v2)``, plus

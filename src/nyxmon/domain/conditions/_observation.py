@@ -27,7 +27,8 @@ class Observation:
     rcode); a condition that reads a field the probe did not observe fails and says so. The body
     is decoded and parsed as JSON at most once, on first use, so conditions that never look into
     it cost nothing. ``certificate_expiration`` is seconds until the peer certificate expires
-    (negative once expired); ``response_time_ms`` is milliseconds, like Gatus's placeholder.
+    (negative once expired); ``response_time_ms`` is milliseconds, like Gatus's placeholder;
+    ``packet_loss`` is the percentage of pings that got no reply.
     """
 
     status: int | None = None
@@ -40,6 +41,7 @@ class Observation:
     ips: Sequence[str] = ()
     answers: Sequence[str] | None = None
     body_size: int | None = None
+    packet_loss: float | None = None
     _text: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json_error: str = field(default="", init=False, repr=False, compare=False)

@@ -59,6 +59,7 @@ PLACEHOLDERS: dict[str, PlaceholderInfo] = {
         PlaceholderInfo("IP", "text", "none", "the first resolved or connected address"),
         PlaceholderInfo("IPS", "list", "none", "every resolved address"),
         PlaceholderInfo("ANSWERS", "list", "none", "every DNS answer, as text"),
+        PlaceholderInfo("PACKET_LOSS", "number", "none", "share of pings lost, in percent"),
     )
 }
 
@@ -107,6 +108,10 @@ def _answers(obs: Observation) -> Any:
     return _NOT_OBSERVED if obs.answers is None else list(obs.answers)
 
 
+def _packet_loss(obs: Observation) -> Any:
+    return _NOT_OBSERVED if obs.packet_loss is None else obs.packet_loss
+
+
 _SIMPLE_GETTERS: dict[str, Getter] = {
     "STATUS": _status,
     "BODY": _body,
@@ -118,6 +123,7 @@ _SIMPLE_GETTERS: dict[str, Getter] = {
     "IP": _ip,
     "IPS": _ips,
     "ANSWERS": _answers,
+    "PACKET_LOSS": _packet_loss,
 }
 
 
