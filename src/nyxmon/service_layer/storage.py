@@ -266,8 +266,9 @@ class StoreReader(Protocol):
         due_before: float | None = None,
         after_id: int | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> tuple[OutboxEntry, ...]:
-        """Outbox rows oldest first."""
+        """Outbox rows oldest first (the notifier's order), or newest first (people's)."""
         ...
 
     def outbox_counts(self) -> dict[str, int]: ...

@@ -139,6 +139,23 @@ def test_create_with_an_id_of_a_config_check_is_a_conflict(web: WebEnv) -> None:
         ),
         pytest.param({**NEW, "id": "has space"}, "check.id", "expected an id", id="id"),
         pytest.param(
+            {
+                "name": "apex",
+                "type": "dns",
+                "query_name": "x.test",
+                "conditions": ["[STATUS] == 200"],
+            },
+            "check.conditions[0]",
+            "[STATUS] is never observed by dns checks (they observe [ANSWERS], [CONNECTED],",
+            id="unobservable-condition",
+        ),
+        pytest.param(
+            {**NEW, "max_response_time": "soon"},
+            "check.max_response_time",
+            'expected a duration like 30s, 5m or 1h30m, got "soon"',
+            id="max-response-time",
+        ),
+        pytest.param(
             {k: v for k, v in NEW.items() if k != "name"},
             "check",
             'missing required key "name"',
@@ -194,6 +211,8 @@ CASES = [
     pytest.param({**NEW, "conditions": ["[STATUS] == 200", "[BODY] =="]}, id="bad-condition"),
     pytest.param({"name": "apex", "type": "dns", "query_name": "example.com"}, id="valid-dns"),
     pytest.param({"name": "apex", "type": "dns", "record_type": "AAAA"}, id="dns-missing-name"),
+    pytest.param({**NEW, "max_response_time": "500ms"}, id="max-response-time-duration"),
+    pytest.param({**NEW, "type": "json", "conditions": ["[DNS_RCODE] == NOERROR"]}, id="unseen"),
 ]
 
 

@@ -281,15 +281,17 @@ class SqliteStore:
         due_before: float | None = None,
         after_id: int | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> tuple[OutboxEntry, ...]:
-        """Outbox rows oldest first, filtered by status, check and due time."""
+        """Outbox rows oldest first (or newest), filtered by status, check and due time."""
         where, params = _where(
             ("o.status = ?", status),
             ("o.check_id = ?", check_id),
             ("o.next_attempt_at <= ?", due_before),
             ("o.id > ?", after_id),
         )
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o{where} ORDER BY o.id LIMIT ?"
+        order = "o.id DESC" if newest_first else "o.id"
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o{where} ORDER BY {order} LIMIT ?"
         with self._conns.read_transaction(f"reading the outbox of {self.path}") as rc:
             rows = rc.execute(sql, (*params, limit)).fetchall()
         return tuple(entry for entry in map(outbox_from_row, rows) if entry is not None)

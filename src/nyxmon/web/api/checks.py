@@ -14,9 +14,7 @@ from urllib.parse import quote
 
 from fastapi import Query, Request, Response
 
-from nyxmon.config import CheckBase, CheckDefaults, ConfigValidationError, check_from_spec
-from nyxmon.config.schema import DefaultsSection, ServiceSection
-from nyxmon.config.semantics import ValidCheck, ValidService, check_semantics
+from nyxmon.config import CheckBase, CheckDefaults, new_check
 from nyxmon.domain.alerting.types import AlertState
 from nyxmon.domain.model import Check, CheckSource
 from nyxmon.errors import CheckNotFoundError, ConflictError
@@ -157,26 +155,7 @@ def _domain_check(body: CheckWrite, defaults: CheckDefaults, check_id: str | Non
     spec: CheckBase = body.check
     if check_id is not None:
         spec = spec.model_copy(update={"id": check_id})
-    check_rules(spec, body.service, defaults)
-    return check_from_spec(spec, service=body.service, defaults=defaults, source=CheckSource.API)
-
-
-def check_rules(spec: CheckBase, service: str, defaults: CheckDefaults) -> None:
-    """The config file's cross-key rules (interval floor, timeout shorter than the interval)
-    for one check, reported at ``check.<key>`` like the file reports ``services[0].checks[0]``.
-    """
-    section = ServiceSection.model_construct(name=service, checks=[spec])
-    valid = ValidService(("service",), section, [ValidCheck(("check",), spec, spec.id or "")])
-    findings = check_semantics(
-        None,
-        DefaultsSection.model_construct(interval=defaults.interval, timeout=defaults.timeout),
-        [valid],
-        any_services_written=True,
-        locate=lambda path: None,
-        filename=None,
-    )
-    if findings.errors:
-        raise ConfigValidationError(findings.errors)
+    return new_check(spec, service=body.service, defaults=defaults, source=CheckSource.API)
 
 
 async def _save(request: Request, state: WebState, check: Check) -> None:
