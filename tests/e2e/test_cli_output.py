@@ -265,3 +265,20 @@ def test_the_outbox_lists_the_newest_and_its_caption_agrees_with_its_table(
     )
     assert [item["id"] for item in everything["items"]] == sorted(ids, reverse=True)[:2]
     assert everything["items"][0]["check_id"] == "shop.cart"
+
+
+def test_config_validate_reports_every_error_and_warning_in_one_run(tmp_path: Path) -> None:
+    from tests.unit.config.test_one_round import EVERYTHING_WRONG
+
+    path = tmp_path / "nyxmon.yaml"
+    path.write_text(EVERYTHING_WRONG)
+    done = narrow("config", "validate", str(path), columns=80)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert [line.split(": ", 2)[1] for line in lines[:-1]] == [
+        "warning",
+        "services[0].checks[0].interval",
+        "services[0].checks[1].alert.escalate_to[0]",
+        "services[0].checks[2].name",
+    ], "one line per issue, never wrapped"
+    assert lines[-1] == f"{path}: invalid: 3 errors, 1 warning"

@@ -38,6 +38,7 @@ __all__ = [
     "check_params",
     "default_compiler",
     "unobserved",
+    "valid_check_id",
 ]
 
 Registry = Mapping[str, type[BaseModel]]
@@ -96,8 +97,13 @@ def unobserved(condition: object, type_name: str) -> str | None:
     return f"{names} {verb} never observed by {type_name} checks (they observe {seen})"
 
 
+def valid_check_id(value: str) -> bool:
+    """Whether ``value`` may be a check's id (letters, digits, ``.``, ``_``, ``-``)."""
+    return _ID_RE.fullmatch(value) is not None
+
+
 def _check_id(value: str) -> str:
-    if not _ID_RE.fullmatch(value):
+    if not valid_check_id(value):
         reason = (
             "expected an id of letters, digits, '.', '_' and '-' (at most 128, starting with a "
             f"letter or digit), got {show(value)}"
