@@ -162,20 +162,21 @@ class _Validation:
             )
         )
 
-    def partial_section(self, model: type[_M], data: Any, path: KeyPath) -> tuple[_M | None, bool]:
-        """``(section, valid)``: an invalid section's problems are reported, and it is given
-        back without its bad keys when the rules across sections read none of them."""
+    def partial_section(self, model: type[_M], data: Any, path: KeyPath) -> _M | None:
+        """The section; an invalid one's problems are reported (so the file is refused), and
+        it is given back without its bad keys when the rules across sections read none of them.
+        """
         try:
-            return model.model_validate({} if data is None else data), True
+            return model.model_validate({} if data is None else data)
         except ValidationError as exc:
             self.report(exc, model, path)
             bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
         if not isinstance(data, dict) or bad & _RULE_KEYS.get(str(path[-1]), frozenset()):
-            return None, False
+            return None
         try:
-            return model.model_validate({k: v for k, v in data.items() if k not in bad}), False
+            return model.model_validate({k: v for k, v in data.items() if k not in bad})
         except ValidationError:
-            return None, False
+            return None
 
     def finish(self, base_dir: Path) -> LoadedConfig:
         root = self.document.data
@@ -193,11 +194,9 @@ class _Validation:
                     else f"expected one of: {', '.join(_TOP_KEYS)}"
                 )
                 self.error((key,), f"unknown key {show(key)}; {hint}")
-        agent, agent_valid = self.partial_section(AgentSection, root.get("agent"), ("agent",))
-        web, web_valid = self.partial_section(WebSection, root.get("web"), ("web",))
-        defaults, defaults_valid = self.partial_section(
-            DefaultsSection, root.get("defaults"), ("defaults",)
-        )
+        agent = self.partial_section(AgentSection, root.get("agent"), ("agent",))
+        web = self.partial_section(WebSection, root.get("web"), ("web",))
+        defaults = self.partial_section(DefaultsSection, root.get("defaults"), ("defaults",))
         services = self.services(root.get("services"))
         findings = check_semantics(
             agent,
@@ -226,7 +225,6 @@ class _Validation:
         )
         if self.issues or agent is None or web is None or defaults is None:
             raise ConfigValidationError(self.issues, findings.warnings)
-        assert agent_valid and web_valid and defaults_valid, "an invalid section reports issues"
         settings = _agent_config(agent, web, defaults, base_dir, alerting.default_policy)
         domain_services: list[Service] = []
         checks: list[Check] = []
