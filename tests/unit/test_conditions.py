@@ -151,9 +151,28 @@ def test_any_whole_condition_description_names_the_actual_value() -> None:
     assert outcome.description == "any([STATUS] (418), 200, 201)"
 
 
-def test_certificate_expiration_is_shown_as_a_duration() -> None:
+def test_certificate_expiration_is_shown_as_a_duration_and_the_days_left() -> None:
     outcome = check("[CERTIFICATE_EXPIRATION] > 7d", API)
-    assert outcome.description == "[CERTIFICATE_EXPIRATION] (3d) > 7d"
+    assert outcome.description == "[CERTIFICATE_EXPIRATION] (3d, 3.0 days left) > 7d"
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "shown"),
+    [
+        pytest.param(9.99 * 86_400, "(9d23h45m36s, 9.9 days left)", id="rounded-down"),
+        pytest.param(3_600, "(1h, less than a day left)", id="hours"),
+        pytest.param(-3_600, "(-1h, expired less than a day ago)", id="just-expired"),
+        pytest.param(-2.5 * 86_400, "(-2d12h, expired 2.5 days ago)", id="expired"),
+    ],
+)
+def test_a_failed_certificate_condition_says_how_many_days_are_left(
+    seconds_left: float, shown: str
+) -> None:
+    outcome = check(
+        "[CERTIFICATE_EXPIRATION] > 14d", Observation(certificate_expiration=seconds_left)
+    )
+    assert not outcome.ok
+    assert outcome.description == f"[CERTIFICATE_EXPIRATION] {shown} > 14d"
 
 
 def test_long_body_is_truncated_in_the_description() -> None:

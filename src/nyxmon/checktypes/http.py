@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from yarl import URL
 
 from nyxmon.checktypes.base import CheckType, SpecModel
+from nyxmon.checktypes.durations import PositiveDuration
 
 __all__ = ["HTTP", "HTTP_OBSERVES", "BasicAuth", "HttpSpec"]
 
@@ -69,8 +70,8 @@ class HttpSpec(SpecModel):
     ca_file: str | None = Field(
         None, description="PEM file of CAs to trust instead of the system's"
     )
-    max_response_time: float | None = Field(
-        None, gt=0, description="seconds; a passing run slower than this is degraded"
+    max_response_time: PositiveDuration | None = Field(
+        None, description="a passing run slower than this is degraded: 500ms, 2s (or seconds)"
     )
     keep_alive: bool = Field(
         False, description="reuse connections between runs (then connect/TLS are not measured)"

@@ -1,17 +1,30 @@
-"""What the CLI's commands share: the console, finding the store, parsing options."""
+"""What the CLI's commands share: the console, finding the store, parsing options, exit codes.
+
+Exit codes: 0 done, 1 the command could not do what was asked (something not found, a value
+refused, a check failing), 2 the command line itself is wrong (typer's own usage errors, and
+:func:`usage`). ``--json`` output is one document on stdout (:func:`print_json`).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from nyxmon.config import ConfigValidationError, LoadedConfig, load_config, parse_duration
+from nyxmon.config import (
+    CheckDefaults,
+    ConfigValidationError,
+    LoadedConfig,
+    load_config,
+    parse_duration,
+)
 from nyxmon.domain.redaction import redact
 from nyxmon.errors import NyxmonError
 from nyxmon.service_layer.storage import Store
@@ -33,9 +46,30 @@ DbOption = typer.Option(
 )
 
 
+JsonOption = typer.Option(
+    False, "--json", help="Print one JSON document (the REST API's field names) instead."
+)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    """Report that the command could not do what was asked, and exit 1."""
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def usage(message: str) -> NoReturn:
+    """Report a command line that cannot be carried out as written, and exit 2 (like typer)."""
+    fail(message, code=2)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``"1 token"``, ``"2 tokens"``, ``"0 entries"`` (with ``words`` for irregular plurals)."""
+    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
+
+
+def print_json(document: Any) -> None:
+    """One JSON document on stdout, nothing else: for scripts and ``jq``."""
+    print(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False))
 
 
 def config_path(path: Path | None) -> Path:
@@ -52,14 +86,35 @@ def load(path: Path | None) -> LoadedConfig:
     try:
         return load_config(chosen)
     except ConfigValidationError as exc:
-        err.print(str(exc))
-        fail(f"{chosen}: {len(exc.errors)} error(s); nothing was changed")
+        err.print(str(exc), markup=False, soft_wrap=True)
+        fail(f"{chosen}: {plural(len(exc.errors), 'error')}; nothing was changed")
 
 
-def open_cli_store(config: Path | None, db: Path | None, *, readonly: bool = False) -> Store:
+def load_for_defaults(path: Path | None, db: Path | None) -> LoadedConfig | None:
+    """The config whose ``defaults`` new checks get: always read, except with ``--db`` and no
+    config file at all (neither ``--config``, ``$NYXMON_CONFIG`` nor ``./nyxmon.yaml``)."""
+    if db is not None and path is None:
+        found = Path(os.environ.get("NYXMON_CONFIG", DEFAULT_CONFIG))
+        if not found.exists():
+            return None
+    return load(path)
+
+
+def defaults_of(loaded: LoadedConfig | None) -> CheckDefaults:
+    """The loaded file's defaults; without a file, those an empty file has."""
+    return loaded.agent.defaults if loaded is not None else CheckDefaults()
+
+
+def open_cli_store(
+    config: Path | None,
+    db: Path | None,
+    *,
+    readonly: bool = False,
+    loaded: LoadedConfig | None = None,
+) -> Store:
     from nyxmon.bootstrap import open_store
 
-    database = str(db) if db is not None else load(config).agent.database
+    database = str(db) if db is not None else (loaded or load(config)).agent.database
     if readonly and database != ":memory:" and not Path(database).exists():
         fail(f"no database at {database} yet (start the agent once, or pass --db)")
     try:

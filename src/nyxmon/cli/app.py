@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from nyxmon import __version__
 from nyxmon.cli import checks, config_cmd, db, notify, results, run, tokens, users, web
 
 app = typer.Typer(
@@ -15,6 +16,27 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"nyxmon {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """NyxMon: a self-hosted service monitor."""
+
+
 app.command("run")(run.run_command)
 app.command("demo")(run.demo_command)
 app.command("web")(web.web_command)

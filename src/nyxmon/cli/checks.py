@@ -1,8 +1,9 @@
 """``nyxmon check list|show|run|add|remove|pause|resume``.
 
-Changes are the same commands the API sends, run against the database from this process
-(:mod:`nyxmon.service_layer.direct`): a running agent notices them within a couple of seconds.
-Checks from the config file are read-only here, as in the API.
+Reading commands live here; the changing ones (:mod:`nyxmon.cli.check_edit`) are the same
+commands the API sends, run against the database from this process: a running agent notices
+them within a couple of seconds. States are those the agent stored
+(:mod:`nyxmon.cli.check_state`), so the CLI and the API say the same of the same check.
 """
 
 from __future__ import annotations
@@ -10,51 +11,40 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
+from nyxmon.checktypes import CHECK_TYPES
+from nyxmon.checktypes.durations import duration_fields
+from nyxmon.cli import check_edit
 from nyxmon.cli._common import (
     STATE_STYLE,
     ConfigOption,
     DbOption,
+    JsonOption,
     ago,
     console,
-    err,
     fail,
     open_cli_store,
+    plural,
+    print_json,
+    usage,
 )
-from nyxmon.config import ConfigValidationError, check_from_spec, validate_check
-from nyxmon.domain.model import Check, CheckSource, Result
-from nyxmon.errors import CheckNotFoundError, ConflictError, NyxmonError
-from nyxmon.service_layer.direct import execute
-from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
-from nyxmon.service_layer.records.catalog import CheckQuery, UpsertOutcome
-from nyxmon.service_layer.storage import Store
+from nyxmon.cli.check_state import describe_state, schedule_of, state_of, stored_statuses
+from nyxmon.config import spell_duration
+from nyxmon.domain.model import Check, Result
+from nyxmon.service_layer.records.catalog import CheckQuery
 
 app = typer.Typer(help="List, inspect, run and change checks.", no_args_is_help=True)
+app.command("add")(check_edit.add)
+app.command("remove")(check_edit.remove)
+app.command("pause")(check_edit.pause)
+app.command("resume")(check_edit.resume)
 
-_OPTION_OF = {
-    "name": "--name",
-    "type": "--type",
-    "id": "--id",
-    "interval": "--interval",
-    "timeout": "--timeout",
-    "conditions": "--condition",
-    "labels": "--label",
-}
-
-
-def _state(check: Check, last: Result | None) -> str:
-    if check.paused or not check.enabled:
-        return "paused"
-    if last is None:
-        return "pending"
-    if not last.ok:
-        return "down"
-    return "degraded" if last.degraded else "up"
+_MESSAGE_WIDTH = 60
 
 
 @app.command("list")
@@ -62,32 +52,41 @@ def list_checks(
     service: str | None = typer.Option(None, "--service", help="Only this service's checks."),
     type_: str | None = typer.Option(None, "--type", help="Only checks of this type."),
     label: list[str] = typer.Option([], "--label", help="Only checks with label KEY=VALUE."),  # noqa: B008
+    as_json: bool = JsonOption,
     config: Path | None = ConfigOption,
     db: Path | None = DbOption,
 ) -> None:
-    """Every live check with its state and last result."""
-    labels = dict(_pair(item, "--label") for item in label)
+    """Every live check with its state (as the agent stored it) and last result."""
+    labels = dict(check_edit.pair(item, "--label") for item in label)
     store = open_cli_store(config, db, readonly=True)
     try:
         page = store.list_checks(CheckQuery(service=service, type=type_, labels=labels))
-        latest = store.latest_results([c.id for c in page.items])
+        statuses = stored_statuses(store, page.items)
     finally:
         store.close()
-    table = Table(title=f"{page.total} checks")
-    for column in ("id", "service", "type", "every", "state", "last result", "message"):
+    if as_json:
+        from nyxmon.cli.json_shapes import checks_page
+
+        print_json(checks_page(page.items, statuses, page.total))
+        return
+    # Ids are never cut: their column is as wide as the longest, the message gives way.
+    widest = max((len(check.id) for check in page.items), default=2)
+    table = Table(title=plural(page.total, "check"))
+    table.add_column("id", no_wrap=True, min_width=widest)
+    for column in ("service", "type", "every", "state", "last result"):
         table.add_column(column)
+    table.add_column("message", overflow="fold")
     for check in page.items:
-        stored = latest.get(check.id)
-        last = stored.result if stored else None
-        state = _state(check, last)
+        status = statuses.get(check.id)
+        state = state_of(check, status)
         table.add_row(
-            check.id,
-            check.service,
+            escape(check.id),
+            escape(check.service),
             check.type,
-            f"{check.interval:g}s",
+            spell_duration(check.interval),
             f"[{STATE_STYLE.get(state, '')}]{state}[/]",
-            ago(last.started_at if last else None),
-            (last.message if last else "")[:60],
+            ago(status.last_result_at if status is not None else None),
+            escape((status.last_message if status is not None else "")[:_MESSAGE_WIDTH]),
         )
     console.print(table)
 
@@ -95,45 +94,69 @@ def list_checks(
 @app.command("show")
 def show(
     check_id: str = typer.Argument(..., metavar="ID"),
+    as_json: bool = JsonOption,
     config: Path | None = ConfigOption,
     db: Path | None = DbOption,
 ) -> None:
-    """One check's settings, its 24 h availability and its last results."""
+    """One check's settings, its alert state, 24 h availability and last results."""
     store = open_cli_store(config, db, readonly=True)
     try:
         check = store.get_check(check_id, include_archived=True)
         if check is None:
             fail(f"ID: no check with id {check_id!r} (see `nyxmon check list`)")
+        status = stored_statuses(store, [check])[check.id]
         day = store.availability(check_id, now=time.time(), window=86400)
         recent = store.results(check_id, limit=10).items
     finally:
         store.close()
+    if as_json:
+        from nyxmon.cli.json_shapes import check_with_history
+
+        print_json(check_with_history(check, status, day, recent))
+        return
     table = Table(show_header=False, box=None)
     for key, value in (
         ("id", check.id),
         ("service", check.service),
         ("name", check.name),
         ("type", check.type),
-        ("interval / timeout", f"{check.interval:g}s / {check.timeout:g}s"),
+        (
+            "interval / timeout",
+            f"{spell_duration(check.interval)} / {spell_duration(check.timeout)}",
+        ),
         ("source", check.source.value),
-        ("state", "paused" if check.paused else ("enabled" if check.enabled else "disabled")),
+        ("state", describe_state(check, status)),
+        ("schedule", schedule_of(check)),
         ("conditions", "\n".join(check.conditions) or "-"),
         ("labels", ", ".join(f"{k}={v}" for k, v in check.labels.items()) or "-"),
-        ("params", yaml.safe_dump(dict(check.params), sort_keys=True).strip()),
+        ("params", _params(check)),
         (
             "24h uptime",
-            f"{day.uptime_pct:.2f}% of {day.count} runs" if day.uptime_pct is not None else "-",
+            f"{day.uptime_pct:.2f}% of {plural(day.count, 'run')}"
+            if day.uptime_pct is not None
+            else "-",
         ),
     ):
-        table.add_row(f"[bold]{key}[/]", value)
+        table.add_row(f"[bold]{key}[/]", escape(value))
     console.print(table)
     for stored in recent:
         r = stored.result
         when = dt.datetime.fromtimestamp(r.started_at).strftime("%H:%M:%S")
         style = STATE_STYLE.get(r.outcome.value, "")
         console.print(
-            f"  {when} [{style}]{r.outcome.value}[/] {r.duration * 1000:.0f} ms {r.message}"
+            f"  {when} [{style}]{r.outcome.value}[/] {r.duration * 1000:.0f} ms {escape(r.message)}"
         )
+
+
+def _params(check: Check) -> str:
+    """The type's own settings as the file writes them, durations spelled (``500ms``)."""
+    declared = CHECK_TYPES.get(check.type)
+    spelled = duration_fields(declared.params) if declared is not None else frozenset()
+    shown = {
+        key: spell_duration(value) if key in spelled and isinstance(value, int | float) else value
+        for key, value in check.params.items()
+    }
+    return yaml.safe_dump(shown, sort_keys=True).strip()
 
 
 @app.command("run")
@@ -149,19 +172,19 @@ def run_now(
     """
     from nyxmon.bootstrap import check_runner
 
+    if not all_ and not check_ids:
+        usage("give check ids to run, or --all")
     store = open_cli_store(config, db, readonly=True)
     try:
         if all_:
             checks = list(store.list_checks(CheckQuery()).items)
-        elif check_ids:
+        else:
             checks = []
             for check_id in check_ids:
                 found = store.get_check(check_id)
                 if found is None:
                     fail(f"ID: no check with id {check_id!r} (see `nyxmon check list`)")
                 checks.append(found)
-        else:
-            fail("give check ids to run, or --all")
     finally:
         store.close()
     failed = 0
@@ -172,128 +195,14 @@ def run_now(
         style = STATE_STYLE.get(result.outcome.value, "")
         label = result.outcome.value + (" (degraded)" if result.degraded else "")
         console.print(
-            f"[{style}]{label:>8}[/] {result.check_id}  {result.duration * 1000:.0f} ms"
-            f"  {result.message}"
+            f"[{style}]{label:>8}[/] {escape(result.check_id)}  {result.duration * 1000:.0f} ms"
+            f"  {escape(result.message)}"
         )
 
     with check_runner() as runner:
         runner.run_all(checks, show_result)
     console.print(f"{len(checks) - failed} of {len(checks)} passed")
     raise typer.Exit(1 if failed else 0)
-
-
-@app.command("add")
-def add(
-    service: str = typer.Option(..., "--service", help="The service it belongs to."),
-    name: str = typer.Option(..., "--name", help="The check's name within the service."),
-    type_: str = typer.Option(..., "--type", help="http, json or dns."),
-    setting: list[str] = typer.Option(  # noqa: B008
-        [], "--set", help="A setting of the type, KEY=VALUE (url=..., record_type=A, ...)."
-    ),
-    condition: list[str] = typer.Option([], "--condition", help='e.g. "[STATUS] == 200".'),  # noqa: B008
-    interval: str | None = typer.Option(None, "--interval", help="e.g. 30s (default 60s)."),
-    timeout: str | None = typer.Option(None, "--timeout", help="e.g. 5s (default 10s)."),
-    label: list[str] = typer.Option([], "--label", help="KEY=VALUE, repeatable."),  # noqa: B008
-    check_id: str | None = typer.Option(None, "--id", help="A fixed id (default: derived)."),
-    config: Path | None = ConfigOption,
-    db: Path | None = DbOption,
-) -> None:
-    """Add (or update) a check owned by the CLI/API; the running agent picks it up."""
-    data: dict[str, Any] = {"name": name, "type": type_}
-    for item in setting:
-        key, value = _pair(item, "--set")
-        if key in _OPTION_OF:
-            fail(f"--set {key}: use {_OPTION_OF[key]} for that")
-        data[key] = yaml.safe_load(value) if value else value
-    for key, option_value in (("interval", interval), ("timeout", timeout), ("id", check_id)):
-        if option_value is not None:
-            data[key] = option_value
-    if condition:
-        data["conditions"] = condition
-    if label:
-        data["labels"] = dict(_pair(item, "--label") for item in label)
-    try:
-        spec = validate_check(data)
-    except ConfigValidationError as exc:
-        for issue in exc.errors:
-            head = issue.path.split(".", 1)[0].split("[", 1)[0]
-            option = _OPTION_OF.get(head, f"--set {head}")
-            err.print(f"[red]{option}[/]: {issue.message}", markup=True)
-        fail("the check was not added")
-    check = check_from_spec(spec, service=service, source=CheckSource.API)
-    store = open_cli_store(config, db)
-    try:
-        outcome = _save(store, check)
-    finally:
-        store.close()
-    console.print(f"{outcome} check [bold]{check.id}[/] ({check.type}, every {check.interval:g}s)")
-
-
-@app.command("remove")
-def remove(
-    check_id: str = typer.Argument(..., metavar="ID"),
-    config: Path | None = ConfigOption,
-    db: Path | None = DbOption,
-) -> None:
-    """Delete a CLI/API check and its history (config checks: edit the file instead)."""
-    store = open_cli_store(config, db)
-    try:
-        execute(store, RemoveCheck(check_id))
-    except CheckNotFoundError:
-        fail(f"ID: no check with id {check_id!r} (see `nyxmon check list`)")
-    except NyxmonError as exc:
-        fail(f"ID: {exc}")
-    finally:
-        store.close()
-    console.print(f"removed check [bold]{check_id}[/] and its history")
-
-
-@app.command("pause")
-def pause(
-    check_id: str = typer.Argument(..., metavar="ID"),
-    config: Path | None = ConfigOption,
-    db: Path | None = DbOption,
-) -> None:
-    """Stop running a check, keeping its history."""
-    _set_paused(config, db, check_id, True)
-
-
-@app.command("resume")
-def resume(
-    check_id: str = typer.Argument(..., metavar="ID"),
-    config: Path | None = ConfigOption,
-    db: Path | None = DbOption,
-) -> None:
-    """Run a paused check again."""
-    _set_paused(config, db, check_id, False)
-
-
-def _set_paused(config: Path | None, db: Path | None, check_id: str, paused: bool) -> None:
-    store = open_cli_store(config, db)
-    try:
-        execute(store, SetPaused(check_id, paused))
-    except NyxmonError as exc:
-        fail(f"ID: {exc}")
-    finally:
-        store.close()
-    console.print(f"{'paused' if paused else 'resumed'} check [bold]{check_id}[/]")
-
-
-def _save(store: Store, check: Check) -> str:
-    try:
-        outcome = execute(store, AddCheck(check))
-    except ConflictError as exc:
-        fail(f"--name: {exc}")
-    except NyxmonError as exc:
-        fail(str(exc))
-    return "added" if outcome in (UpsertOutcome.ADDED, UpsertOutcome.REVIVED) else "updated"
-
-
-def _pair(item: str, option: str) -> tuple[str, str]:
-    key, sep, value = item.partition("=")
-    if not sep or not key.strip():
-        fail(f"{option}: expected KEY=VALUE, got {item!r}")
-    return key.strip(), value.strip()
 
 
 __all__ = ["app"]

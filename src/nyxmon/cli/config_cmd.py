@@ -21,5 +21,5 @@ def validate(
         err.print(f"error: FILE: no such file {str(file)!r}")
         raise typer.Exit(1)
     report = validate_config_file(file)
-    (console if report.ok else err).print(format_report(report), markup=False)
+    (console if report.ok else err).print(format_report(report), markup=False, soft_wrap=True)
     raise typer.Exit(0 if report.ok else 1)

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from nyxmon.cli._common import ConfigOption, config_path, console, err, load, setup_logging
+from nyxmon.cli._common import (
+    ConfigOption,
+    config_path,
+    console,
+    err,
+    load,
+    plural,
+    setup_logging,
+)
 from nyxmon.config import ConfigValidationError, LoadedConfig, load_config
 from nyxmon.errors import NyxmonError
 
@@ -140,7 +148,7 @@ def serve(config: LoadedConfig, path: Path) -> int:
         # about +10-15% probes/s (runs taken in turn) and lower start lag.
         sys.setswitchinterval(0.001)
         console.print(
-            f"NyxMon agent running {checks_running} checks from {path} "
+            f"NyxMon agent running {plural(checks_running, 'check')} from {path} "
             f"(database {database}); Ctrl+C to stop",
             markup=False,
         )
@@ -174,7 +182,7 @@ def serve(config: LoadedConfig, path: Path) -> int:
             report.seconds,
             "every result written"
             if not report.results_unwritten
-            else f"{report.results_unwritten} results could NOT be written",
+            else f"{plural(report.results_unwritten, 'result')} could NOT be written",
         )
         return code if not report.results_unwritten else max(code, 1)
     finally:
@@ -273,9 +281,9 @@ def _reload(agent: object, path: Path) -> None:
         for issue in exc.errors:
             log.error("reload refused: %s", issue)
         log.error(
-            "reload refused: %s has %d error(s); still running the previous config",
+            "reload refused: %s has %s; still running the previous config",
             path,
-            len(exc.errors),
+            plural(len(exc.errors), "error"),
         )
         return
     try:

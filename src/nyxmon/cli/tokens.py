@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from nyxmon.cli._common import ConfigOption, DbOption, ago, console, fail, open_cli_store
+from nyxmon.cli._common import ConfigOption, DbOption, ago, console, fail, open_cli_store, plural
 from nyxmon.web.auth import hash_token, new_token
 
 __all__ = ["app"]
@@ -51,7 +51,7 @@ def list_tokens(config: Path | None = ConfigOption, db: Path | None = DbOption) 
         tokens = store.list_tokens()
     finally:
         store.close()
-    table = Table(title=f"{len(tokens)} tokens")
+    table = Table(title=plural(len(tokens), "token"))
     for column in ("id", "name", "owner", "created", "last used", "revoked"):
         table.add_column(column)
     for token in tokens:

@@ -19,6 +19,7 @@ from nyxmon.config.checks import (
     check_config_type,
     check_models,
     check_params,
+    unobserved,
 )
 from nyxmon.config.durations import Duration, PositiveDuration, parse_duration, spell_duration
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
@@ -32,7 +33,7 @@ from nyxmon.config.settings import (
     RetentionPolicy,
     WebConfig,
 )
-from nyxmon.config.single_check import check_from_spec, validate_check
+from nyxmon.config.single_check import check_from_spec, check_rules, new_check, validate_check
 from nyxmon.config.validate import load_config, load_config_text
 
 __all__ = [
@@ -56,13 +57,16 @@ __all__ = [
     "check_from_spec",
     "check_models",
     "check_params",
+    "check_rules",
     "config_json_schema",
     "format_path",
     "format_report",
     "load_config",
     "load_config_text",
+    "new_check",
     "parse_duration",
     "spell_duration",
+    "unobserved",
     "validate_check",
     "validate_config_file",
 ]

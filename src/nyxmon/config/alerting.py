@@ -134,11 +134,17 @@ def route_issues(
     locate: Callable[[KeyPath], int | None],
     error: ReportIssue,
     warn: ReportIssue,
+    positions: Sequence[int] | None = None,
 ) -> None:
-    """Rules across keys and routes: the keys each type needs, unique names, one default."""
+    """Rules across keys and routes: the keys each type needs, unique names, one default.
+
+    ``positions`` are the routes' indexes in the file when ``section`` holds only some of them
+    (those that passed the schema); by default the routes are the file's, in order.
+    """
     names: dict[str, int] = {}
     default_at: int | None = None
-    for index, route in enumerate(section.routes):
+    indexes = range(len(section.routes)) if positions is None else positions
+    for index, route in zip(indexes, section.routes, strict=True):
         path: KeyPath = ("alerting", "routes", index)
         written = route.model_fields_set
         if route.type == "apprise":

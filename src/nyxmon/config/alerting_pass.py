@@ -2,7 +2,9 @@
 
 These three refer to each other (escalation names routes, windows and routes name checks and
 services), so they are judged in one pass after the services, with every problem collected like
-the rest of the file. The result is what :class:`~nyxmon.config.settings.LoadedConfig` carries.
+the rest of the file. Routes are validated one by one, like checks, so a route with a bad URL
+hides neither the other routes' problems nor the escalations that name it. The result is what
+:class:`~nyxmon.config.settings.LoadedConfig` carries.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pydantic import BaseModel
 
 from nyxmon.config._text import show
 from nyxmon.config.alert_policy import PolicyCheck, overrides_of, policy_issues
-from nyxmon.config.alerting import AlertingSection, route_issues, routes_from
+from nyxmon.config.alerting import AlertingSection, RouteSection, route_issues, routes_from
 from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.config.maintenance import MaintenanceSection, maintenance_issues, windows_from
 from nyxmon.config.schema import DefaultsSection
@@ -56,7 +58,7 @@ def check_alerting(
     result = AlertingResult()
     check_ids = [check.check_id for service in services for check in service.checks]
     service_names = [service.section.name for service in services]
-    alerting: AlertingSection | None = section(AlertingSection, root.get("alerting"), ("alerting",))
+    alerting, positions, route_names = _alerting_section(root.get("alerting"), section, error)
     if alerting is not None:
         route_issues(
             alerting,
@@ -65,6 +67,7 @@ def check_alerting(
             locate=locate,
             error=error,
             warn=warn,
+            positions=positions,
         )
     windows = _maintenance_sections(root.get("maintenance"), section, error)
     result.window_sections = [window for _, window in windows]
@@ -78,7 +81,6 @@ def check_alerting(
     )
     if defaults is None or alerting is None:
         return result  # the file is refused already; policies would be judged against guesses
-    route_names = {route.name for route in alerting.routes}
     default_interval = defaults.interval
     checks = [
         PolicyCheck(
@@ -90,6 +92,7 @@ def check_alerting(
         )
         for service in services
         for check in service.checks
+        if check.complete
     ]
     result.default_policy, result.policies = policy_issues(
         overrides_of(defaults.alert),
@@ -101,6 +104,37 @@ def check_alerting(
     )
     result.routes = routes_from(alerting)
     return result
+
+
+def _alerting_section(
+    data: Any, section: Section[Any], error: ReportIssue
+) -> tuple[AlertingSection | None, list[int], set[str]]:
+    """The section with its valid routes, their indexes in the file, and the names of every
+    route written (a route with another mistake still exists for the escalations naming it)."""
+    path: KeyPath = ("alerting",)
+    if data is None:
+        return AlertingSection(), [], set()
+    if not isinstance(data, dict):
+        error(path, f"expected a mapping with key routes, got {show(data)}")
+        return None, [], set()
+    section(AlertingSection, {key: value for key, value in data.items() if key != "routes"}, path)
+    raw_routes = data.get("routes")
+    if raw_routes is None:
+        return AlertingSection(), [], set()
+    if not isinstance(raw_routes, list):
+        error((*path, "routes"), f"expected a list of routes, got {show(raw_routes)}")
+        return None, [], set()
+    routes: list[RouteSection] = []
+    positions: list[int] = []
+    names: set[str] = set()
+    for index, raw in enumerate(raw_routes):
+        route: RouteSection | None = section(RouteSection, raw, (*path, "routes", index))
+        if route is not None:
+            routes.append(route)
+            positions.append(index)
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            names.add(raw["name"])
+    return AlertingSection.model_construct(routes=routes), positions, names
 
 
 def _maintenance_sections(

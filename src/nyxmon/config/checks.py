@@ -1,10 +1,14 @@
 """The model of one check: common fields plus the inline parameters of its type.
 
 Like Gatus, a check's type parameters sit next to its name and interval (``url:`` beside
-``interval:``). Each probe type owns a params model (``extra="forbid"``) in the probe registry;
-here each is merged with :class:`CheckBase` into one model per type, and the per-type models
-form a union discriminated by ``type``. The YAML loader and the REST API validate checks with
-these same models, so whatever validates in one validates in the other.
+``interval:``). Each check type owns a params model (``extra="forbid"``) in
+:mod:`nyxmon.checktypes`; here each is merged with :class:`CheckBase` into one model per type,
+and the per-type models form a union discriminated by ``type``. The YAML loader, the REST API,
+the web form and the CLI validate checks with these same models, so whatever validates in one
+validates in the others.
+
+A condition is refused when it reads a placeholder its check's type never observes
+(``[STATUS]`` on a dns check): it could never pass, so the check would be down forever.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo, create_model
 
-from nyxmon.checktypes import params_models
+from nyxmon.checktypes import CHECK_TYPES, params_models
 from nyxmon.config._text import invalid, show
 from nyxmon.config.alert_policy import AlertSection
 from nyxmon.config.durations import PositiveDuration
@@ -33,6 +37,8 @@ __all__ = [
     "check_models",
     "check_params",
     "default_compiler",
+    "unobserved",
+    "valid_check_id",
 ]
 
 Registry = Mapping[str, type[BaseModel]]
@@ -58,17 +64,46 @@ def _check_condition(text: str, info: ValidationInfo) -> str:
     if compiler is None:
         compiler = compile_condition
     try:
-        compiler(text)
+        compiled = compiler(text)
     except Exception as exc:  # the compiler's own error type; any failure means "invalid"
         reason = str(exc)
         if not reason.startswith("invalid condition"):
             reason = f"invalid condition {show(text)}: {reason}"
         raise invalid("condition", reason) from None
+    type_name = info.data.get("type") if isinstance(info.data, Mapping) else None
+    unseen = unobserved(compiled, type_name) if isinstance(type_name, str) else None
+    if unseen is not None:
+        raise invalid("condition", unseen)
     return text
 
 
+def unobserved(condition: object, type_name: str) -> str | None:
+    """Why ``condition`` can never pass on a check of ``type_name``, or None when it can.
+
+    A type's observed placeholders come from its declaration in :mod:`nyxmon.checktypes`; a
+    type not declared there (an injected registry's) is not judged. ``condition`` is what the
+    compiler returned: anything with ``placeholders`` (the domain's ``Condition``) is judged.
+    """
+    declared = CHECK_TYPES.get(type_name)
+    placeholders = getattr(condition, "placeholders", None)
+    if declared is None or not isinstance(placeholders, frozenset):
+        return None
+    missing = sorted(placeholders - declared.observes)
+    if not missing:
+        return None
+    names = ", ".join(f"[{name}]" for name in missing)
+    verb = "is" if len(missing) == 1 else "are"
+    seen = ", ".join(f"[{name}]" for name in sorted(declared.observes))
+    return f"{names} {verb} never observed by {type_name} checks (they observe {seen})"
+
+
+def valid_check_id(value: str) -> bool:
+    """Whether ``value`` may be a check's id (letters, digits, ``.``, ``_``, ``-``)."""
+    return _ID_RE.fullmatch(value) is not None
+
+
 def _check_id(value: str) -> str:
-    if not _ID_RE.fullmatch(value):
+    if not valid_check_id(value):
         reason = (
             "expected an id of letters, digits, '.', '_' and '-' (at most 128, starting with a "
             f"letter or digit), got {show(value)}"

@@ -47,9 +47,12 @@ class ConfigIssue:
 class ConfigValidationError(ConfigError):
     """A config (file or API input) is invalid; ``errors`` lists every problem found.
 
-    ``str()`` is every problem, one per line, ordered by line, ready to print.
+    ``warnings`` are what the same run found worth a look besides (a file is judged once, so
+    fixing its errors never brings new warnings to light). ``str()`` is every error, one per
+    line, ordered by line, ready to print.
     """
 
-    def __init__(self, errors: Iterable[ConfigIssue]) -> None:
+    def __init__(self, errors: Iterable[ConfigIssue], warnings: Iterable[ConfigIssue] = ()) -> None:
         self.errors: list[ConfigIssue] = sorted(errors, key=lambda issue: issue.sort_key)
+        self.warnings: list[ConfigIssue] = sorted(warnings, key=lambda issue: issue.sort_key)
         super().__init__("\n".join(str(issue) for issue in self.errors))

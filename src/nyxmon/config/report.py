@@ -29,11 +29,16 @@ class ValidationReport:
 
     @property
     def summary(self) -> str:
-        """``"3 services, 12 checks (http: 8, dns: 4)"``, or ``"2 errors"`` when invalid."""
+        """``"3 services, 12 checks (http: 8, dns: 4)"``, or ``"2 errors, 1 warning"`` when
+        invalid."""
         if self.config is not None:
             return self.config.summary()
         count = len(self.errors)
-        return f"{count} error" if count == 1 else f"{count} errors"
+        text = f"{count} error" if count == 1 else f"{count} errors"
+        if self.warnings:
+            many = len(self.warnings)
+            text += f", {many} warning" if many == 1 else f", {many} warnings"
+        return text
 
 
 def validate_config_file(
@@ -50,14 +55,16 @@ def validate_config_file(
             file, environ=environ, registry=registry, compile_condition=compile_condition
         )
     except ConfigValidationError as exc:
-        return ValidationReport(file=file, errors=tuple(exc.errors))
+        return ValidationReport(file=file, errors=tuple(exc.errors), warnings=tuple(exc.warnings))
     return ValidationReport(file=file, errors=(), warnings=config.warnings, config=config)
 
 
 def format_report(report: ValidationReport) -> str:
-    """Text for a terminal: each error (or warning) on its own line, then a verdict line."""
-    lines = [str(issue) for issue in report.errors]
-    lines.extend(_warning_line(issue) for issue in report.warnings)
+    """Text for a terminal: every error and warning on its own line, in the order of the
+    file's lines, then a verdict line."""
+    issues = [(issue, str(issue)) for issue in report.errors]
+    issues.extend((issue, _warning_line(issue)) for issue in report.warnings)
+    lines = [line for _, line in sorted(issues, key=lambda pair: pair[0].sort_key)]
     if report.ok:
         lines.append(f"{report.file}: valid: {report.summary}")
     else:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from nyxmon.config._text import invalid, show
 from nyxmon.config.alert_policy import AlertSection
 from nyxmon.config.durations import Duration, PositiveDuration
+from nyxmon.config.settings import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from nyxmon.config.web import StatusPageSection, check_metrics_token
 
 __all__ = [
@@ -138,8 +139,8 @@ class DefaultsSection(BaseModel):
 
     model_config = SECTION_CONFIG
 
-    interval: PositiveDuration = 60.0
-    timeout: PositiveDuration = 10.0
+    interval: PositiveDuration = DEFAULT_INTERVAL
+    timeout: PositiveDuration = DEFAULT_TIMEOUT
     alert: AlertSection = AlertSection()
 
 

@@ -1,8 +1,9 @@
 """Rules that span several keys: unique names and ids, sane intervals, timeouts that fit.
 
 The schema checks each value on its own; these rules need the whole file. They run on every
-service and check that passed the schema, so a file with a type error and a duplicate id gets
-both messages in one round.
+service and check that passed the schema, and on a stand-in for each check that did not (its
+name, id and whatever timing keys are valid), so a file with a type error and a duplicate id
+gets both messages in one round.
 
 ``timeout >= interval`` is an error, not a warning: with start-to-start scheduling the next run
 would be due while the last is still waiting, so results would overlap or runs be skipped, and
@@ -31,11 +32,16 @@ MIN_INTERVAL = 1.0
 
 @dataclass(frozen=True, slots=True)
 class ValidCheck:
-    """A check that passed the schema, with where it sits in the file and its final id."""
+    """A check that passed the schema, with where it sits in the file and its final id.
+
+    ``complete`` is False for the stand-in of a check that failed the schema: it takes part in
+    the rules on ids and timing, never in those that need the whole check (its alert policy).
+    """
 
     path: KeyPath
     spec: CheckBase
     check_id: str
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,20 @@ from nyxmon.config.web import StatusPage
 from nyxmon.domain.alerting import AlertPolicy, MaintenanceWindow, Route, apply_overrides
 from nyxmon.domain.model import Check, Service
 
-__all__ = ["AgentConfig", "CheckDefaults", "LoadedConfig", "RetentionPolicy", "WebConfig"]
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "DEFAULT_TIMEOUT",
+    "AgentConfig",
+    "CheckDefaults",
+    "LoadedConfig",
+    "RetentionPolicy",
+    "WebConfig",
+]
+
+DEFAULT_INTERVAL = 60.0
+"""Seconds between runs of a check when neither it nor the file's ``defaults`` say."""
+DEFAULT_TIMEOUT = 10.0
+"""Seconds one run may take when neither the check nor the file's ``defaults`` say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +63,15 @@ class WebConfig:
 
 @dataclass(frozen=True, slots=True)
 class CheckDefaults:
-    """Interval, timeout (seconds) and alert policy of checks that do not set their own."""
+    """Interval, timeout (seconds) and alert policy of checks that do not set their own.
 
-    interval: float = 60.0
-    timeout: float = 10.0
+    The one source of defaults for a new check, however it is created: the file's checks, the
+    web form, the API and ``nyxmon check add`` all take the loaded file's ``defaults`` (its
+    :attr:`AgentConfig.defaults`); these values apply only where the file says nothing.
+    """
+
+    interval: float = DEFAULT_INTERVAL
+    timeout: float = DEFAULT_TIMEOUT
     alert: AlertPolicy = field(default_factory=AlertPolicy)
 
 

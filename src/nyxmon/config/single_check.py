@@ -1,7 +1,10 @@
-"""One check on its own: the REST API's validation, and the file loader's per-check step.
+"""One check on its own: the REST API's, the form's and the CLI's validation, and the file
+loader's per-check step.
 
-Both go through :func:`collect_check`, so a check given as JSON and the same check in the YAML
-file get the same verdict and the same messages; only the file adds its name and line.
+All go through :func:`collect_check`, so a check given as JSON and the same check in the YAML
+file get the same verdict and the same messages; only the file adds its name and line. A check
+created outside the file is then judged by the file's cross-key rules and given its interval
+and timeout by :func:`new_check`, always with the loaded file's ``defaults``.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from nyxmon.config.checks import (
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.loader import KeyPath, YamlDocument
 from nyxmon.config.messages import issues_from_validation_error
+from nyxmon.config.schema import DefaultsSection, ServiceSection
+from nyxmon.config.semantics import ValidCheck, ValidService, check_semantics
 from nyxmon.config.settings import CheckDefaults
 from nyxmon.domain.model import Check, CheckSource, check_id_for
 
-__all__ = ["check_from_spec", "collect_check", "validate_check"]
+__all__ = ["check_from_spec", "check_rules", "collect_check", "new_check", "validate_check"]
 
 
 def validate_check(
@@ -56,11 +61,14 @@ def check_from_spec(
     spec: CheckBase,
     *,
     service: str,
-    defaults: CheckDefaults | None = None,
+    defaults: CheckDefaults,
     source: CheckSource = CheckSource.API,
 ) -> Check:
-    """The domain :class:`Check` for a validated spec (id explicit or derived)."""
-    defaults = CheckDefaults() if defaults is None else defaults
+    """The domain :class:`Check` for a validated spec (id explicit or derived).
+
+    ``defaults`` is required: a check that does not set its interval or timeout gets the
+    loaded file's, whichever way it was created.
+    """
     return Check(
         id=spec.id if spec.id is not None else check_id_for(service, spec.name),
         service=service,
@@ -106,3 +114,36 @@ def collect_check(
             )
         )
         return None
+
+
+def check_rules(
+    spec: CheckBase, service: str, defaults: CheckDefaults, *, prefix: KeyPath = ("check",)
+) -> None:
+    """The config file's cross-key rules (interval floor, timeout shorter than the interval)
+    for one check, reported at ``prefix`` + key (``check.timeout`` for the API) like the file
+    reports ``services[0].checks[0].timeout``; raises :class:`ConfigValidationError`."""
+    section = ServiceSection.model_construct(name=service, checks=[spec])
+    valid = ValidService(("service",), section, [ValidCheck(prefix, spec, spec.id or "")])
+    findings = check_semantics(
+        None,
+        DefaultsSection.model_construct(interval=defaults.interval, timeout=defaults.timeout),
+        [valid],
+        any_services_written=True,
+        locate=lambda path: None,
+        filename=None,
+    )
+    if findings.errors:
+        raise ConfigValidationError(findings.errors)
+
+
+def new_check(
+    spec: CheckBase,
+    *,
+    service: str,
+    defaults: CheckDefaults,
+    source: CheckSource = CheckSource.API,
+    prefix: KeyPath = ("check",),
+) -> Check:
+    """A check created outside the file (API, form, CLI): the file's rules, then its defaults."""
+    check_rules(spec, service, defaults, prefix=prefix)
+    return check_from_spec(spec, service=service, defaults=defaults, source=source)

@@ -1,8 +1,10 @@
 """Load and validate a NyxMon config file: the package's front door.
 
 ``load_config`` returns a :class:`LoadedConfig` or raises :class:`ConfigValidationError` listing
-every problem of the file. Sections are validated one by one and each check on its own, so one
-bad value never hides the problems after it.
+every problem of the file, and its warnings. Sections are validated one by one and each check on
+its own, and the rules across keys still run around what failed (a check that failed the schema
+keeps its id for the duplicate rule; a section with a mistyped key keeps its other keys), so one
+run reports everything: a user never fixes a file in rounds.
 """
 
 from __future__ import annotations
@@ -13,15 +15,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from nyxmon.checktypes import params_models
 from nyxmon.config._text import did_you_mean, format_path, show
 from nyxmon.config.alerting_pass import check_alerting
-from nyxmon.config.checks import (
-    ConditionCompiler,
-    Registry,
-)
+from nyxmon.config.checks import CheckBase, ConditionCompiler, Registry, valid_check_id
+from nyxmon.config.durations import PositiveDuration
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.loader import KeyPath, YamlDocument, parse_yaml
 from nyxmon.config.messages import issues_from_validation_error
@@ -55,6 +55,15 @@ _SECTIONS: dict[str, type[BaseModel]] = {
 }
 _TOP_KEYS = (*_SECTIONS, "services", "alerting", "maintenance")
 _M = TypeVar("_M", bound=BaseModel)
+# The keys the rules across sections read: a section whose mistakes lie elsewhere (a mistyped
+# key) still takes part in them; one whose mistakes lie here does not (the rules would judge a
+# default the user did not write).
+_RULE_KEYS: dict[str, frozenset[str]] = {
+    "agent": frozenset({"concurrency", "per_host_concurrency", "retention"}),
+    "web": frozenset({"status_pages"}),
+    "defaults": frozenset({"interval", "timeout", "alert"}),
+}
+_DURATION: TypeAdapter[float] = TypeAdapter(PositiveDuration)
 
 
 def load_config(
@@ -142,15 +151,34 @@ class _Validation:
         try:
             return model.model_validate({} if data is None else data)
         except ValidationError as exc:
-            self.issues.extend(
-                issues_from_validation_error(
-                    exc,
-                    root_type=model,
-                    prefix=path,
-                    document=self.document,
-                    filename=self.filename,
-                )
+            self.report(exc, model, path)
+            return None
+
+    def report(self, exc: ValidationError, model: type[BaseModel], path: KeyPath) -> None:
+        self.issues.extend(
+            issues_from_validation_error(
+                exc,
+                root_type=model,
+                prefix=path,
+                document=self.document,
+                filename=self.filename,
             )
+        )
+
+    def partial_section(self, model: type[_M], data: Any, path: KeyPath) -> _M | None:
+        """The section; an invalid one's problems are reported (so the file is refused), and
+        it is given back without its bad keys when the rules across sections read none of them.
+        """
+        try:
+            return model.model_validate({} if data is None else data)
+        except ValidationError as exc:
+            self.report(exc, model, path)
+            bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
+        if not isinstance(data, dict) or bad & _RULE_KEYS.get(str(path[-1]), frozenset()):
+            return None
+        try:
+            return model.model_validate({k: v for k, v in data.items() if k not in bad})
+        except ValidationError:
             return None
 
     def finish(self, base_dir: Path) -> LoadedConfig:
@@ -169,9 +197,9 @@ class _Validation:
                     else f"expected one of: {', '.join(_TOP_KEYS)}"
                 )
                 self.error((key,), f"unknown key {show(key)}; {hint}")
-        agent = self.section(AgentSection, root.get("agent"), ("agent",))
-        web = self.section(WebSection, root.get("web"), ("web",))
-        defaults = self.section(DefaultsSection, root.get("defaults"), ("defaults",))
+        agent = self.partial_section(AgentSection, root.get("agent"), ("agent",))
+        web = self.partial_section(WebSection, root.get("web"), ("web",))
+        defaults = self.partial_section(DefaultsSection, root.get("defaults"), ("defaults",))
         services = self.services(root.get("services"))
         findings = check_semantics(
             agent,
@@ -199,7 +227,7 @@ class _Validation:
             warn=lambda path, message: findings.warnings.append(self.issue(path, message)),
         )
         if self.issues or agent is None or web is None or defaults is None:
-            raise ConfigValidationError(self.issues)
+            raise ConfigValidationError(self.issues, findings.warnings)
         settings = _agent_config(agent, web, defaults, base_dir, alerting.default_policy)
         domain_services: list[Service] = []
         checks: list[Check] = []
@@ -262,12 +290,47 @@ class _Validation:
                     self.filename,
                     self.issues,
                 )
-                if spec is not None and section is not None:
+                if section is None:
+                    continue
+                if spec is not None:
                     check_id = spec.id or check_id_for(section.name, spec.name)
                     valid_checks.append(ValidCheck(check_path, spec, check_id))
+                elif (stand_in := _stand_in(item)) is not None:
+                    check_id = stand_in.id or check_id_for(section.name, stand_in.name)
+                    valid_checks.append(ValidCheck(check_path, stand_in, check_id, False))
             if section is not None:
                 valid.append(ValidService(path, section, valid_checks))
         return valid
+
+
+def _stand_in(raw: Any) -> CheckBase | None:
+    """What the rules on ids and timing need of a check that failed the schema: its name, id,
+    and interval and timeout when both are valid or absent; None without a usable name or id.
+
+    Used only to find more problems in a file that is already refused.
+    """
+    if not isinstance(raw, dict):
+        return None
+    name, check_id = raw.get("name"), raw.get("id")
+    if not isinstance(name, str) or not name.strip():
+        return None
+    if check_id is not None and not (isinstance(check_id, str) and valid_check_id(check_id)):
+        return None
+    timing: dict[str, float] = {}
+    for key in ("interval", "timeout"):
+        if key in raw:
+            try:
+                timing[key] = _DURATION.validate_python(raw[key])
+            except ValidationError:
+                timing = {}  # a rule judged on one of the two would judge a guess
+                break
+    return CheckBase.model_construct(
+        name=name,
+        type=str(raw.get("type", "")),
+        id=check_id,
+        interval=timing.get("interval"),
+        timeout=timing.get("timeout"),
+    )
 
 
 def _partial_service(raw: Any) -> ServiceSection | None:

@@ -139,7 +139,9 @@ class AuthWriter(Protocol):
 
     def create_token(self, name: str, token_hash: str, owner: str) -> TokenRecord: ...
 
-    def revoke_token(self, token_id: int) -> bool: ...
+    def revoke_token(self, token_id: int) -> bool:
+        """Revoke a live token (False if there is none) and advance ``token_revocations``."""
+        ...
 
     def touch_token(self, token_id: int) -> None: ...
 
@@ -266,8 +268,9 @@ class StoreReader(Protocol):
         due_before: float | None = None,
         after_id: int | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> tuple[OutboxEntry, ...]:
-        """Outbox rows oldest first."""
+        """Outbox rows oldest first (the notifier's order), or newest first (people's)."""
         ...
 
     def outbox_counts(self) -> dict[str, int]: ...
@@ -278,6 +281,11 @@ class StoreReader(Protocol):
 
     def find_token(self, token_hash: str) -> TokenRecord | None:
         """The live (not revoked) API token with this hash."""
+        ...
+
+    def token_revocations(self) -> int:
+        """How many tokens were ever revoked: a counter committed with each revocation, read
+        as one row, so a cache of tokens in any process can tell it is stale."""
         ...
 
     def list_tokens(self) -> tuple[TokenRecord, ...]: ...

@@ -7,8 +7,16 @@
   generated once and kept in the store's settings. Changing the password ends every session.
 - API tokens are ``nyx_`` + 32 random bytes; only their SHA-256 is stored.
 
-Store reads here block, so :class:`AuthService` keeps short-lived caches the web loop can use
-directly and callers run the misses in a worker thread (``*_blocking`` methods).
+Store reads here block, so :class:`AuthService` keeps caches the web loop can use directly and
+callers run the misses in a worker thread (``*_blocking`` methods).
+
+A revoked token is refused from the moment the revocation commits, whichever process revoked
+it (``nyxmon token revoke`` writes the database from its own): every cached token carries the
+store's revocation count (:meth:`~nyxmon.service_layer.storage.StoreReader.token_revocations`)
+it was read under, and a request first reads that count, one row, through a
+:class:`~nyxmon.web.fresh_read.FreshRead` that serves all concurrent requests with one read that
+began after each of them arrived. A count that moved empties the cache. So a token check costs
+a dictionary lookup plus a share of one small read, and is never stale.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from nyxmon.errors import ConfigError
 from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
 from nyxmon.service_layer.storage import Store
+from nyxmon.web.fresh_read import FreshRead
 from nyxmon.web.settings import WebSettings
 
 __all__ = [
@@ -64,6 +73,9 @@ MIN_PASSWORD = 8
 # Hashes made with other parameters still verify; they carry their parameters.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _CACHE_SECONDS = 5.0
+# Only a revocation ends a token, and the revocation count says when one happened; the limit
+# merely bounds how long an entry lives without use in a cache cleared at 10,000 entries.
+_TOKEN_CACHE_SECONDS = 300.0
 _TOUCH_EVERY = 60.0
 
 
@@ -139,8 +151,10 @@ class AuthService:
         self._secret: bytes | None = None
         self._users: dict[str, tuple[float, UserRecord | None]] = {}
         self._tokens: dict[str, tuple[float, TokenRecord | None]] = {}
+        self._revocations = -1  # the count the cached tokens were read under
         self._touched: dict[int, float] = {}
         self._lock = threading.Lock()
+        self.revocation_reads: FreshRead[int] = FreshRead()
 
     # -- start-up -------------------------------------------------------------------------------
     def bootstrap(self, announce: Callable[[str], None]) -> None:
@@ -275,20 +289,38 @@ class AuthService:
         return self.sign("csrf", nonce)
 
     # -- API tokens -----------------------------------------------------------------------------
-    def cached_token(self, raw: str) -> tuple[bool, TokenRecord | None]:
-        """``(found in the cache, the live token or None)``; see :meth:`load_token_blocking`."""
-        hit = self._tokens.get(hash_token(raw))
-        if hit is None or self.clock() - hit[0] > _CACHE_SECONDS:
+    def revocations_blocking(self) -> int:
+        """The store's revocation count (one row; read it through :attr:`revocation_reads`)."""
+        return self.store.token_revocations()
+
+    def cached_token(self, raw: str, revocations: int) -> tuple[bool, TokenRecord | None]:
+        """``(found in the cache, the live token or None)`` given the store's revocation count
+        read for this request; see :meth:`load_token_blocking` for a miss."""
+        with self._lock:
+            if revocations > self._revocations:
+                self._tokens.clear()  # some token was revoked: which one, the store says
+                self._revocations = revocations
+                return False, None
+            if revocations < self._revocations:
+                return False, None  # read before a newer request's: ask the store
+            hit = self._tokens.get(hash_token(raw))
+        if hit is None:
+            return False, None
+        ttl = _TOKEN_CACHE_SECONDS if hit[1] is not None else _CACHE_SECONDS
+        if self.clock() - hit[0] > ttl:
             return False, None
         return True, hit[1]
 
-    def load_token_blocking(self, raw: str) -> TokenRecord | None:
+    def load_token_blocking(self, raw: str, revocations: int) -> TokenRecord | None:
+        """The live token from the store, cached under the count read before this lookup: a
+        revocation committed after that count was read moves it, so the entry is dropped."""
         digest = hash_token(raw)
         record = self.store.find_token(digest) if raw.startswith(TOKEN_PREFIX) else None
         with self._lock:
-            if len(self._tokens) > 10_000:
-                self._tokens.clear()
-            self._tokens[digest] = (self.clock(), record)
+            if revocations == self._revocations:
+                if len(self._tokens) > 10_000:
+                    self._tokens.clear()
+                self._tokens[digest] = (self.clock(), record)
         return record
 
     def needs_touch(self, token_id: int) -> bool:
@@ -313,9 +345,9 @@ class AuthService:
         return raw, record
 
     def revoke_token_blocking(self, token_id: int) -> bool:
+        """Revoke a token; the store's revocation count moves with it, which every request
+        reads before trusting the cache, here and in any other process."""
         with self.store.transaction() as tx:
             revoked = tx.auth.revoke_token(token_id)
             tx.commit()
-        with self._lock:
-            self._tokens.clear()  # revocation takes effect at once in this process
         return revoked

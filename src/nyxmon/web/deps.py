@@ -146,9 +146,15 @@ async def _bearer(request: Request, state: WebState) -> Principal | None:
     if scheme.lower() != "bearer" or not raw.strip():
         return None
     raw = raw.strip()
-    cached, record = state.auth.cached_token(raw)
+    auth = state.auth
+
+    async def read_revocations() -> int:
+        return await run_blocking(request, auth.revocations_blocking)
+
+    revocations = await auth.revocation_reads.get(read_revocations)
+    cached, record = auth.cached_token(raw, revocations)
     if not cached:
-        record = await run_blocking(request, state.auth.load_token_blocking, raw)
+        record = await run_blocking(request, auth.load_token_blocking, raw, revocations)
     if record is None:
         raise Problem(
             401,

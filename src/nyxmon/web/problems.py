@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -148,6 +148,11 @@ def validation_errors(exc: RequestValidationError, body_type: Any = None) -> lis
     for error in exc.errors():
         loc = tuple(error.get("loc", ()))
         where, rest = (loc[0], loc[1:]) if loc else ("body", ())
+        body_root = body_type
+        if where == "body" and rest and _is_shape_tag(rest[0]):
+            # A body of several shapes (a PUT) names the shape first; users never wrote it.
+            body_root = _tagged_member(body_type, str(rest[0]))
+            rest = rest[1:]
         shown = list(rest)
         # The discriminated check union puts the type name into the location; users never
         # wrote it, so it goes (the config loader does the same).
@@ -158,7 +163,7 @@ def validation_errors(exc: RequestValidationError, body_type: Any = None) -> lis
         path: tuple[str | int, ...] = tuple(shown)
         if where != "body":
             path = (str(where), *path)
-        root: Any = body_type if where == "body" else None
+        root: Any = body_root if where == "body" else None
         relative = tuple(rest)
         if where == "body" and relative[:1] == ("check",):
             # Errors inside a check are judged against the check union itself, as the
@@ -176,6 +181,25 @@ def validation_errors(exc: RequestValidationError, body_type: Any = None) -> lis
             message += f' (check type "{relative[0]}" needs it)'
         out.append({"field": format_path(shown_path) if shown_path else "body", "message": message})
     return out
+
+
+def _is_shape_tag(part: object) -> bool:
+    return isinstance(part, str) and part.startswith("shape:")
+
+
+def _tagged_member(union: Any, tag: str) -> Any:
+    """The member of a tagged union (``Annotated[A, Tag(...)] | ...``) carrying ``tag``."""
+    for member in get_args(_strip_annotated(union)):
+        args = get_args(member)
+        if any(getattr(meta, "tag", None) == tag for meta in args[1:]):
+            return args[0]
+    return None
+
+
+def _strip_annotated(tp: Any) -> Any:
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    return tp
 
 
 def _is_check_type(name: object) -> bool:

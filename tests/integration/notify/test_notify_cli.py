@@ -72,15 +72,15 @@ def test_an_apprise_route_is_tested_through_its_urls() -> None:
     assert "If you can read it, the route works." in doc["message"]
 
 
-def test_an_unknown_route_lists_the_known_ones_and_exits_2() -> None:
+def test_an_unknown_route_lists_the_known_ones_and_exits_1_like_every_not_found() -> None:
     routes = [Route("ops", "webhook", webhook_url="http://127.0.0.1:9/"), Route("chat", "apprise")]
     out_console, _, err_console, err = consoles()
     code = send_test("pager", routes, public_url="http://x", out=out_console, errors=err_console)
-    assert code == 2
+    assert code == 1
     assert "no route named 'pager'; known routes: ops, chat" in err.getvalue()
 
 
-def test_a_route_that_cannot_be_built_exits_2_naming_it() -> None:
+def test_a_route_that_cannot_be_built_exits_1_naming_it() -> None:
     out_console, _, err_console, err = consoles()
     code = send_test(
         "chat",
@@ -89,7 +89,7 @@ def test_a_route_that_cannot_be_built_exits_2_naming_it() -> None:
         out=out_console,
         errors=err_console,
     )
-    assert code == 2
+    assert code == 1
     assert "route 'chat': urls[0] is not a URL Apprise can use" in err.getvalue()
 
 
@@ -120,8 +120,12 @@ def minimal_config(path: Path, extra: str = "") -> Path:
 def test_the_command_line_names_the_unknown_route(tmp_path: Path) -> None:
     config = minimal_config(tmp_path / "nyxmon.yaml")
     result = run_cli("notify", "test", "ops", "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "no route named 'ops'" in result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ROUTE: no route named 'ops'" in result.stderr
+    missing_check = run_cli("check", "show", "web.nope", "--config", str(config), cwd=tmp_path)
+    assert missing_check.returncode == result.returncode, "not found exits alike everywhere"
+    no_argument = run_cli("notify", "test", "--config", str(config), cwd=tmp_path)
+    assert no_argument.returncode == 2, "a usage error is typer's 2"
 
 
 @pytest.mark.skipif(

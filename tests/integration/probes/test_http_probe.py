@@ -437,7 +437,8 @@ async def test_certificate_close_to_expiry_fails_the_expiration_condition(
     assert 9.5 < result.details["cert_days_left"] <= 10.0
     [failed] = result.details["failed_conditions"]
     assert failed.startswith("[CERTIFICATE_EXPIRATION] (9d23h")
-    assert failed.endswith(") > 30d")
+    assert failed.endswith(", 9.9 days left) > 30d")
+    assert "9.9 days left" in result.message
 
 
 async def test_https_with_the_wrong_ca_is_a_tls_error(

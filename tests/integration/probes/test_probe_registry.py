@@ -88,7 +88,12 @@ def test_specs_forbid_unknown_keys_and_describe_every_field(spec: type[BaseModel
             "ca_file has no effect",
             id="ca-without-verify",
         ),
-        pytest.param({"url": "http://x.test", "max_response_time": 0}, "greater than 0", id="mrt"),
+        pytest.param(
+            {"url": "http://x.test", "max_response_time": 0}, "a duration above zero", id="mrt"
+        ),
+        pytest.param(
+            {"url": "http://x.test", "max_response_time": "soon"}, "a duration like", id="mrt-text"
+        ),
         pytest.param({"url": "http://x.test", "headers": {"a b": "c"}}, "not a header", id="hdr"),
         pytest.param(
             {"url": "http://x.test", "headers": {"x": "a\r\nb"}}, "line break", id="header-crlf"

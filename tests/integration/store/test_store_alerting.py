@@ -148,6 +148,27 @@ def test_users_tokens_and_settings(store: Store) -> None:
     assert store.get_setting("missing") is None
 
 
+def test_each_revocation_advances_the_revocation_count_in_its_own_transaction(
+    store: Store,
+) -> None:
+    assert store.token_revocations() == 0
+    with store.transaction() as tx:
+        first = tx.auth.create_token("a", "sha256:a", "admin")
+        second = tx.auth.create_token("b", "sha256:b", "admin")
+        tx.commit()
+    assert store.token_revocations() == 0
+    with store.transaction() as tx:
+        assert tx.auth.revoke_token(first.id)
+        # not committed: rolled back with the revocation itself
+    assert store.token_revocations() == 0
+    assert store.find_token("sha256:a") == first
+    for token in (first, second, first):
+        with store.transaction() as tx:
+            tx.auth.revoke_token(token.id)
+            tx.commit()
+    assert store.token_revocations() == 2, "revoking a revoked token changes nothing"
+
+
 def test_retention_removes_settled_notifications_and_old_history_only(store: Store) -> None:
     from nyxmon.domain.history.figures import DAY
     from nyxmon.service_layer.records.upkeep import Retention

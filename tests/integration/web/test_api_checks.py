@@ -139,6 +139,23 @@ def test_create_with_an_id_of_a_config_check_is_a_conflict(web: WebEnv) -> None:
         ),
         pytest.param({**NEW, "id": "has space"}, "check.id", "expected an id", id="id"),
         pytest.param(
+            {
+                "name": "apex",
+                "type": "dns",
+                "query_name": "x.test",
+                "conditions": ["[STATUS] == 200"],
+            },
+            "check.conditions[0]",
+            "[STATUS] is never observed by dns checks (they observe [ANSWERS], [CONNECTED],",
+            id="unobservable-condition",
+        ),
+        pytest.param(
+            {**NEW, "max_response_time": "soon"},
+            "check.max_response_time",
+            'expected a duration like 30s, 5m or 1h30m, got "soon"',
+            id="max-response-time",
+        ),
+        pytest.param(
             {k: v for k, v in NEW.items() if k != "name"},
             "check",
             'missing required key "name"',
@@ -194,6 +211,8 @@ CASES = [
     pytest.param({**NEW, "conditions": ["[STATUS] == 200", "[BODY] =="]}, id="bad-condition"),
     pytest.param({"name": "apex", "type": "dns", "query_name": "example.com"}, id="valid-dns"),
     pytest.param({"name": "apex", "type": "dns", "record_type": "AAAA"}, id="dns-missing-name"),
+    pytest.param({**NEW, "max_response_time": "500ms"}, id="max-response-time-duration"),
+    pytest.param({**NEW, "type": "json", "conditions": ["[DNS_RCODE] == NOERROR"]}, id="unseen"),
 ]
 
 
@@ -320,4 +339,77 @@ def test_services_of_the_config_or_with_checks_cannot_be_changed_or_deleted(web:
     assert api.post(web.url + "/api/v1/services", json={"name": " "}).status_code == 422
     assert api.put(web.url + "/api/v1/services/Nope", json={"name": "Nope"}).status_code == 404
     assert api.delete(web.url + "/api/v1/services/Nope").status_code == 404
+    assert _snapshot(web) == before
+
+
+def test_what_get_answers_can_be_put_back_unchanged_or_edited(web: WebEnv) -> None:
+    api = web.api()
+    check = {
+        **NEW,
+        "id": "round",
+        "max_response_time": "500ms",
+        "conditions": ["[STATUS] == 200"],
+        "labels": {"team": "web"},
+        "alert": {"retries": 1, "retry_interval": "2s"},
+    }
+    assert api.post(web.url + "/api/v1/checks", json={"service": "S", "check": check}).ok
+    stored_before = web.agent.store.get_check("round")
+    shown = api.get(web.url + "/api/v1/checks/round").json()
+    assert shown["alert"] == {"retries": 1, "retry_interval": 2.0}
+
+    again = api.put(web.url + "/api/v1/checks/round", json=shown)
+    assert again.status_code == 200, again.text
+    assert web.agent.store.get_check("round") == stored_before
+    unchanged = {k: v for k, v in again.json().items() if k not in ("state", "status")}
+    assert unchanged == {k: v for k, v in shown.items() if k not in ("state", "status")}
+
+    edited = {
+        **shown,
+        "interval": "7s",
+        "params": {**shown["params"], "url": "http://127.0.0.1:9/b"},
+    }
+    answer = api.put(web.url + "/api/v1/checks/round", json=edited)
+    assert answer.status_code == 200, answer.text
+    stored = web.agent.store.get_check("round")
+    assert (stored.interval, stored.params["url"]) == (7.0, "http://127.0.0.1:9/b")
+    assert dict(stored.alert) == {"retries": 1, "retry_interval": 2.0}
+    assert answer.json()["source"] == "api"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        pytest.param({"id": "other"}, "id", "expected the id of the URL", id="other-id"),
+        pytest.param({"params": {"url": "ftp://x"}}, "params.url", "http://", id="bad-param"),
+        pytest.param({"params": {}}, "params", 'missing required key "url"', id="no-url"),
+        pytest.param(
+            {"params": {"url": "http://x/", "interval": "5s"}},
+            "params.interval",
+            "a field of the check, not of params",
+            id="common-field-in-params",
+        ),
+        pytest.param({"colour": "red"}, "colour", "unknown key", id="unknown-key"),
+        pytest.param({"interval": "often"}, "interval", "expected a duration", id="interval"),
+        pytest.param(
+            {"type": "dns", "params": {"query_name": "x.test"}},
+            "conditions[0]",
+            "[STATUS] is never observed by dns checks",
+            id="unobservable",
+        ),
+        pytest.param({"labels": {"team": 1}}, "labels.team", "", id="label"),
+    ],
+)
+def test_a_bad_get_shaped_put_names_the_field_as_get_shows_it_and_changes_nothing(
+    web: WebEnv, change: dict[str, Any], field: str, fragment: str
+) -> None:
+    api = web.api()
+    check = {**NEW, "id": "shape", "conditions": ["[STATUS] == 200"]}
+    assert api.post(web.url + "/api/v1/checks", json={"service": "S", "check": check}).ok
+    shown = api.get(web.url + "/api/v1/checks/shape").json()
+    before = _snapshot(web)
+    answer = api.put(web.url + "/api/v1/checks/shape", json={**shown, **change})
+    assert answer.status_code == 422, answer.text
+    errors = answer.json()["errors"]
+    assert field in [error["field"] for error in errors], errors
+    assert any(fragment in error["message"] for error in errors), errors
     assert _snapshot(web) == before

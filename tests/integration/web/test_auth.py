@@ -240,3 +240,67 @@ def test_a_short_or_missing_admin_password_file_stops_the_start(
         start_web(
             web_yaml=f"  admin_password_file: {tmp_path / 'missing.txt'}", admin_password=None
         )
+
+
+def test_a_token_revoked_by_the_cli_process_is_refused_at_once_while_requests_go_on(
+    web: WebEnv,
+) -> None:
+    """The CLI revokes from its own process while clients keep using the token: every
+    request sent after ``nyxmon token revoke`` returned is refused (no cache grace)."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    db = str(web.folder / "nyxmon.db")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "nyxmon", *args, "--db", db],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "COLUMNS": "200"},
+            check=False,
+        )
+
+    created = cli("token", "create", "ci")
+    assert created.returncode == 0, created.stderr
+    raw = created.stdout.strip().splitlines()[-1]
+    token_id = created.stdout.split()[2]
+    client = requests.Session()
+    client.headers["Authorization"] = f"Bearer {raw}"
+    assert client.get(web.url + "/api/v1/me").status_code == 200  # cached from now on
+
+    answers: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {raw}"
+        while not stop.is_set():
+            sent = time.monotonic()
+            answers.append((sent, session.get(web.url + "/api/v1/me").status_code))
+
+    threads = [threading.Thread(target=hammer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.3)
+        revoked = cli("token", "revoke", token_id)
+        returned = time.monotonic()
+        assert revoked.returncode == 0, revoked.stderr
+        assert f"revoked token {token_id}" in revoked.stdout
+        assert client.get(web.url + "/api/v1/me").status_code == 401
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    before = [status for sent, status in answers if sent < returned]
+    after = [status for sent, status in answers if sent > returned]
+    assert 200 in before, "the token worked while the CLI started"
+    assert after, "requests went on after the revocation"
+    assert set(after) == {401}, "no request sent after the revocation got through"

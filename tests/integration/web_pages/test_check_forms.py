@@ -59,6 +59,48 @@ def test_switching_the_type_keeps_the_common_inputs(
     assert session.get(nyx.url + "/checks/new?type=nonsense").status_code == 200
 
 
+def test_switching_the_type_drops_conditions_the_new_type_never_observes_and_says_so(
+    nyx: Running, session: requests.Session
+) -> None:
+    conditions = "[STATUS] == 200\n[RESPONSE_TIME] < 500\n[BODY].ok == true"
+    page = session.get(
+        nyx.url + "/checks/new", params={"type": "dns", "name": "apex", "conditions": conditions}
+    ).text
+    kept = re.search(r'<textarea id="f-conditions"[^>]*>(.*?)</textarea>', page, re.S)
+    assert kept is not None
+    assert htmllib.unescape(kept.group(1)).strip() == "[RESPONSE_TIME] < 500"
+    notice = re.search(r'<p class="notice warn" role="status" id="form-notice">(.*?)</p>', page)
+    assert notice is not None, page
+    text = htmllib.unescape(notice.group(1))
+    assert text.startswith("Removed 2 conditions a dns check can never pass: [STATUS] == 200")
+    assert "[BODY] is never observed by dns checks" in text
+    back = session.get(
+        nyx.url + "/checks/new", params={"type": "http", "conditions": conditions}
+    ).text
+    assert 'id="form-notice"' not in back
+
+
+def test_a_condition_the_type_never_observes_is_refused_next_to_the_conditions(
+    nyx: Running, session: requests.Session
+) -> None:
+    answer = session.post(
+        nyx.url + "/checks/new",
+        data=form(
+            session,
+            type="dns",
+            service="DNS",
+            name="apex",
+            query_name="example.test",
+            conditions="[RESPONSE_TIME] < 500\n[STATUS] == 200",
+        ),
+        allow_redirects=False,
+    )
+    assert answer.status_code == 422
+    (message,) = field_errors(answer.text)["f-conditions"]
+    assert message.startswith("line 2: [STATUS] is never observed by dns checks (they observe")
+    assert api_check(nyx, "dns.apex") is None
+
+
 def test_a_bad_url_is_reported_next_to_the_field_and_nothing_is_saved(
     nyx: Running, session: requests.Session
 ) -> None:

@@ -103,7 +103,7 @@ def test_a_check_added_through_the_api_gets_defaults_plus_its_overrides() -> Non
             "alert": {"retries": 1, "escalate_after": "15m"},
         }
     )
-    check = check_from_spec(spec, service="Web")
+    check = check_from_spec(spec, service="Web", defaults=config.agent.defaults)
     assert check.source is CheckSource.API
     assert dict(check.alert) == {"retries": 1, "escalate_after": 900.0}
     assert config.policy_for(check) == AlertPolicy(

@@ -6,6 +6,7 @@ never raises: what cannot be read becomes a :class:`Missing` carrying the reason
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -207,7 +208,7 @@ class Ref(Operand):
 
     def show(self, value: Any, limit: int = 80) -> str:
         if self.kind == "duration" and isinstance(value, int | float):
-            return f"{self.source} ({format_duration_ms(value)})"
+            return f"{self.source} ({format_duration_ms(value)}, {_days_left(value)})"
         return f"{self.source} ({truncate(render(value), limit)})"
 
     @property
@@ -273,6 +274,19 @@ class LiteralValue(Operand):
 
     def show(self, value: Any, limit: int = 80) -> str:
         return self.source
+
+
+def _days_left(ms: float) -> str:
+    """``9.9 days left`` or ``expired 2.0 days ago``: what a certificate-expiry condition is
+    about, in the unit people renew certificates in (rounded down while time is left)."""
+    days = ms / 86_400_000
+    if days <= -1:
+        return f"expired {math.floor(-days * 10) / 10:.1f} days ago"
+    if days < 0:
+        return "expired less than a day ago"
+    if days < 1:
+        return "less than a day left"
+    return f"{math.floor(days * 10) / 10:.1f} days left"
 
 
 def glob_regex(glob: str) -> re.Pattern[str]:

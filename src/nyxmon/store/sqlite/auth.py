@@ -1,4 +1,9 @@
-"""Users, API tokens and settings of the web plane in SQLite (only hashes are stored)."""
+"""Users, API tokens and settings of the web plane in SQLite (only hashes are stored).
+
+Every revocation also advances a counter in ``settings`` (:data:`REVOCATIONS_KEY`) in the same
+transaction, so a web plane in another process learns that some token was revoked by reading one
+row, and never serves a revoked token from its cache (:mod:`nyxmon.web.auth`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ from typing import Any
 
 from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
 
-__all__ = ["SqliteAuthRepository"]
+__all__ = ["REVOCATIONS_KEY", "SqliteAuthRepository"]
 
+REVOCATIONS_KEY = "auth.token_revocations"
 _TOKEN_COLUMNS = "id, name, owner, created_at, last_used_at, revoked_at"
 
 
@@ -38,7 +44,14 @@ class SqliteAuthRepository:
             "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             (self._now, token_id),
         )
-        return bool(cursor.rowcount)
+        if not cursor.rowcount:
+            return False
+        self._conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, '1')"
+            " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            (REVOCATIONS_KEY,),
+        )
+        return True
 
     def touch_token(self, token_id: int) -> None:
         self._conn.execute(

@@ -31,7 +31,12 @@ from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention
 from nyxmon.service_layer.storage import Store
 from nyxmon.store.sqlite import cleaner, rollup_job, stats
 from nyxmon.store.sqlite.alerts import OUTBOX_COLUMNS, outbox_from_row
-from nyxmon.store.sqlite.auth import TOKEN_COLUMNS, token_from_row, user_from_row
+from nyxmon.store.sqlite.auth import (
+    REVOCATIONS_KEY,
+    TOKEN_COLUMNS,
+    token_from_row,
+    user_from_row,
+)
 from nyxmon.store.sqlite.connections import Connections, sqlite_errors
 from nyxmon.store.sqlite.migrations import apply_migrations, latest_version, schema_version_of
 from nyxmon.store.sqlite.progress import read_progress
@@ -281,15 +286,17 @@ class SqliteStore:
         due_before: float | None = None,
         after_id: int | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> tuple[OutboxEntry, ...]:
-        """Outbox rows oldest first, filtered by status, check and due time."""
+        """Outbox rows oldest first (or newest), filtered by status, check and due time."""
         where, params = _where(
             ("o.status = ?", status),
             ("o.check_id = ?", check_id),
             ("o.next_attempt_at <= ?", due_before),
             ("o.id > ?", after_id),
         )
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o{where} ORDER BY o.id LIMIT ?"
+        order = "o.id DESC" if newest_first else "o.id"
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o{where} ORDER BY {order} LIMIT ?"
         with self._conns.read_transaction(f"reading the outbox of {self.path}") as rc:
             rows = rc.execute(sql, (*params, limit)).fetchall()
         return tuple(entry for entry in map(outbox_from_row, rows) if entry is not None)
@@ -322,6 +329,13 @@ class SqliteStore:
                 (token_hash,),
             ).fetchone()
         return token_from_row(row) if row else None
+
+    def token_revocations(self) -> int:
+        with self._conns.read_transaction(f"reading API tokens of {self.path}") as rc:
+            row = rc.execute(
+                "SELECT value FROM settings WHERE key = ?", (REVOCATIONS_KEY,)
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def list_tokens(self) -> tuple[TokenRecord, ...]:
         with self._conns.read_transaction(f"reading API tokens of {self.path}") as rc:

@@ -9,20 +9,37 @@ Checks from the config file are read-only here (409), except pausing and resumin
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Query, Request, Response
 
-from nyxmon.config import CheckBase, CheckDefaults, ConfigValidationError, check_from_spec
-from nyxmon.config.schema import DefaultsSection, ServiceSection
-from nyxmon.config.semantics import ValidCheck, ValidService, check_semantics
+from nyxmon.config import (
+    COMMON_CHECK_FIELDS,
+    CheckBase,
+    CheckDefaults,
+    ConfigIssue,
+    ConfigValidationError,
+    new_check,
+    validate_check,
+)
 from nyxmon.domain.alerting.types import AlertState
 from nyxmon.domain.model import Check, CheckSource
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
 from nyxmon.web.api.params import bad_parameter, parse_labels
-from nyxmon.web.api.schemas import CheckOut, CheckWrite, PageOut, ResultOut, check_out, result_out
+from nyxmon.web.api.schemas import (
+    CheckOut,
+    CheckPut,
+    CheckReplace,
+    CheckWrite,
+    PageOut,
+    ResultOut,
+    check_out,
+    result_out,
+)
 from nyxmon.web.deps import State, WebState, api_router, live_checks, live_index, run_blocking
 from nyxmon.web.public.caching import memo
 
@@ -105,15 +122,19 @@ async def create_check(
 
 @router.put("/checks/{check_id}", summary="Replace a check")
 async def replace_check(
-    request: Request, state: State, check_id: CheckId, body: CheckWrite
+    request: Request, state: State, check_id: CheckId, body: CheckPut
 ) -> CheckOut:
-    """Replace an API-owned check (its id stays); config checks: 409, edit the file."""
-    given: CheckBase = body.check
+    """Replace an API-owned check (its id stays); config checks: 409, edit the file.
+
+    The body is ``{"service": ..., "check": {...}}`` like ``POST``, or exactly what ``GET``
+    answered, edited or not (``source``, ``state`` and ``status`` are ignored)."""
+    write = body if isinstance(body, CheckWrite) else written(body, check_id)
+    given: CheckBase = write.check
     spec_id = given.id
     if spec_id is not None and spec_id != check_id:
         message = f"expected the id of the URL ({check_id!r}) or none, got {spec_id!r}"
         raise bad_parameter("check.id", message)
-    check = _domain_check(body, state.context.defaults, check_id=check_id)
+    check = _domain_check(write, state.context.defaults, check_id=check_id)
     existing = await run_blocking(request, state.context.store.get_check, check_id)
     if existing is None:
         raise CheckNotFoundError(check_id)
@@ -124,6 +145,38 @@ async def replace_check(
         )
     await _save(request, state, check)
     return await _check_out(request, state, check_id)
+
+
+def written(body: CheckReplace, check_id: str) -> CheckWrite:
+    """The ``POST`` shape of a check given as ``GET`` shows it, judged by the file's rules;
+    problems are named as the client wrote them (``params.url``, ``conditions[0]``)."""
+    if body.id is not None and body.id != check_id:
+        message = f"expected the id of the URL ({check_id!r}) or none, got {body.id!r}"
+        raise bad_parameter("id", message)
+    clashing = sorted(set(body.params) & COMMON_CHECK_FIELDS)
+    if clashing:
+        key = clashing[0]
+        raise bad_parameter(f"params.{key}", f"{key!r} is a field of the check, not of params")
+    try:
+        spec = validate_check(body.check_data())
+    except ConfigValidationError as exc:
+        raise ConfigValidationError(
+            [replace(issue, path=_field_of(issue)) for issue in exc.errors]
+        ) from None
+    return CheckWrite.model_construct(service=body.service, check=spec)
+
+
+def _field_of(issue: ConfigIssue) -> str:
+    """Where ``issue`` sits in the GET shape: the type's settings live under ``params``."""
+    head = re.split(r"[.\[]", issue.path, maxsplit=1)[0]
+    if head in COMMON_CHECK_FIELDS:
+        return issue.path
+    if head not in ("", "(top level)"):  # CheckReplace refuses unknown keys of its own
+        return f"params.{issue.path}"
+    missing = re.search(r'missing required key "([^"]+)"', issue.message)
+    if missing is not None and missing.group(1) not in COMMON_CHECK_FIELDS:
+        return "params"
+    return "body"
 
 
 @router.delete("/checks/{check_id}", status_code=204, summary="Delete a check and its history")
@@ -157,26 +210,7 @@ def _domain_check(body: CheckWrite, defaults: CheckDefaults, check_id: str | Non
     spec: CheckBase = body.check
     if check_id is not None:
         spec = spec.model_copy(update={"id": check_id})
-    check_rules(spec, body.service, defaults)
-    return check_from_spec(spec, service=body.service, defaults=defaults, source=CheckSource.API)
-
-
-def check_rules(spec: CheckBase, service: str, defaults: CheckDefaults) -> None:
-    """The config file's cross-key rules (interval floor, timeout shorter than the interval)
-    for one check, reported at ``check.<key>`` like the file reports ``services[0].checks[0]``.
-    """
-    section = ServiceSection.model_construct(name=service, checks=[spec])
-    valid = ValidService(("service",), section, [ValidCheck(("check",), spec, spec.id or "")])
-    findings = check_semantics(
-        None,
-        DefaultsSection.model_construct(interval=defaults.interval, timeout=defaults.timeout),
-        [valid],
-        any_services_written=True,
-        locate=lambda path: None,
-        filename=None,
-    )
-    if findings.errors:
-        raise ConfigValidationError(findings.errors)
+    return new_check(spec, service=body.service, defaults=defaults, source=CheckSource.API)
 
 
 async def _save(request: Request, state: WebState, check: Check) -> None:

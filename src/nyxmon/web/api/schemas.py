@@ -4,6 +4,8 @@ response models converted from the domain and store records.
 A check is written as ``{"service": "Website", "check": {...}}`` where ``check`` is exactly
 what one item of ``services[].checks`` holds in the YAML file, validated by the same pydantic
 union (:func:`nyxmon.config.check_config_type`): what validates in one validates in the other.
+``PUT`` also takes a check exactly as ``GET`` answered it (:class:`CheckReplace`), so a client
+can read a check, change a field and write it back.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from nyxmon.config import check_config_type
 from nyxmon.config.schema import Labels, NonEmptyStr
@@ -26,6 +28,8 @@ from nyxmon.web.live import CheckView
 __all__ = [
     "AvailabilityOut",
     "CheckOut",
+    "CheckPut",
+    "CheckReplace",
     "CheckWrite",
     "IncidentOut",
     "PageOut",
@@ -58,6 +62,67 @@ class CheckWrite(BaseModel):
 
     service: Annotated[NonEmptyStr, Field(max_length=200)]
     check: CheckSpec  # type: ignore[valid-type]
+
+
+_READ_ONLY = {"readOnly": True}
+
+
+class CheckReplace(BaseModel):
+    """A check in the shape ``GET /checks/{id}`` answers, to ``PUT`` back as it is or edited.
+
+    ``params`` hold the type's own settings (``url``, ``query_name``, ...); ``id``, if given,
+    must be the URL's; ``source``, ``state`` and ``status`` are read-only and ignored. Every
+    value is judged by the config file's rules, with errors named as here (``params.url``).
+    """
+
+    model_config = _WRITE
+
+    id: str | None = None
+    service: Annotated[NonEmptyStr, Field(max_length=200)]
+    name: str
+    type: str
+    interval: float | str | None = None
+    timeout: float | str | None = None
+    params: dict[str, Any] = {}
+    conditions: list[str] = []
+    enabled: bool = True
+    paused: bool = False
+    labels: dict[str, str] = {}
+    alert: dict[str, Any] = {}
+    source: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
+    state: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
+    status: Annotated[dict[str, Any] | None, Field(json_schema_extra=_READ_ONLY)] = None
+
+    def check_data(self) -> dict[str, Any]:
+        """The check as the config file writes it (``params`` inline, read-only fields out)."""
+        data: dict[str, Any] = {**self.params, "name": self.name, "type": self.type}
+        data.update(conditions=self.conditions, labels=self.labels)
+        data.update(enabled=self.enabled, paused=self.paused)
+        for key in ("interval", "timeout"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.alert:
+            data["alert"] = self.alert
+        return data
+
+
+#: Union tags of a PUT body's two shapes; they never show in an error's field name.
+PUT_SHAPES = ("shape:write", "shape:read")
+
+
+def _put_shape(value: Any) -> str:
+    if isinstance(value, CheckReplace):
+        return PUT_SHAPES[1]
+    if isinstance(value, CheckWrite) or (isinstance(value, dict) and "check" in value):
+        return PUT_SHAPES[0]
+    return PUT_SHAPES[1]
+
+
+CheckPut = Annotated[
+    Annotated[CheckWrite, Tag(PUT_SHAPES[0])] | Annotated[CheckReplace, Tag(PUT_SHAPES[1])],
+    Discriminator(_put_shape),
+]
+"""A ``PUT`` body: ``{"service": ..., "check": {...}}`` like ``POST``, or what ``GET`` gave."""
 
 
 class ServiceWrite(BaseModel):
@@ -99,6 +164,8 @@ class StatusOut(BaseModel):
 
 
 class CheckOut(BaseModel):
+    """A check as the API shows it; ``PUT`` takes this shape back (:class:`CheckReplace`)."""
+
     id: str
     service: str
     name: str
@@ -110,6 +177,7 @@ class CheckOut(BaseModel):
     enabled: bool
     paused: bool
     labels: dict[str, str]
+    alert: dict[str, Any]
     source: str
     state: str
     status: StatusOut | None
@@ -245,6 +313,7 @@ def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
         enabled=check.enabled,
         paused=check.paused,
         labels=dict(check.labels),
+        alert=dict(check.alert),
         source=check.source.value,
         state=state,
         status=status_out(view.status if view is not None else None, state),

@@ -5,7 +5,8 @@ judged by :func:`nyxmon.config.validate_check`, so its messages are the config f
 next to the field they name. A valid check is saved by the API's own route functions
 (``create_check`` / ``replace_check``: the same cross-key rules, conflicts and the AddCheck
 command to the agent), so the dashboard and the API cannot drift apart. Checks from the config
-file are shown read-only.
+file are shown read-only. Switching the type of a new check keeps the common inputs but drops
+the conditions the new type can never observe, and says which.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from nyxmon.checktypes import params_models as check_types
-from nyxmon.config import ConfigValidationError, check_models, validate_check
+from nyxmon.config import ConfigValidationError, check_models, unobserved, validate_check
+from nyxmon.domain.conditions import compile_condition
 from nyxmon.domain.model import Check, CheckSource, check_id_for
-from nyxmon.errors import CheckNotFoundError, ConflictError
+from nyxmon.errors import CheckNotFoundError, ConditionSyntaxError, ConflictError
 from nyxmon.web.api import checks as checks_api
 from nyxmon.web.api.schemas import CheckWrite
 from nyxmon.web.deps import PageUser, State, WebState, page_router, run_blocking
@@ -68,6 +70,7 @@ async def _page(
     check: Check | None = None,
     errors: FormErrors | None = None,
     general: list[str] | None = None,
+    notices: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     errors = errors or {}
@@ -78,6 +81,7 @@ async def _page(
         "values": values,
         "errors": errors,
         "general": general or [],
+        "notices": notices or [],
         "first_error": next((name for name in order if name in errors), None),
         "check": check,
         "readonly": check is not None and check.source is CheckSource.CONFIG,
@@ -153,7 +157,31 @@ async def new_check(request: Request, state: State, user: PageUser) -> HTMLRespo
     for name in KEPT:
         if name in request.query_params:
             values[name] = request.query_params[name][:10_000]
-    return await _page(request, state, spec=spec, values=values)
+    values["conditions"], notices = _observable(values.get("conditions", ""), type_name)
+    return await _page(request, state, spec=spec, values=values, notices=notices)
+
+
+def _observable(text: str, type_name: str) -> tuple[str, list[str]]:
+    """The condition lines a ``type_name`` check can observe, and a notice naming the rest.
+
+    Lines that do not compile stay: the user is still typing them, and saving reports them.
+    """
+    kept: list[str] = []
+    dropped: list[str] = []
+    for line in text.splitlines():
+        try:
+            reason = unobserved(compile_condition(line), type_name) if line.strip() else None
+        except ConditionSyntaxError:  # not written out yet: saving the form reports it
+            reason = None
+        if reason is None:
+            kept.append(line)
+        else:
+            dropped.append(f"{line.strip()} ({reason})")
+    if not dropped:
+        return text, []
+    lines = "; ".join(dropped)
+    count = "a condition" if len(dropped) == 1 else f"{len(dropped)} conditions"
+    return "\n".join(kept), [f"Removed {count} a {type_name} check can never pass: {lines}"]
 
 
 @router.post("/checks/new", response_class=HTMLResponse, response_model=None)

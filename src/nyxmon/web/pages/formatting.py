@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from nyxmon.checktypes import CHECK_TYPES
+from nyxmon.checktypes.durations import duration_fields, spell_duration
 from nyxmon.domain.durations import human_duration
 from nyxmon.domain.model import Check
 
@@ -120,9 +122,15 @@ def _is_secret(key: str) -> bool:
     return any(word in lowered for word in _SECRET_WORDS)
 
 
+#: Settings of any check type that are durations: shown as written in the file (``500ms``).
+_DURATIONS = frozenset().union(*(duration_fields(t.params) for t in CHECK_TYPES.values()))
+
+
 def _show(key: str, value: Any) -> str:
     if _is_secret(key) and value not in (None, ""):
         return "••••••"
+    if key in _DURATIONS and isinstance(value, int | float) and not isinstance(value, bool):
+        return spell_duration(float(value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Mapping):
