@@ -29,6 +29,7 @@ import logging
 import os
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import pycurl
@@ -93,11 +94,17 @@ class CurlLoop:
     ``peer_certs`` remembers the certificate expiry of kept-alive TLS connections by libcurl's
     connection id: libcurl reports a certificate only for the handshake that received it, and a
     run over a reused connection must still see when its certificate expires.
+
+    ``connecting`` maps a socket libcurl is connecting to what to call when the loop first sees
+    it writable, the moment its TCP connection is up. libcurl reports its own connect time only
+    once the whole connection, TLS included, is up (or has failed), so this is the only way to
+    know how long TCP took for a run cancelled in the middle of a TLS handshake.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.peer_certs: dict[int, float] = {}
+        self.connecting: dict[int, Callable[[], object]] = {}
         self._multi = pycurl.CurlMulti()
         self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_socket)
         self._multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
@@ -156,6 +163,7 @@ class CurlLoop:
                 self._unwatch(fd, bits)
         self._watched.clear()
         self.peer_certs.clear()
+        self.connecting.clear()
 
     # -- libcurl's callbacks: they only touch the loop, never the multi ----------------------
     def _on_socket(self, what: int, fd: int, multi: Any, socketp: Any) -> None:
@@ -207,6 +215,10 @@ class CurlLoop:
     def _action(self, fd: int, event: int) -> None:
         if self.closed:
             return
+        if event == pycurl.CSELECT_OUT and self.connecting:
+            connected = self.connecting.pop(fd, None)
+            if connected is not None:
+                connected()
         try:
             self._multi.socket_action(fd, event)
         except pycurl.error:  # the multi itself failed (out of memory): nothing will finish

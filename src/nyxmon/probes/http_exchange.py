@@ -20,6 +20,7 @@ import functools
 import math
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from typing import Any
@@ -66,13 +67,21 @@ class HttpRequest:
 @dataclass(slots=True)
 class Hop:
     """One request of the chain and what libcurl measured of it (microseconds since its start;
-    0 when the phase did not happen). ``lines`` are the response's header lines as received."""
+    0 when the phase did not happen). ``lines`` are the response's header lines as received.
+
+    ``socket_at`` and ``connected_at`` (``time.perf_counter``) are stamped by the hop itself:
+    when its first socket was opened and when the loop first saw one writable (TCP is up).
+    """
 
     url: str
     https: bool
     named_host: bool
+    connecting: dict[int, Callable[[], object]]
     lines: list[bytes] = field(default_factory=list)
     sent: bool = False
+    socket_at: float = 0.0
+    connected_at: float = 0.0
+    sockets: list[int] = field(default_factory=list)
     namelookup: int = 0
     connect: int = 0
     appconnect: int = 0
@@ -87,6 +96,29 @@ class Hop:
         """libcurl's ``PREREQFUNCTION``: the connection is up and the request about to go."""
         self.sent = True
         return pycurl.PREREQFUNC_OK  # type: ignore[no-any-return]
+
+    def socket_opened(self, fd: int, purpose: int) -> int:
+        """libcurl's ``SOCKOPTFUNCTION`` for kept-alive connections: stamp its connect."""
+        if not self.socket_at:
+            self.socket_at = time.perf_counter()
+        self.sockets.append(fd)
+        self.connecting[fd] = self.tcp_up
+        return pycurl.SOCKOPT_OK  # type: ignore[no-any-return]
+
+    def fresh_socket_opened(self, fd: int, purpose: int) -> int:
+        """libcurl's ``SOCKOPTFUNCTION`` for fresh connections: RST on close, stamp its connect."""
+        abortive_close(fd, purpose)
+        return self.socket_opened(fd, purpose)
+
+    def tcp_up(self) -> None:
+        self.connected_at = time.perf_counter()
+
+    def forget_sockets(self) -> None:
+        """Stop waiting for this hop's sockets to connect (their numbers get reused)."""
+        connecting = self.connecting
+        for fd in self.sockets:
+            if connecting.get(fd) == self.tcp_up:
+                del connecting[fd]
 
     def status_line(self) -> int:
         """Index of the final response's status line in :attr:`lines`; -1 before it began."""
@@ -105,7 +137,7 @@ class Hop:
             return "reading the response headers"
         if self.sent:
             return "waiting for the response"
-        if self.connect:
+        if self.connect or self.connects:  # libcurl counts a connection once TCP is up
             return "the TLS handshake" if self.https else "waiting for the response"
         if self.namelookup or not self.named_host:
             return "connecting"
@@ -170,7 +202,8 @@ class Exchange:
             return "starting the request"
         stage = self.hops[-1].stage()
         if len(self.hops) > 1:
-            stage = f"{stage}, after {self.redirects} redirects"
+            plural = "s" if self.redirects > 1 else ""
+            stage = f"{stage}, after {self.redirects} redirect{plural}"
         return stage
 
     def timeout_message(self) -> str:
@@ -187,6 +220,9 @@ class Exchange:
                 sums["dns"] = sums.get("dns", 0) + hop.namelookup
             if hop.connect:
                 sums["connect"] = sums.get("connect", 0) + hop.connect - hop.namelookup
+            elif hop.connects and hop.connected_at > hop.socket_at > 0:  # cut off during TLS
+                tcp = round((hop.connected_at - hop.socket_at) * 1e6)
+                sums["connect"] = sums.get("connect", 0) + tcp
             if hop.appconnect:
                 sums["tls"] = sums.get("tls", 0) + hop.appconnect - hop.connect
             last_before, before = before, before + hop.total
@@ -213,7 +249,7 @@ class Exchange:
         url, method, body = request.url, request.method, request.body
         headers = request.headers
         while True:
-            hop = Hop(url, url[:6].lower() == "https:", _is_named(url))
+            hop = Hop(url, url[:6].lower() == "https:", _is_named(url), curl_loop.connecting)
             self.hops.append(hop)
             left = deadline - time.perf_counter()
             code, message = await self._transfer(
@@ -233,7 +269,8 @@ class Exchange:
             if target is None:
                 return None
             if self.redirects >= request.max_redirects:
-                return Failure.fail(f"more than {request.max_redirects} redirects")
+                limit = request.max_redirects
+                return Failure.fail(f"more than {limit} redirect{'' if limit == 1 else 's'}")
             if urlsplit(target).scheme.lower() not in ("http", "https"):
                 return Failure.error(f"redirected to {target}, which is not an http(s) URL")
             if (hop.status == 303 and method != "HEAD") or (
@@ -271,11 +308,13 @@ class Exchange:
             setopt(pycurl.WRITEFUNCTION, self.body.write)
             setopt(pycurl.HEADERFUNCTION, hop.lines.append)
             setopt(pycurl.PREREQFUNCTION, hop.request_sent)
-            if not request.keep_alive:
+            if request.keep_alive:
+                setopt(pycurl.SOCKOPTFUNCTION, hop.socket_opened)
+            else:
                 setopt(pycurl.FRESH_CONNECT, 1)
                 setopt(pycurl.FORBID_REUSE, 1)
                 setopt(pycurl.DNS_CACHE_TIMEOUT, 0)
-                setopt(pycurl.SOCKOPTFUNCTION, abortive_close)
+                setopt(pycurl.SOCKOPTFUNCTION, hop.fresh_socket_opened)
             if body is None and method in _EMPTY_BODY_METHODS:
                 body = b""
                 content_type = "Content-Type:"  # none, where libcurl would say a form follows
@@ -293,6 +332,7 @@ class Exchange:
             try:
                 code, message = await curl_loop.perform(curl)
             finally:  # a timeout cancels the wait: what the hop did so far is still telling
+                hop.forget_sockets()
                 self._measure(curl, hop)
             if not code or code == pycurl.E_WRITE_ERROR:
                 self._read_response(curl, curl_loop, hop)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pycurl
 
 from nyxmon.domain.model import Outcome
+from nyxmon.probes.http_client import CLIENT_CLOSED
 
 __all__ = ["Failure", "describe_failure", "timeout_message"]
 
@@ -43,6 +44,8 @@ _TLS_ERRORS = frozenset(
     }
 )
 _BROKEN_BODY = frozenset({pycurl.E_PARTIAL_FILE, pycurl.E_BAD_CONTENT_ENCODING})
+#: CURLE_WEIRD_SERVER_REPLY, which pycurl still calls by its old name E_FTP_WEIRD_SERVER_REPLY.
+_WEIRD_SERVER_REPLY = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,8 @@ def describe_failure(
     OS error libcurl saw last (0 if none), ``ca_file`` the check's own CA file.
     """
     target = _host_port(url)
+    if code == CLIENT_CLOSED:
+        return Failure.error(message)
     if code == pycurl.E_OPERATION_TIMEDOUT:
         return Failure(Outcome.TIMEOUT, timeout_message(timeout, stage))
     if code == pycurl.E_COULDNT_RESOLVE_HOST:
@@ -103,7 +108,7 @@ def describe_failure(
     if code in (pycurl.E_RECV_ERROR, pycurl.E_SEND_ERROR):
         reason = _os_reason(os_errno, _TLS_LIBRARY.sub("", message))
         return Failure.error(f"connection to {target} broken while {stage}: {reason}")
-    if code == pycurl.E_WEIRD_SERVER_REPLY:
+    if code == _WEIRD_SERVER_REPLY:
         return Failure.error(f"malformed response from {target}: {message}")
     if code in _BROKEN_BODY:
         return Failure.error(f"malformed response body from {target}: {message}")
