@@ -111,6 +111,7 @@ class CurlLoop:
         self._watched: dict[int, int] = {}  # fd -> the POLL_IN/POLL_OUT bits registered
         self._transfers: dict[Any, asyncio.Future[tuple[int, str]]] = {}
         self._timer: asyncio.Handle | None = None
+        self._timer_due = 0.0  # loop.time() when _timer fires
         self.closed = False
 
     def transfers(self) -> int:
@@ -196,11 +197,21 @@ class CurlLoop:
             self.loop.remove_writer(fd)
 
     def _on_timer(self, timeout_ms: int) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        timer = self._timer
         if timeout_ms < 0 or self.closed:
+            if timer is not None:
+                timer.cancel()
+                self._timer = None
             return
+        due = self.loop.time() + timeout_ms / 1000
+        if timer is not None:
+            if self._timer_due <= due:
+                # The timer set fires first. libcurl takes an early socket_action(TIMEOUT)
+                # as "nothing due yet" and asks again, so leaving it saves replacing a timer
+                # each time a transfer's deadline moves later (several times per request).
+                return
+            timer.cancel()
+        self._timer_due = due
         # 0 means "now", but libcurl may be mid-call: the loop's next tick is soon enough and
         # gathers all the transfers added meanwhile into one socket_action.
         if timeout_ms == 0:

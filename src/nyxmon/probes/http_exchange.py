@@ -123,6 +123,8 @@ class Hop:
     def status_line(self) -> int:
         """Index of the final response's status line in :attr:`lines`; -1 before it began."""
         lines = self.lines
+        if lines and status_of(lines[0]) >= 200:  # the common case: no 1xx before the answer
+            return 0
         for index in range(len(lines) - 1, -1, -1):
             if lines[index].startswith(b"HTTP/"):
                 return index

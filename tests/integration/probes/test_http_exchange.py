@@ -240,3 +240,30 @@ async def test_https_to_a_plain_port_is_a_handshake_error_naming_the_target(
     assert result.outcome is Outcome.ERROR
     assert result.message.startswith(f"TLS handshake with 127.0.0.1:{http_target.port} failed: ")
     assert "\n" not in result.message
+
+
+async def test_libcurls_timers_fire_for_each_transfer_as_deadlines_come_and_go(
+    http_target: HttpTarget,
+) -> None:
+    """The loop keeps one timer for libcurl and leaves it when a later deadline is asked for;
+    each transfer's own timeout must still fire on time."""
+    clients = HttpClients()
+    ended: dict[float, float] = {}
+
+    async def slow(seconds: float) -> None:
+        exchange = Exchange(HttpRequest(url=http_target.url("/slow?delay=10")), seconds)
+        started = time.perf_counter()
+        failure = await exchange.run(clients, started + seconds)
+        assert failure is not None
+        assert failure.outcome is Outcome.TIMEOUT
+        ended[seconds] = time.perf_counter() - started
+
+    try:
+        async with anyio.create_task_group() as group:
+            for seconds in (0.9, 0.3, 0.6):  # the nearest deadline moves earlier, then later
+                group.start_soon(slow, seconds)
+                await anyio.sleep(0.01)
+    finally:
+        await clients.aclose()
+    for seconds, took in ended.items():
+        assert seconds - 0.01 <= took < seconds + 0.25, ended
