@@ -301,6 +301,7 @@ class Exchange:
             setopt(pycurl.URL, hop.url)
             setopt(pycurl.NOSIGNAL, 1)
             setopt(pycurl.PROTOCOLS, _PROTOCOLS)
+            setopt(pycurl.PROXY, "")  # never http_proxy & co. from the environment, as before
             setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
             setopt(pycurl.USERAGENT, USER_AGENT)
             setopt(pycurl.ACCEPT_ENCODING, "")  # whatever libcurl can decode, decoded

@@ -232,6 +232,16 @@ async def test_libcurls_own_timeout_in_a_silent_tls_handshake_names_it() -> None
     assert set(exchange.phases()) == {"connect"}
 
 
+async def test_proxy_variables_in_the_environment_are_ignored(
+    registry: ExecutorRegistry, http_target: HttpTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    result = await probe(registry, {"url": http_target.url("/health")})
+    assert result.outcome is Outcome.OK, result.message
+    assert http_target.state.hits["/health"] == 1
+
+
 async def test_https_to_a_plain_port_is_a_handshake_error_naming_the_target(
     registry: ExecutorRegistry, http_target: HttpTarget
 ) -> None:
