@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import pycurl
 
 from nyxmon.probes._tls import certificate_not_after
-from nyxmon.probes.http_client import USER_AGENT, CurlLoop, HttpClients, abortive_close
+from nyxmon.probes.http_client import USER_AGENT, CurlLoop, HttpClients, Options, abortive_close
 from nyxmon.probes.http_failures import Failure, describe_failure, timeout_message
 
 __all__ = ["Exchange", "Hop", "HttpRequest"]
@@ -41,7 +41,7 @@ _END_OF_HEADERS = (b"\r\n", b"\n")
 _EMPTY_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: it is cached
 class HttpRequest:
     """What a check sends, fixed between runs: built once per check by the executor.
 
@@ -295,16 +295,14 @@ class Exchange:
         seconds_left: float,
     ) -> tuple[int, str]:
         request = self.request
-        curl = clients.acquire()
+        if method is request.method and body is request.body and headers is request.headers:
+            options = _first_hop_options(request, hop.https, clients.ca_bundle)
+        else:  # a redirect changed the request
+            options = _options(request, hop.https, clients.ca_bundle, method, body, headers)
+        curl = clients.acquire(options)
         try:
             setopt = curl.setopt
             setopt(pycurl.URL, hop.url)
-            setopt(pycurl.NOSIGNAL, 1)
-            setopt(pycurl.PROTOCOLS, _PROTOCOLS)
-            setopt(pycurl.PROXY, "")  # never http_proxy & co. from the environment, as before
-            setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
-            setopt(pycurl.USERAGENT, USER_AGENT)
-            setopt(pycurl.ACCEPT_ENCODING, "")  # whatever libcurl can decode, decoded
             timeout_ms = max(1, math.ceil(seconds_left * 1000))
             setopt(pycurl.TIMEOUT_MS, timeout_ms)
             setopt(pycurl.CONNECTTIMEOUT_MS, timeout_ms)
@@ -314,24 +312,7 @@ class Exchange:
             if request.keep_alive:
                 setopt(pycurl.SOCKOPTFUNCTION, hop.socket_opened)
             else:
-                setopt(pycurl.FRESH_CONNECT, 1)
-                setopt(pycurl.FORBID_REUSE, 1)
-                setopt(pycurl.DNS_CACHE_TIMEOUT, 0)
                 setopt(pycurl.SOCKOPTFUNCTION, hop.fresh_socket_opened)
-            if body is None and method in _EMPTY_BODY_METHODS:
-                body = b""
-                content_type = "Content-Type:"  # none, where libcurl would say a form follows
-            else:
-                content_type = f"Content-Type: {request.body_type}"
-            if body is not None:
-                # No "Expect: 100-continue" round trip before a large body, as with aiohttp.
-                extra = ("Expect:",) if request.sets_content_type else ("Expect:", content_type)
-                headers = headers + extra
-            _set_method(curl, method, body)
-            if headers:
-                setopt(pycurl.HTTPHEADER, list(headers))
-            if hop.https:
-                _set_tls(curl, request, clients.ca_bundle)
             try:
                 code, message = await curl_loop.perform(curl)
             finally:  # a timeout cancels the wait: what the hop did so far is still telling
@@ -343,7 +324,7 @@ class Exchange:
                 hop.os_errno = curl.getinfo(pycurl.OS_ERRNO)
             return code, message
         finally:
-            clients.release(curl)
+            clients.release(curl, options)
 
     def _measure(self, curl: Any, hop: Hop) -> None:
         info = curl.getinfo
@@ -379,33 +360,64 @@ def status_of(line: bytes) -> int:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
-def _set_method(curl: Any, method: str, body: bytes | None) -> None:
-    """The method and body the way libcurl wants them: a POST is a POST, any other method with
-    a body is a custom request carrying it (a HEAD's body is not sent)."""
-    if method == "GET" and body is None:
-        return
-    if method == "HEAD":
-        curl.setopt(pycurl.NOBODY, 1)
-        return
-    if body is not None:
-        curl.setopt(pycurl.POSTFIELDSIZE, len(body))
-        curl.setopt(pycurl.POSTFIELDS, body)
-    if method != "POST":
-        curl.setopt(pycurl.CUSTOMREQUEST, method)
-
-
-def _set_tls(curl: Any, request: HttpRequest, ca_bundle: str | None) -> None:
-    setopt = curl.setopt
-    setopt(pycurl.OPT_CERTINFO, 1)
+def _options(
+    request: HttpRequest,
+    https: bool,
+    ca_bundle: str | None,
+    method: str,
+    body: bytes | None,
+    headers: tuple[str, ...],
+) -> Options:
+    """The libcurl options of a hop that do not change between runs (see ``HttpClients``)."""
+    options: list[tuple[int, Any]] = [
+        (pycurl.NOSIGNAL, 1),
+        (pycurl.PROTOCOLS, _PROTOCOLS),
+        (pycurl.PROXY, ""),  # never http_proxy & co. from the environment, as before
+        (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1),
+        (pycurl.USERAGENT, USER_AGENT),
+        (pycurl.ACCEPT_ENCODING, ""),  # whatever libcurl can decode, decoded
+    ]
     if not request.keep_alive:
-        setopt(pycurl.SSL_SESSIONID_CACHE, 0)  # a full handshake per probe, as measured before
-    if not request.verify_tls:
-        setopt(pycurl.SSL_VERIFYPEER, 0)
-        setopt(pycurl.SSL_VERIFYHOST, 0)
-    elif request.ca_file is not None:
-        setopt(pycurl.CAINFO, request.ca_file)
-    elif ca_bundle is not None:
-        setopt(pycurl.CAINFO, ca_bundle)
+        options += [
+            (pycurl.FRESH_CONNECT, 1),
+            (pycurl.FORBID_REUSE, 1),
+            (pycurl.DNS_CACHE_TIMEOUT, 0),
+        ]
+    if body is None and method in _EMPTY_BODY_METHODS:
+        body = b""
+        content_type = "Content-Type:"  # none, where libcurl would say a form follows
+    else:
+        content_type = f"Content-Type: {request.body_type}"
+    if body is not None:
+        # No "Expect: 100-continue" round trip before a large body, as with aiohttp.
+        headers += ("Expect:",) if request.sets_content_type else ("Expect:", content_type)
+    # The method and body the way libcurl wants them: a POST is a POST, any other method with
+    # a body is a custom request carrying it (a HEAD's body is not sent).
+    if method == "HEAD":
+        options.append((pycurl.NOBODY, 1))
+    elif method != "GET" or body is not None:
+        if body is not None:
+            options += [(pycurl.POSTFIELDSIZE, len(body)), (pycurl.POSTFIELDS, body)]
+        if method != "POST":
+            options.append((pycurl.CUSTOMREQUEST, method))
+    if headers:
+        options.append((pycurl.HTTPHEADER, headers))
+    if https:
+        options.append((pycurl.OPT_CERTINFO, 1))
+        if not request.keep_alive:
+            options.append((pycurl.SSL_SESSIONID_CACHE, 0))  # a full handshake per probe
+        if not request.verify_tls:
+            options += [(pycurl.SSL_VERIFYPEER, 0), (pycurl.SSL_VERIFYHOST, 0)]
+        elif request.ca_file is not None:
+            options.append((pycurl.CAINFO, request.ca_file))
+        elif ca_bundle is not None:
+            options.append((pycurl.CAINFO, ca_bundle))
+    return tuple(options)
+
+
+@functools.lru_cache(maxsize=8192)
+def _first_hop_options(request: HttpRequest, https: bool, ca_bundle: str | None) -> Options:
+    return _options(request, https, ca_bundle, request.method, request.body, request.headers)
 
 
 def _peer_not_after(chain: Any) -> float | None:

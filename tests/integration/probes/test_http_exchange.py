@@ -277,3 +277,26 @@ async def test_libcurls_timers_fire_for_each_transfer_as_deadlines_come_and_go(
         await clients.aclose()
     for seconds, took in ended.items():
         assert seconds - 0.01 <= took < seconds + 0.25, ended
+
+
+async def test_pooled_handles_carry_nothing_from_one_check_to_the_next(
+    registry: ExecutorRegistry, http_target: HttpTarget
+) -> None:
+    echo = http_target.url("/echo")
+    runs: list[tuple[dict[str, Any], tuple[str, ...]]] = [
+        ({"method": "POST", "body": "first"}, ("[BODY].method == POST", "[BODY].body == first")),
+        ({"method": "GET"}, ("[BODY].method == GET", "[BODY].body == ''")),
+        ({"method": "HEAD"}, ("[BODY_SIZE] == 0",)),
+        ({"method": "GET", "keep_alive": True}, ("[BODY].method == GET",)),
+        ({"method": "DELETE"}, ("[BODY].method == DELETE",)),
+        ({"method": "GET", "max_body_bytes": 5}, ("len([BODY]) == 5",)),
+        ({"method": "GET"}, ("[BODY].method == GET", "[BODY].body == ''")),
+    ]
+    for _ in range(2):  # the second time round, every shape of request finds a pooled handle
+        for params, conditions in runs:
+            result = await probe(registry, {"url": echo, **params}, *conditions)
+            assert result.outcome is Outcome.OK, (params, result.message)
+    clients = registry.resources.get("http", HttpClients)
+    in_use, idle = clients.handles()
+    assert in_use == 0
+    assert idle == 5  # one per set of options: POST, GET (three checks), HEAD, kept GET, DELETE
