@@ -21,8 +21,8 @@ Keep-alive checks share the multi's connection cache instead.
 
 Easy handles are pooled by the options that stay the same between runs (a check's method,
 headers, TLS settings...): a handle taken from the pool already has them, so a run sets only its
-URL, timeouts and callbacks. Resetting a handle and setting everything again cost more (13 us
-measured) than a probe's whole judging.
+URL, timeouts and callbacks: 1.3 us, where resetting a handle and setting everything again
+measured 13 us a run.
 """
 
 from __future__ import annotations
