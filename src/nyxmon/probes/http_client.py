@@ -69,7 +69,7 @@ _CA_BUNDLES = (
 #: libcurl options as (option, value) pairs; a tuple value is set as a list (HTTPHEADER).
 Options = tuple[tuple[int, Any], ...]
 
-_IDLE_HANDLES = 512
+_IDLE_HANDLES = 256  # ~15 KB each once used: enough for the default concurrency (100)
 _PEER_CERTS = 4096
 _LINGER_ZERO = struct.pack("ii", 1, 0)
 _WATCH = pycurl.POLL_INOUT  # the two bits of interest: POLL_IN | POLL_OUT
