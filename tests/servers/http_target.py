@@ -18,6 +18,9 @@ Routes (all GET unless said otherwise):
   a broken body labelled application/json
 - ``/keyword``: a page containing ``Welcome`` and ``status: green``
 - ``/big?size=N``: N bytes of ``x``
+- ``/chunked?size=N&chunk=C``: N bytes of ``y`` sent chunked (no Content-Length), C at a time
+- ``/to?path=P&linger=S``: a 302 redirect to P (``/to?path=/slow`` makes a redirect to a slow
+  page); with ``linger`` its body follows its headers S seconds later
 - ``/headers``: the request headers as JSON; ``/echo`` (any method): method and body as JSON
 - ``/basic-auth``: needs basic auth ``state.username`` / ``state.password``
 - ``/bearer``: needs ``Authorization: Bearer <state.token>``
@@ -153,6 +156,31 @@ async def _big(request: web.Request) -> web.Response:
     return web.Response(body=b"x" * int(request.query.get("size", "1000000")))
 
 
+async def _chunked(request: web.Request) -> web.StreamResponse:
+    size = int(request.query.get("size", "100000"))
+    chunk = int(request.query.get("chunk", "4096"))
+    response = web.StreamResponse()
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for start in range(0, size, chunk):
+        await response.write(b"y" * min(chunk, size - start))
+    await response.write_eof()
+    return response
+
+
+async def _to(request: web.Request) -> web.StreamResponse:
+    linger = float(request.query.get("linger", "0"))
+    if not linger:
+        raise web.HTTPFound(request.query["path"])
+    response = web.StreamResponse(status=302, headers={"Location": request.query["path"]})
+    response.content_length = 5
+    await response.prepare(request)  # the headers go now, the body after the linger
+    await asyncio.sleep(linger)
+    await response.write(b"moved")
+    await response.write_eof()
+    return response
+
+
 async def _headers(request: web.Request) -> web.Response:
     return web.json_response(dict(request.headers))
 
@@ -225,6 +253,8 @@ def make_app(state: TargetState | None = None) -> web.Application:
     app.router.add_get("/json/invalid", _json_invalid)
     app.router.add_get("/keyword", _keyword)
     app.router.add_get("/big", _big)
+    app.router.add_get("/chunked", _chunked)
+    app.router.add_get("/to", _to)
     app.router.add_get("/headers", _headers)
     app.router.add_route("*", "/echo", _echo)
     app.router.add_get("/basic-auth", _basic_auth)

@@ -47,7 +47,8 @@ DEFAULT_QUEUE_MAX_SIZE = 65_536
 DEFAULT_BATCH_SIZE = 4096
 _TICK_EVERY = 1.0  # seconds between rate ticks while events flow
 _SLICE = 0.01  # seconds a drain may hold the loop before yielding to other callbacks
-_CHUNK = 256  # events between two looks at the clock
+_CHUNK = 256  # events between two looks at the clock, at most
+_FIRST_CHUNK = 16  # the first chunk of a drain, before the events' cost is known
 
 
 class Recorder:
@@ -336,20 +337,33 @@ class Recorder:
             return
         queue = self._queue
         self._run_for(self._batch_size, time.monotonic() + _SLICE)
+        if self._tickers:
+            self._tick()
         self._last_drain = time.monotonic()
         if queue and not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._drain, context=self._ctx)
 
     def _run_for(self, limit: int, until: float) -> None:
-        """Process up to ``limit`` events in chunks, stopping early once ``until`` has passed."""
+        """Process up to ``limit`` events in chunks, stopping early once ``until`` has passed.
+
+        Chunks start small and grow only as far as the events' measured cost lets them end
+        within the slice: with a slow metric a fixed chunk of 256 held the loop for a quarter
+        of a second per millisecond of handler, and a stop or snapshot waited that long.
+        """
         queue = self._queue
+        chunk = _FIRST_CHUNK
         while queue and limit > 0:
-            n = min(len(queue), limit, _CHUNK)
+            n = min(len(queue), limit, chunk)
+            began = time.monotonic()
             self._process(n)
             limit -= n
-            if time.monotonic() >= until:
+            now = time.monotonic()
+            if now >= until:
                 return
+            per_event = (now - began) / n
+            fits = int((until - now) / per_event) if per_event > 0 else _CHUNK
+            chunk = max(1, min(_CHUNK, fits))
 
     def _process(self, n: int) -> None:
         popleft = self._queue.popleft
@@ -376,15 +390,18 @@ class Recorder:
                 self._failed(self._owners[handler], exc)
         self._processed += done
         self._unrouted += unrouted
-        if self._tickers:
-            now = self._clock()
-            if now >= self._next_tick:
-                self._next_tick = now + _TICK_EVERY
-                for metric in self._tickers:
-                    try:
-                        metric.tick(now)
-                    except Exception as exc:
-                        self._failed(metric, exc)
+
+    def _tick(self) -> None:
+        """Let rate metrics take their reading, at most every ``_TICK_EVERY`` seconds (once
+        per drain, after its events: a reading never sees half of what a drain took)."""
+        now = self._clock()
+        if now >= self._next_tick:
+            self._next_tick = now + _TICK_EVERY
+            for metric in self._tickers:
+                try:
+                    metric.tick(now)
+                except Exception as exc:
+                    self._failed(metric, exc)
 
     def _failed(self, metric: Metric, exc: Exception) -> None:
         metric.errors += 1
@@ -415,6 +432,8 @@ class Recorder:
 
     def _finish_stop(self, deadline: float) -> None:
         self._run_for(len(self._queue), deadline)
+        if self._tickers:
+            self._tick()
         with self._lock:
             self._count_leftovers()
             self._state = RecorderState.STOPPED

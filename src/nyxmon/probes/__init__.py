@@ -7,6 +7,9 @@
   :func:`~nyxmon.probes.registry.check_types` (each type's pydantic params spec).
 - :mod:`nyxmon.probes.http`, :mod:`nyxmon.probes.json_http`, :mod:`nyxmon.probes.dns`: the
   built-in types ``http``, ``json`` and ``dns``.
+- :mod:`nyxmon.probes.http_client`: the libcurl bridge the HTTP types share (a CurlMulti per
+  event loop, pooled easy handles); :mod:`nyxmon.probes.http_exchange`: one run's request and
+  redirects over it; :mod:`nyxmon.probes.http_failures`: how its failures are worded.
 - :mod:`nyxmon.probes.runner`: :class:`~nyxmon.probes.runner.AsyncCheckRunner`, which runs a
   batch and hands each result over as soon as it exists.
 """

@@ -1,8 +1,9 @@
 """Reading a peer certificate's expiry without a crypto library.
 
-The HTTP probe reports days to expiry even when verification is off, so it reads the DER
-certificate (which the ssl module hands out whether or not it was verified) and walks just
-enough ASN.1 to reach ``validity.notAfter``.
+The HTTP probe reports days to expiry even when verification is off, so it reads the server
+certificate itself (libcurl's ``CERTINFO`` hands it out, as PEM, whether or not it was verified)
+and walks just enough ASN.1 to reach ``validity.notAfter``: the printed dates next to it differ
+between TLS libraries, the DER does not.
 """
 
 from __future__ import annotations

@@ -5,57 +5,39 @@ condition holds. Without ``expected_status`` the status must be 200-399, unless 
 reads ``[STATUS]`` itself, in which case the conditions alone decide. A passing run slower than
 ``max_response_time`` is marked degraded. Each run opens a fresh connection unless
 ``keep_alive`` is set, so DNS, connect and TLS are part of every measurement.
+
+The request goes through libcurl (:mod:`nyxmon.probes.http_client`), one hop per redirect
+(:mod:`nyxmon.probes.http_exchange`); response times are libcurl's, measured from the first
+request's start to the final body's end, so they leave out the agent's own scheduling delays.
 """
 
 from __future__ import annotations
 
 import base64
-import ssl
+import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar
-
-import aiohttp
 
 from nyxmon.checktypes.http import BasicAuth, HttpSpec
 from nyxmon.domain.conditions import Condition, Observation, evaluate_all
 from nyxmon.domain.model import Outcome, Result
-from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun, os_error_reason
-from nyxmon.probes.http_client import HttpClients, RequestTimings
+from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun
+from nyxmon.probes.http_client import HttpClients
+from nyxmon.probes.http_exchange import Exchange, HttpRequest
 from nyxmon.probes.registry import SharedResources
 
-__all__ = ["TYPE_NAME", "HttpExecutor", "create_executor"]
+__all__ = ["TYPE_NAME", "HttpExecutor", "create_executor", "http_request"]
 
 TYPE_NAME = "http"
 
 _DEFAULT_STATUS = ((200, 399),)
-_CHUNK = 65_536
+_PLAN_LIMIT = 100_000
 
 
 def _describe_ranges(ranges: tuple[tuple[int, int], ...]) -> str:
     return ", ".join(str(low) if low == high else f"{low}-{high}" for low, high in ranges)
-
-
-def _connection_error(exc: aiohttp.ClientError) -> str:
-    """A one-line reason naming the host for the ways a request fails below HTTP."""
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        error = exc.certificate_error
-        reason = getattr(error, "verify_message", None) or str(error)
-        return f"TLS certificate of {exc.host}:{exc.port} rejected: {reason}"
-    if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError):
-        return f"TLS handshake with {exc.host}:{exc.port} failed: {exc.os_error}"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return f"cannot resolve {exc.host}: {os_error_reason(exc.os_error)}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"cannot connect to {exc.host}:{exc.port}: {os_error_reason(exc.os_error)}"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "the server closed the connection without answering"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return f"invalid URL: {exc}"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return f"malformed response body: {exc}"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"malformed response: {exc.message or exc}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _basic_auth(auth: BasicAuth) -> str:
@@ -63,30 +45,53 @@ def _basic_auth(auth: BasicAuth) -> str:
     return f"Basic {token}"
 
 
-def _with_defaults(headers: dict[str, str], defaults: dict[str, str]) -> dict[str, str]:
-    """``headers`` plus each default whose name (in any case) the check did not set."""
-    if not defaults:
-        return headers
+def http_request(spec: HttpSpec, default_headers: Mapping[str, str] = {}) -> HttpRequest:
+    """The libcurl request of a check: its headers plus each default it does not set (in any
+    case), its auth as an ``Authorization`` header and its body with a content type."""
+    headers = dict(spec.headers)
     taken = {name.lower() for name in headers}
-    missing = {name: value for name, value in defaults.items() if name.lower() not in taken}
-    return {**missing, **headers} if missing else headers
+    for name, value in default_headers.items():
+        if name.lower() not in taken:
+            headers[name] = value
+    if spec.bearer_token is not None:
+        headers["Authorization"] = f"Bearer {spec.bearer_token}"
+    elif spec.basic_auth is not None:
+        headers["Authorization"] = _basic_auth(spec.basic_auth)
+    body: bytes | None = None
+    body_type = "text/plain; charset=utf-8"
+    if spec.json_body is not None:
+        body, body_type = json.dumps(spec.json_body).encode(), "application/json"
+    elif spec.body is not None:
+        body = spec.body.encode()
+    return HttpRequest(
+        url=spec.url,
+        method=spec.method,
+        # libcurl drops a header given as "Name:"; "Name;" is how it sends an empty one.
+        headers=tuple(f"{n}: {v}" if v else f"{n};" for n, v in headers.items()),
+        body=body,
+        body_type=body_type,
+        sets_content_type="content-type" in {name.lower() for name in headers},
+        keep_alive=spec.keep_alive,
+        verify_tls=spec.verify_tls,
+        ca_file=spec.ca_file,
+        max_body_bytes=spec.max_body_bytes,
+        follow_redirects=spec.follow_redirects,
+        max_redirects=spec.max_redirects,
+    )
 
 
-async def _read_body(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
-    """Up to ``limit`` body bytes, and whether there was more."""
-    length = response.content_length
-    if length is not None and length <= limit:
-        return await response.read(), False  # the common small body: one call, no iterator
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(_CHUNK):
-        body += chunk
-        if len(body) > limit:
-            return bytes(body[:limit]), True
-    return bytes(body), False
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a check's runs share, worked out once: its request and how to judge the answer."""
+
+    prepared: PreparedCheck[HttpSpec]
+    request: HttpRequest
+    status_ranges: tuple[tuple[int, int], ...] | None
+    reads_headers: bool
 
 
 class HttpExecutor(ProbeExecutor[HttpSpec]):
-    """Runs ``http`` checks over the shared :class:`HttpClients` sessions."""
+    """Runs ``http`` checks over the shared :class:`HttpClients` curl bridge."""
 
     type_name: ClassVar[str] = TYPE_NAME
     spec_model = HttpSpec
@@ -95,103 +100,87 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
     def __init__(self, clients: HttpClients) -> None:
         super().__init__()
         self._clients = clients
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, check_id: str, prepared: PreparedCheck[HttpSpec]) -> _Plan:
+        plan = self._plans.get(check_id)
+        if plan is None or plan.prepared is not prepared:
+            spec, conditions = prepared.spec, prepared.conditions
+            ranges = spec.status_ranges()
+            if ranges is None and not any(c.uses("STATUS") for c in conditions):
+                ranges = _DEFAULT_STATUS
+            plan = _Plan(
+                prepared,
+                http_request(spec, self.default_headers),
+                ranges,
+                any(c.uses("HEADERS") for c in conditions),
+            )
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[check_id] = plan
+        return plan
 
     async def probe(self, run: ProbeRun, prepared: PreparedCheck[HttpSpec]) -> Result:
-        spec = prepared.spec
-        try:
-            ssl_setting = self._clients.ssl_context(verify=spec.verify_tls, ca_file=spec.ca_file)
-        except (OSError, ssl.SSLError) as exc:
-            return run.finish(Outcome.ERROR, f"cannot load ca_file {spec.ca_file!r}: {exc}")
-        timings = RequestTimings()
-        if spec.keep_alive:  # a reused connection goes through none of the connect stamps
-            timings.stage = "waiting for the response"
-        run.context = timings
-        headers = _with_defaults(spec.headers, self.default_headers)
-        if spec.bearer_token is not None:
-            headers = {**headers, "Authorization": f"Bearer {spec.bearer_token}"}
-        elif spec.basic_auth is not None:
-            headers = {**headers, "Authorization": _basic_auth(spec.basic_auth)}
-        session = self._clients.session(keep_alive=spec.keep_alive)
-        token = HttpClients.bind_timings(timings)
-        timings.start = time.perf_counter()
-        try:
-            async with session.request(
-                spec.method,
-                spec.url,
-                headers=headers or None,
-                data=spec.body,
-                json=spec.json_body,
-                allow_redirects=spec.follow_redirects,
-                max_redirects=spec.max_redirects,
-                ssl=ssl_setting,
-            ) as response:
-                timings.headers_received()
-                if timings.peer_ip is None and response.connection is not None:
-                    timings.capture_peer(response.connection.transport)  # a reused connection
-                body, truncated = await _read_body(response, spec.max_body_bytes)
-                end = time.perf_counter()
-        except aiohttp.TooManyRedirects as exc:
-            run.timings.update(timings.phases())
-            run.details["redirects"] = len(exc.history)
-            return run.finish(Outcome.FAIL, f"more than {spec.max_redirects} redirects")
-        except aiohttp.ClientError as exc:
-            run.timings.update(timings.phases())
-            return run.finish(Outcome.ERROR, _connection_error(exc))
-        finally:
-            HttpClients.unbind_timings(token)
-        return self._judge(run, prepared, timings, response, body, truncated, end)
+        plan = self._plan(run.check.id, prepared)
+        exchange = Exchange(plan.request, run.check.timeout)
+        run.context = exchange
+        failure = await exchange.run(self._clients, run.start + run.check.timeout)
+        if failure is not None:
+            run.timings.update(exchange.phases())
+            if exchange.redirects:
+                run.details["redirects"] = exchange.redirects
+            return run.finish(failure.outcome, failure.message)
+        return self._judge(run, plan, exchange)
 
-    def _judge(
-        self,
-        run: ProbeRun,
-        prepared: PreparedCheck[HttpSpec],
-        timings: RequestTimings,
-        response: aiohttp.ClientResponse,
-        body: bytes,
-        truncated: bool,
-        end: float,
-    ) -> Result:
-        spec = prepared.spec
-        total = end - (timings.start or run.start)
-        run.timings.update(timings.phases())
-        run.timings["total"] = total
-        size = response.content_length if truncated and response.content_length else len(body)
+    def _judge(self, run: ProbeRun, plan: _Plan, exchange: Exchange) -> Result:
+        spec = plan.prepared.spec
+        hop = exchange.hops[-1]
+        body = bytes(exchange.body.data)
+        truncated = exchange.body.truncated
+        total = exchange.total()
+        timings = run.timings
+        timings.update(exchange.phases())
+        timings["total"] = total
+        size = exchange.content_length if truncated and exchange.content_length > 0 else len(body)
         details = run.details
-        details["status"] = response.status
+        details["status"] = hop.status
         details["size"] = size
-        details["url"] = str(response.url)
-        if response.history:
-            details["redirects"] = len(response.history)
-        if timings.peer_ip is not None:
-            details["ip"] = timings.peer_ip
+        details["url"] = exchange.url
+        if exchange.redirects:
+            details["redirects"] = exchange.redirects
+        if exchange.ip:
+            details["ip"] = exchange.ip
         if truncated:
             details["truncated"] = True
-        if timings.connections <= len(response.history):  # a hop went over a kept connection
+        if exchange.connections() < len(exchange.hops):  # a hop went over a kept connection
             details["reused_connection"] = True
         cert_left: float | None = None
-        if timings.cert_not_after is not None:
-            cert_left = timings.cert_not_after - time.time()
-            details["cert_expires_at"] = timings.cert_not_after
+        if exchange.cert_not_after is not None:
+            cert_left = exchange.cert_not_after - time.time()
+            details["cert_expires_at"] = exchange.cert_not_after
             details["cert_days_left"] = round(cert_left / 86_400, 2)
+        start = hop.status_line()
         observation = Observation(
-            status=response.status,
+            status=hop.status,
             body=body,
-            headers=response.headers,
+            headers=_headers(hop.lines, start) if plan.reads_headers else None,
             response_time_ms=total * 1000,
             connected=True,
             certificate_expiration=cert_left,
-            ips=(timings.peer_ip,) if timings.peer_ip else (),
+            ips=(exchange.ip,) if exchange.ip else (),
             body_size=size,
         )
-        problems = self._problems(spec, prepared.conditions, observation, response.status)
-        outcomes = evaluate_all(prepared.conditions, observation)
+        conditions = plan.prepared.conditions
+        problems = self._problems(spec, conditions, observation, hop.status, plan.status_ranges)
+        outcomes = evaluate_all(conditions, observation)
         failed = [outcome.description for outcome in outcomes if not outcome.ok]
         if failed:
             details["failed_conditions"] = failed
             problems.extend(failed)
         if problems:
             return run.finish(Outcome.FAIL, "; ".join(problems))
-        message = f"{response.status} {response.reason or ''}".rstrip()
+        reason = _reason(hop.lines[start]) if start >= 0 else ""
+        message = f"{hop.status} {reason}".rstrip()
         message = f"{message} in {total * 1000:.0f} ms"
         if spec.max_response_time is not None and total > spec.max_response_time:
             return run.finish(
@@ -207,12 +196,10 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
         conditions: tuple[Condition, ...],
         observation: Observation,
         status: int,
+        ranges: tuple[tuple[int, int], ...] | None,
     ) -> list[str]:
         """Reasons the response fails the status and keyword rules, before conditions."""
         problems = []
-        ranges = spec.status_ranges()
-        if ranges is None and not any(condition.uses("STATUS") for condition in conditions):
-            ranges = _DEFAULT_STATUS
         if ranges is not None and not any(low <= status <= high for low, high in ranges):
             problems.append(f"status {status} not in {_describe_ranges(ranges)}")
         if spec.keyword is not None or spec.keyword_absent is not None:
@@ -229,13 +216,36 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
         return problems
 
     def on_timeout(self, run: ProbeRun) -> str:
-        timings = run.context
-        if isinstance(timings, RequestTimings):
-            run.timings.update(timings.phases())
-            return f"no response within {run.check.timeout:g} s (while {timings.stage})"
+        exchange = run.context
+        if isinstance(exchange, Exchange):
+            run.timings.update(exchange.phases())
+            return exchange.timeout_message()
         return super().on_timeout(run)
+
+    async def aclose(self) -> None:
+        self._plans.clear()
+        await super().aclose()
+
+
+def _reason(status_line: bytes) -> str:
+    parts = status_line.split(None, 2)
+    return parts[2].strip().decode("latin-1") if len(parts) > 2 else ""
+
+
+def _headers(lines: list[bytes], start: int) -> dict[str, str]:
+    """The final response's headers by lower-case name (the first of repeated ones)."""
+    headers: dict[str, str] = {}
+    for line in lines[start + 1 :] if start >= 0 else ():
+        if not line.strip():
+            break  # the end of the headers; trailers may follow the body
+        name, colon, value = line.partition(b":")
+        if colon:
+            headers.setdefault(
+                name.strip().decode("latin-1").lower(), value.strip().decode("latin-1")
+            )
+    return headers
 
 
 def create_executor(resources: SharedResources) -> HttpExecutor:
-    """Registry factory: an HTTP executor on the registry's shared HTTP sessions."""
+    """Registry factory: an HTTP executor on the registry's shared curl bridge."""
     return HttpExecutor(resources.get("http", HttpClients))

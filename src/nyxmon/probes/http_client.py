@@ -1,294 +1,350 @@
-"""The aiohttp sessions the HTTP and JSON probes share, and how they time each phase.
+"""The libcurl bridge the HTTP and JSON probes share: a CurlMulti per event loop, driven by it.
 
-Two sessions at most, each created on first use: one whose connector closes every connection
-after its request (the default, so every probe pays, and measures, DNS, connect and TLS) and one
-that keeps connections alive for checks that ask for it. Sessions are cheap to share: per-request
-settings (TLS verification, CA file, redirects) travel with each request.
+Why libcurl: aiohttp cost 215-250 us of CPU per request on the reference machine, which left
+no room for the agent's own work at thousands of probes a second; libcurl does the HTTP work in
+C (about half the CPU) and times every phase itself (``CURLINFO_*_TIME_T``), so the probes need
+no timing hooks of their own.
 
-Phases are stamped by the connector's own parts rather than by aiohttp's trace hooks: a trace
-config makes aiohttp build a params object and await a signal for every request event, which
-measured as 5-8% of a probe's CPU time at thousands of probes a second. Instead:
+How it runs on asyncio: libcurl's multi-socket API says which sockets to watch and when to wake
+it up. :class:`CurlLoop` turns the first into ``loop.add_reader``/``add_writer`` and the second
+into ``loop.call_later``; when a socket is ready or the timer fires it calls ``socket_action``
+and collects the finished transfers with ``info_read``. libcurl never blocks the loop (names
+are resolved in its resolver threads) and nothing polls.
 
-- ``dns``: a resolver that wraps aiohttp's default one (public API: ``TCPConnector(resolver=)``);
-  an IP-literal host is never resolved, so it has no ``dns`` phase, as with the trace hooks;
-- ``connect``: from the first socket the connector creates (``socket_factory``, public) to the
-  moment its protocol factory is called, which is when the TCP connection is up;
-- ``tls``: from then to the protocol's ``connection_made``, which asyncio calls once the TLS
-  handshake is done (right away on plain TCP);
-- ``first_byte``: from the request's start until aiohttp hands back the final response, whose
-  headers it has read by then.
+Connections are fresh per run unless a check asks for keep-alive: ``FRESH_CONNECT`` and
+``FORBID_REUSE``, no DNS cache and no TLS session resumption, so every probe pays, and measures,
+DNS, connect and a full TLS handshake. Such a socket closes with RST (``SO_LINGER`` 0): at
+thousands of connections a second, normal closes leave tens of thousands of TIME_WAIT sockets,
+and Linux's connect() then spends milliseconds (measured: up to 300 ms) hunting for a free
+port, blocking the loop. The probe closes only after reading what it wanted, so nothing is lost.
+Keep-alive checks share the multi's connection cache instead.
 
-The protocol factory is the connector's private ``_factory`` attribute; if a future aiohttp drops
-it, ``connect`` and ``tls`` are not reported rather than reported wrong.
+Easy handles are pooled by the options that stay the same between runs (a check's method,
+headers, TLS settings...): a handle taken from the pool already has them, so a run sets only its
+URL, timeouts and callbacks: 1.3 us, where resetting a handle and setting everything again
+measured 13 us a run.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
+import asyncio
+import logging
+import os
 import socket
-import ssl
 import struct
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.client_proto import ResponseHandler
-from aiohttp.resolver import DefaultResolver
+import pycurl
 
 import nyxmon
-from nyxmon.probes._tls import certificate_not_after
 
-__all__ = ["USER_AGENT", "HttpClients", "RequestTimings"]
+__all__ = [
+    "CLIENT_CLOSED",
+    "USER_AGENT",
+    "CurlLoop",
+    "HttpClients",
+    "Options",
+    "system_ca_bundle",
+]
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = f"NyxMon/{nyxmon.__version__}"
 
-_current_timings: contextvars.ContextVar[RequestTimings | None] = contextvars.ContextVar(
-    "nyxmon_request_timings", default=None
+#: The result code of a transfer cut short because its :class:`CurlLoop` closed (libcurl's
+#: own codes are all positive).
+CLIENT_CLOSED = -1
+
+#: Where distributions keep the system's CA bundle. The libcurl in pycurl's wheel was built on
+#: a RHEL-like system and looks for ``/etc/pki/tls/certs/ca-bundle.crt`` only, which Debian and
+#: Alpine do not have: left to its default, every verified HTTPS probe would fail there.
+_CA_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",  # RHEL, Fedora
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/ssl/cert.pem",  # macOS, the BSDs
 )
 
+#: libcurl options as (option, value) pairs; a tuple value is set as a list (HTTPHEADER).
+Options = tuple[tuple[int, Any], ...]
 
-@dataclass(slots=True)
-class RequestTimings:
-    """Timestamps (perf_counter seconds) and phase sums of one probe's request chain.
-
-    Redirects add up: ``dns``, ``connect`` and ``tls`` are summed over every hop, and
-    ``first_byte`` is from the first request's start to the final response's headers.
-    ``stage`` names where the chain is, for a timeout message; ``connections`` counts the
-    connections opened (fewer than the requests made means one was reused).
-    """
-
-    start: float = 0.0
-    dns: float = 0.0
-    connect: float = 0.0
-    tls: float = 0.0
-    first_byte: float | None = None
-    connections: int = 0
-    resolved: bool = False
-    tcp_connected: bool = False
-    peer_ip: str | None = None
-    cert_not_after: float | None = None
-    stage: str = "starting the request"
-    _conn_start: float = 0.0
-    _tcp_up: float = 0.0
-
-    def phases(self) -> dict[str, float]:
-        """The phases that happened, in seconds, for :attr:`Result.timings`."""
-        phases: dict[str, float] = {}
-        if self.resolved:
-            phases["dns"] = self.dns
-        if self.tcp_connected:
-            phases["connect"] = self.connect
-            if self.tls:
-                phases["tls"] = self.tls
-        if self.first_byte is not None:
-            phases["first_byte"] = self.first_byte
-        return phases
-
-    def headers_received(self) -> None:
-        self.first_byte = time.perf_counter() - self.start
-        self.stage = "reading the body"
-
-    def capture_peer(self, transport: Any) -> bool:
-        """Note the peer address and certificate expiry of ``transport``.
-
-        Returns whether the connection uses TLS.
-        """
-        if transport is None:
-            return False
-        peer = transport.get_extra_info("peername")
-        if peer:
-            self.peer_ip = str(peer[0])
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is None:
-            return False
-        der = ssl_object.getpeercert(binary_form=True)
-        if der:
-            try:
-                self.cert_not_after = certificate_not_after(der)
-            except ValueError:
-                self.cert_not_after = None
-        return True
-
-    # -- stamps, called by the connector's parts -------------------------------------------
-    def _resolving(self) -> float:
-        self.stage = "resolving the host name"
-        return time.perf_counter()
-
-    def _resolved(self, began: float) -> None:
-        self.dns += time.perf_counter() - began
-        self.resolved = True
-        self.stage = "connecting"
-
-    def _socket_created(self) -> None:
-        if not self._conn_start:  # happy eyeballs may try several addresses: the first counts
-            self._conn_start = time.perf_counter()
-            self.connections += 1
-            self.stage = "connecting"
-
-    def _connection_up(self) -> None:
-        self._tcp_up = now = time.perf_counter()
-        if self._conn_start:
-            self.connect += now - self._conn_start
-        self.tcp_connected = True
-        self.stage = "the TLS handshake"
-
-    def _connection_made(self, transport: Any) -> None:
-        now = time.perf_counter()
-        if self.capture_peer(transport) and self._tcp_up:
-            self.tls += now - self._tcp_up
-        self._conn_start = self._tcp_up = 0.0  # the next hop of a redirect starts afresh
-        self.stage = "waiting for the response"
-
-
-class _TimedResolver(AbstractResolver):
-    """aiohttp's default resolver, timed for the request whose timings are current."""
-
-    def __init__(self) -> None:
-        self._inner = DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        timings = _current_timings.get()
-        if timings is None:
-            return await self._inner.resolve(host, port, family)
-        began = timings._resolving()
-        try:
-            return await self._inner.resolve(host, port, family)
-        finally:
-            timings._resolved(began)
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-class _TimedHandler(ResponseHandler):
-    """aiohttp's protocol, telling the request's timings when the connection is usable."""
-
-    def __init__(self, loop: Any, timings: RequestTimings | None) -> None:
-        super().__init__(loop)
-        self._nyxmon_timings = timings
-
-    def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
-        timings = self._nyxmon_timings
-        if timings is not None:
-            self._nyxmon_timings = None  # a kept-alive connection serves later requests too
-            timings._connection_made(transport)
-
-
-def _timed_protocol(loop: Any) -> ResponseHandler:
-    """The connector's protocol factory: called once the TCP connection is up."""
-    timings = _current_timings.get()
-    if timings is not None:
-        timings._connection_up()
-    return _TimedHandler(loop, timings)
-
-
+_IDLE_HANDLES = 256  # ~15 KB each once used: enough for the default concurrency (100)
+_PEER_CERTS = 4096
 _LINGER_ZERO = struct.pack("ii", 1, 0)
+_WATCH = pycurl.POLL_INOUT  # the two bits of interest: POLL_IN | POLL_OUT
+_READ = pycurl.POLL_IN
+_WRITE = pycurl.POLL_OUT
 
 
-def abortive_close_socket(addr_info: tuple[Any, ...]) -> socket.socket:
-    """A socket that closes with RST instead of FIN, so it leaves no TIME_WAIT behind.
+def system_ca_bundle() -> str | None:
+    """The CA bundle verified HTTPS probes trust when the check names no ``ca_file``: the
+    system's, else certifi's when installed, else None (libcurl's built-in default)."""
+    for path in _CA_BUNDLES:
+        if os.path.isfile(path):
+            return path
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
 
-    A fresh connection per probe means thousands of connects a second; closed normally, each
-    leaves a socket in TIME_WAIT for 60 s, and with tens of thousands of them Linux's connect()
-    spends milliseconds (measured: up to 300 ms) searching the ephemeral ports, blocking the
-    event loop. The probe closes only after reading the whole answer, so nothing is lost.
+
+def abortive_close(fd: int, purpose: int) -> int:
+    """libcurl's ``SOCKOPTFUNCTION`` for fresh connections: close with RST, not FIN, so that
+    no TIME_WAIT socket is left behind (see the module docstring)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, fd)  # no syscall: fd given
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+    finally:
+        sock.detach()  # the descriptor stays libcurl's
+    return pycurl.SOCKOPT_OK  # type: ignore[no-any-return]
+
+
+class CurlLoop:
+    """One ``CurlMulti`` driven by one asyncio event loop; see the module docstring.
+
+    ``peer_certs`` remembers the certificate expiry of kept-alive TLS connections by libcurl's
+    connection id: libcurl reports a certificate only for the handshake that received it, and a
+    run over a reused connection must still see when its certificate expires.
+
+    ``connecting`` maps a socket libcurl is connecting to what to call when the loop first sees
+    it writable, the moment its TCP connection is up. libcurl reports its own connect time only
+    once the whole connection, TLS included, is up (or has failed), so this is the only way to
+    know how long TCP took for a run cancelled in the middle of a TLS handshake.
     """
-    sock = _timed_socket(addr_info)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
-    return sock
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.peer_certs: dict[int, float] = {}
+        self.connecting: dict[int, Callable[[], object]] = {}
+        self._multi = pycurl.CurlMulti()
+        self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_socket)
+        self._multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
+        self._watched: dict[int, int] = {}  # fd -> the POLL_IN/POLL_OUT bits registered
+        self._transfers: dict[Any, asyncio.Future[tuple[int, str]]] = {}
+        self._timer: asyncio.Handle | None = None
+        self._timer_due = 0.0  # loop.time() when _timer fires
+        self.closed = False
+
+    def transfers(self) -> int:
+        """How many transfers are in the multi right now."""
+        return len(self._transfers)
+
+    def watched_sockets(self) -> tuple[int, ...]:
+        """The file descriptors the loop watches for libcurl right now."""
+        return tuple(self._watched)
+
+    async def perform(self, curl: Any) -> tuple[int, str]:
+        """Run the transfer set up on ``curl``: ``(0, "")``, or libcurl's error code and message.
+
+        Cancelled (the check's timeout), the transfer leaves the multi at once, closing its
+        connection, so ``curl`` can be read, reset and reused right away.
+        """
+        if self.closed:
+            return CLIENT_CLOSED, "the HTTP client is closed"
+        future: asyncio.Future[tuple[int, str]] = self.loop.create_future()
+        self._multi.add_handle(curl)  # libcurl asks for a timeout of 0: it starts next tick
+        self._transfers[curl] = future
+        try:
+            return await future
+        finally:
+            if self._transfers.pop(curl, None) is not None:  # not finished: cancelled
+                self._multi.remove_handle(curl)
+
+    def remember_certificate(self, connection_id: int, not_after: float) -> None:
+        if len(self.peer_certs) >= _PEER_CERTS:
+            self.peer_certs.clear()
+        self.peer_certs[connection_id] = not_after
+
+    def close(self) -> None:
+        """End every transfer (each gets :data:`CLIENT_CLOSED`), close the cached connections
+        and stop watching their sockets. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        transfers, self._transfers = self._transfers, {}
+        for curl, future in transfers.items():
+            self._multi.remove_handle(curl)
+            if not future.done():
+                future.set_result((CLIENT_CLOSED, "the HTTP client closed during the request"))
+        self._multi.close()
+        for fd, bits in self._watched.items():
+            self._unwatch(fd, bits)
+        self._watched.clear()
+        self.peer_certs.clear()
+        self.connecting.clear()
+
+    # -- libcurl's callbacks: they only touch the loop, never the multi ----------------------
+    def _on_socket(self, what: int, fd: int, multi: Any, socketp: Any) -> None:
+        old = self._watched.get(fd, 0)
+        if what == pycurl.POLL_REMOVE:
+            if fd in self._watched:
+                del self._watched[fd]
+                self._unwatch(fd, old)
+            return
+        if self.closed:
+            return
+        new = what & _WATCH
+        if new == old and fd in self._watched:
+            return
+        loop = self.loop
+        if new & _READ and not old & _READ:
+            loop.add_reader(fd, self._action, fd, pycurl.CSELECT_IN)
+        elif old & _READ and not new & _READ:
+            loop.remove_reader(fd)
+        if new & _WRITE and not old & _WRITE:
+            loop.add_writer(fd, self._action, fd, pycurl.CSELECT_OUT)
+        elif old & _WRITE and not new & _WRITE:
+            loop.remove_writer(fd)
+        self._watched[fd] = new
+
+    def _unwatch(self, fd: int, bits: int) -> None:
+        if self.loop.is_closed():  # closing after the loop (a registry closed late)
+            return
+        if bits & _READ:
+            self.loop.remove_reader(fd)
+        if bits & _WRITE:
+            self.loop.remove_writer(fd)
+
+    def _on_timer(self, timeout_ms: int) -> None:
+        timer = self._timer
+        if timeout_ms < 0 or self.closed:
+            if timer is not None:
+                timer.cancel()
+                self._timer = None
+            return
+        due = self.loop.time() + timeout_ms / 1000
+        if timer is not None:
+            if self._timer_due <= due:
+                # The timer set fires first. libcurl takes an early socket_action(TIMEOUT)
+                # as "nothing due yet" and asks again, so leaving it saves replacing a timer
+                # each time a transfer's deadline moves later (several times per request).
+                return
+            timer.cancel()
+        self._timer_due = due
+        # 0 means "now", but libcurl may be mid-call: the loop's next tick is soon enough and
+        # gathers all the transfers added meanwhile into one socket_action.
+        if timeout_ms == 0:
+            self._timer = self.loop.call_soon(self._on_timeout)
+        else:
+            self._timer = self.loop.call_later(timeout_ms / 1000, self._on_timeout)
+
+    def _on_timeout(self) -> None:
+        self._timer = None
+        self._action(pycurl.SOCKET_TIMEOUT, 0)
+
+    def _action(self, fd: int, event: int) -> None:
+        if self.closed:
+            return
+        if event == pycurl.CSELECT_OUT and self.connecting:
+            connected = self.connecting.pop(fd, None)
+            if connected is not None:
+                connected()
+        try:
+            self._multi.socket_action(fd, event)
+        except pycurl.error:  # the multi itself failed (out of memory): nothing will finish
+            logger.exception("libcurl's multi handle failed; ending its transfers")
+            for curl, future in list(self._transfers.items()):
+                self._finish(curl, future, CLIENT_CLOSED, "libcurl's multi handle failed")
+            return
+        transfers = self._transfers
+        while True:
+            queued, succeeded, failed = self._multi.info_read()
+            for curl in succeeded:
+                if (pending := transfers.get(curl)) is not None:
+                    self._finish(curl, pending, 0, "")
+            for curl, code, message in failed:
+                if (pending := transfers.get(curl)) is not None:
+                    self._finish(curl, pending, code, message)
+            if not queued:
+                return
+
+    def _finish(
+        self, curl: Any, future: asyncio.Future[tuple[int, str]], code: int, message: str
+    ) -> None:
+        del self._transfers[curl]
+        self._multi.remove_handle(curl)
+        if not future.done():
+            future.set_result((code, message))
 
 
-def _timed_socket(addr_info: tuple[Any, ...]) -> socket.socket:
-    """The socket the connector is about to connect; its creation starts ``connect``."""
-    timings = _current_timings.get()
-    if timings is not None:
-        timings._socket_created()
-    return socket.socket(family=addr_info[0], type=addr_info[1], proto=addr_info[2])
-
-
-def _timed_connector(*, force_close: bool, resolver: AbstractResolver) -> aiohttp.TCPConnector:
-    connector = aiohttp.TCPConnector(
-        limit=0,
-        force_close=force_close,
-        use_dns_cache=not force_close,
-        enable_cleanup_closed=False,
-        resolver=resolver,
-        socket_factory=abortive_close_socket if force_close else _timed_socket,
-    )
-    if hasattr(connector, "_factory"):
-        connector._factory = functools.partial(_timed_protocol, connector._loop)
-    return connector
+def _discard(chunk: bytes) -> None:
+    """The write callback of an idle handle, so that it keeps no run's body alive."""
 
 
 class HttpClients:
-    """The shared sessions and TLS contexts of the HTTP-based probes; close with :meth:`aclose`."""
+    """The curl bridge of the HTTP-based probes: a :class:`CurlLoop` per event loop it is used
+    on, and a pool of easy handles. Created by the probe registry on first use; close with
+    :meth:`aclose`.
+    """
 
-    def __init__(self) -> None:
-        self._fresh: aiohttp.ClientSession | None = None
-        self._pooled: aiohttp.ClientSession | None = None
-        self._ssl: dict[str | None, ssl.SSLContext] = {}
-        self._resolvers: list[_TimedResolver] = []
+    def __init__(self, *, ca_bundle: str | None = None) -> None:
+        self.ca_bundle = ca_bundle if ca_bundle is not None else system_ca_bundle()
+        self._loops: dict[asyncio.AbstractEventLoop, CurlLoop] = {}
+        self._idle: dict[Options, list[Any]] = {}
+        self._idle_count = 0
+        self._in_use = 0
+        self.closed = False
 
-    def session(self, *, keep_alive: bool) -> aiohttp.ClientSession:
-        """The keep-alive session or the fresh-connection one, created on first use."""
-        if keep_alive:
-            if self._pooled is None:
-                self._pooled = self._new_session(force_close=False)
-            return self._pooled
-        if self._fresh is None:
-            self._fresh = self._new_session(force_close=True)
-        return self._fresh
+    def curl_loop(self) -> CurlLoop:
+        """The running loop's :class:`CurlLoop`, created on first use.
 
-    def sessions(self) -> tuple[aiohttp.ClientSession, ...]:
-        """The sessions opened so far (for introspection and tests)."""
-        return tuple(s for s in (self._fresh, self._pooled) if s is not None)
-
-    def _new_session(self, *, force_close: bool) -> aiohttp.ClientSession:
-        # A resolver handed to a connector is not closed with it: aclose() does that.
-        resolver = _TimedResolver()
-        self._resolvers.append(resolver)
-        return aiohttp.ClientSession(
-            connector=_timed_connector(force_close=force_close, resolver=resolver),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            headers={"User-Agent": USER_AGENT},
-        )
-
-    def ssl_context(self, *, verify: bool, ca_file: str | None) -> ssl.SSLContext | bool:
-        """What to pass as aiohttp's ``ssl=``: False, True (system CAs) or a context for a CA file.
-
-        Raises ``OSError`` or ``ssl.SSLError`` when ``ca_file`` cannot be loaded.
+        Raises ``RuntimeError`` outside an asyncio event loop (libcurl's sockets are watched
+        with asyncio's ``add_reader``; trio is not supported by the HTTP probes).
         """
-        if not verify:
-            return False
-        if ca_file is None:
-            return True
-        context = self._ssl.get(ca_file)
-        if context is None:
-            context = self._ssl[ca_file] = ssl.create_default_context(cafile=ca_file)
-        return context
+        loop = asyncio.get_running_loop()
+        curl_loop = self._loops.get(loop)
+        if curl_loop is None:
+            if self.closed:
+                raise RuntimeError("the HTTP client is closed")
+            curl_loop = self._loops[loop] = CurlLoop(loop)
+        return curl_loop
 
-    @staticmethod
-    def bind_timings(timings: RequestTimings) -> contextvars.Token[RequestTimings | None]:
-        """Make ``timings`` the current request's, for the connect/TLS split; reset the token."""
-        return _current_timings.set(timings)
+    def curl_loops(self) -> tuple[CurlLoop, ...]:
+        """The loops' bridges opened so far (for introspection and tests)."""
+        return tuple(self._loops.values())
 
-    @staticmethod
-    def unbind_timings(token: contextvars.Token[RequestTimings | None]) -> None:
-        _current_timings.reset(token)
+    def acquire(self, options: Options) -> Any:
+        """An easy handle with ``options`` set and libcurl's defaults otherwise; give it back
+        with :meth:`release` and the same ``options``.
+
+        Every run must set the options that are not in ``options`` and that it uses at all
+        (URL, timeouts, callbacks): a pooled handle still has the previous run's.
+        """
+        self._in_use += 1
+        idle = self._idle.get(options)
+        if idle:
+            self._idle_count -= 1
+            return idle.pop()
+        curl = pycurl.Curl()
+        for option, value in options:
+            curl.setopt(option, list(value) if isinstance(value, tuple) else value)
+        return curl
+
+    def release(self, curl: Any, options: Options) -> None:
+        """Pool ``curl`` for the next run with the same ``options`` (or close it)."""
+        self._in_use -= 1
+        if self.closed or self._idle_count >= _IDLE_HANDLES:
+            curl.close()
+            return
+        curl.setopt(pycurl.WRITEFUNCTION, _discard)  # let go of the run's body now
+        self._idle.setdefault(options, []).append(curl)
+        self._idle_count += 1
+
+    def handles(self) -> tuple[int, int]:
+        """(handles lent out, handles idle in the pool), for tests and introspection."""
+        return self._in_use, self._idle_count
 
     async def aclose(self) -> None:
-        sessions = [s for s in (self._fresh, self._pooled) if s is not None]
-        resolvers, self._resolvers = self._resolvers, []
-        self._fresh = self._pooled = None
-        self._ssl.clear()
-        for session in sessions:
-            await session.close()
-        for resolver in resolvers:
-            await resolver.close()
+        self.closed = True
+        loops, self._loops = self._loops, {}
+        for curl_loop in loops.values():
+            curl_loop.close()
+        idle, self._idle, self._idle_count = self._idle, {}, 0
+        for handles in idle.values():
+            for curl in handles:
+                curl.close()

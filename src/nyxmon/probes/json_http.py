@@ -35,8 +35,9 @@ class JsonExecutor(HttpExecutor):
         conditions: tuple[Condition, ...],
         observation: Observation,
         status: int,
+        ranges: tuple[tuple[int, int], ...] | None,
     ) -> list[str]:
-        problems = super()._problems(spec, conditions, observation, status)
+        problems = super()._problems(spec, conditions, observation, status, ranges)
         try:
             observation.json()
         except ValueError as exc:
@@ -45,5 +46,5 @@ class JsonExecutor(HttpExecutor):
 
 
 def create_executor(resources: SharedResources) -> JsonExecutor:
-    """Registry factory: a JSON executor on the registry's shared HTTP sessions."""
+    """Registry factory: a JSON executor on the registry's shared curl bridge."""
     return JsonExecutor(resources.get("http", HttpClients))

@@ -1,8 +1,8 @@
 """Which executor runs which check type, and the resources executors share.
 
 The registry holds *factories*, not executors (seed 001): an executor, and whatever it needs
-(the aiohttp session of the HTTP probes), exists only once a check of its type is run, so a
-DNS-only batch never opens an HTTP session. :meth:`ExecutorRegistry.aclose_all` closes every
+(the curl bridge of the HTTP probes), exists only once a check of its type is run, so a
+DNS-only batch never opens an HTTP client. :meth:`ExecutorRegistry.aclose_all` closes every
 executor and shared resource that was created, and the registry can be used again afterwards.
 """
 
@@ -112,7 +112,7 @@ class ExecutorRegistry:
 
     @property
     def resources(self) -> SharedResources:
-        """The shared resources handed to factories (the HTTP session holder lives here)."""
+        """The shared resources handed to factories (the HTTP probes' curl bridge lives here)."""
         return self._resources
 
     def shared_resources(self) -> tuple[str, ...]:

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import anyio
 import anyio.from_thread
 import pytest
@@ -17,7 +16,7 @@ from tests.servers.dns_server import DnsTestServer
 from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 
 from nyxmon.domain.model import Check, Outcome, Result
-from nyxmon.probes.http_client import HttpClients
+from nyxmon.probes.http_client import CurlLoop, HttpClients
 from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 from nyxmon.probes.runner import AsyncCheckRunner, SyncCheckRunner
 
@@ -179,23 +178,28 @@ async def test_a_dns_only_batch_never_opens_an_http_session(dns_server: DnsTestS
     assert seen == [("dns",)]
 
 
-async def test_http_batch_closes_its_session_at_the_end(http_target: HttpTarget) -> None:
+async def test_http_batch_closes_its_curl_bridge_at_the_end(http_target: HttpTarget) -> None:
     registries: list[ExecutorRegistry] = []
 
     def build() -> ExecutorRegistry:
         registries.append(builtin_registry())
         return registries[-1]
 
-    sessions: list[aiohttp.ClientSession] = []
+    clients: list[HttpClients] = []
+    loops: list[CurlLoop] = []
 
     def on_result(result: Result) -> None:
         assert registries[0].shared_resources() == ("http",)
-        sessions.extend(registries[0].resources.get("http", HttpClients).sessions())
+        clients.append(registries[0].resources.get("http", HttpClients))
+        loops.extend(clients[0].curl_loops())
 
     check = make_check("http", {"url": http_target.url("/")})
     await AsyncCheckRunner(build).run_all([check], on_result)
-    assert len(sessions) == 1
-    assert sessions[0].closed
+    assert len(loops) == 1
+    assert loops[0].closed
+    assert loops[0].watched_sockets() == ()
+    assert clients[0].closed
+    assert clients[0].handles() == (0, 0)
     assert registries[0].shared_resources() == ()
 
 
