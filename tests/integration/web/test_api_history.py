@@ -197,7 +197,8 @@ services:
     )
     api = env.api()
     routes = {r["name"]: r for r in api.get(env.url + "/api/v1/routes").json()}
-    assert routes["ops"]["targets"] == ["https://hooks.example/notify"]
+    # credentials and query are there, and masked
+    assert routes["ops"]["targets"] == ["https://***@hooks.example/notify?***"]
     assert routes["chat"]["targets"] == ["tgram://..."]
     assert routes["chat"]["match"]["services"] == ["Website"]
     assert "secret" not in str(routes)
