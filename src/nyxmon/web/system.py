@@ -34,11 +34,18 @@ async def events(
     state: State,
     principal: Annotated[Principal, Depends(api_principal)],
     snapshot: Annotated[bool, Query(description="Start with every check's status.")] = False,
+    catalog: Annotated[
+        int | None, Query(description="The catalog version the page was rendered with.")
+    ] = None,
+    states: Annotated[
+        int | None, Query(description="The state mark the page was rendered with.")
+    ] = None,
 ) -> StreamingResponse:
-    """Server-Sent Events: ``status`` events with the checks whose status changed."""
+    """Server-Sent Events: ``status`` events with the checks whose status changed, and
+    ``catalog`` events when checks were added, changed or removed."""
     initial = list((await state.context.statuses()).values()) if snapshot else None
     return StreamingResponse(
-        state.hub.stream(initial),
+        state.hub.stream(initial, catalog, states),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
