@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
+from nyxmon.web.api_docs import sections
 from nyxmon.web.auth import Principal
 from nyxmon.web.deps import State, api_principal
 
@@ -62,21 +63,6 @@ async def docs(
 ) -> HTMLResponse:
     """A plain page describing every operation (no CDN-hosted Swagger UI)."""
     schema = request.app.openapi()
-    operations = []
-    for path, methods in schema.get("paths", {}).items():
-        for method, operation in methods.items():
-            operations.append(
-                {
-                    "method": method.upper(),
-                    "path": path,
-                    "summary": operation.get("summary", ""),
-                    "description": operation.get("description", ""),
-                    "parameters": operation.get("parameters", []),
-                    "body": bool(operation.get("requestBody")),
-                    "tag": (operation.get("tags") or [""])[0],
-                }
-            )
-    response: HTMLResponse = state.templates.TemplateResponse(
-        request, "api_docs.html", {"schema": schema, "operations": operations}
-    )
+    context = {"schema": schema, "sections": sections(schema)}
+    response: HTMLResponse = state.templates.TemplateResponse(request, "api_docs.html", context)
     return response
