@@ -57,6 +57,7 @@ def test_checks_added_and_removed_elsewhere_come_and_go_live_and_the_counts_agre
     assert created.status_code == 201, created.text
     expect(page.locator('[data-check="ops.new"]')).to_be_visible()
     expect(page.locator("#rows tr.group", has_text="Ops")).to_be_visible()
+    expect(page.locator("#f-service option", has_text="Ops")).to_have_count(1)  # a choice now
     expect(rows).to_have_count(3)
     expect(summary).to_have_text("3")
     expect(shown).to_have_text("3 of 3 checks shown.")
@@ -76,6 +77,7 @@ def test_checks_added_and_removed_elsewhere_come_and_go_live_and_the_counts_agre
     assert site.session.delete(site.nyx.url + "/api/v1/checks/ops.new", timeout=10).ok
     expect(page.locator('[data-check="ops.new"]')).to_have_count(0)
     expect(page.locator("#rows tr.group", has_text="Ops")).to_have_count(0)
+    expect(page.locator("#f-service option", has_text="Ops")).to_have_count(0)
     _nyxmon(site, "check", "remove", "batch.cli")
     expect(page.locator('[data-check="batch.cli"]')).to_have_count(0)
     expect(summary).to_have_text("2")

@@ -119,6 +119,9 @@ def test_the_overview_live_refresh_brings_rows_and_counts_without_moving_the_add
     assert summary is not None
     assert "<strong>3</strong> checks" in summary.group(1)
     assert 'href="/?state=down">1 down</a>' in summary.group(1)
+    choices = re.search(r'<div hx-swap-oob="innerHTML:#f-service">(.*?)</div>', answer.text, re.S)
+    assert choices is not None
+    assert re.findall(r'<option value="([^"]*)"', choices.group(1)) == ["", "API", "Website"]
     page = session.get(nyx.url + "/").text
     assert re.search(r'<div id="page" data-live data-catalog="\d+" data-states="-?\d+"', page)
 
