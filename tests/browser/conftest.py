@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.browser.live import LiveSite, live_nyxmon
 from tests.integration.web_pages.harness import PASSWORD, Running, running_nyxmon, wait_for
 from tests.servers.http_target import ThreadedHttpTarget
 
@@ -100,3 +101,10 @@ def sign_in(page: Page, nyx: Running) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(nyx.url + "/")
+
+
+@pytest.fixture(scope="module")
+def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
+    """A NyxMon of the module's own with a target to break and fix (tests/browser/live.py)."""
+    with live_nyxmon(tmp_path_factory.mktemp("live")) as site:
+        yield site

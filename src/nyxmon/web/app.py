@@ -18,8 +18,10 @@ Where things go (for whoever adds to it):
   ``csrf_token()``, ``csrf_field()``, ``current_user()``, ``url_for('static', path=...)``.
 - **Static files**: ``web/static/`` at ``/static`` (htmx and its SSE extension are vendored in
   ``static/vendor/``; no CDN).
-- **Live updates**: ``GET /events`` streams coalesced status changes (see
-  :mod:`nyxmon.web.events`); ``app.state.nyxmon.hub`` is the hub, to add other streams.
+- **Live updates**: ``GET /events`` streams coalesced status changes and catalog changes (see
+  :mod:`nyxmon.web.events` and :mod:`nyxmon.web.catalog_watch`); ``app.state.nyxmon.hub`` is
+  the hub, to add other streams. Pages follow it by re-fetching server-rendered fragments
+  (``static/js/live.js``), never by rendering in JavaScript.
 - **Public** routes (no login): list them in :data:`PUBLIC_ROUTES`; a test walks
   ``app.routes`` and fails for any other route that answers without credentials.
 
@@ -50,11 +52,13 @@ from starlette.routing import Mount
 
 from nyxmon.web.auth import AuthService
 from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware, SecurityHeadersMiddleware
+from nyxmon.web.catalog_watch import CatalogWatch
 from nyxmon.web.context import context_for
 from nyxmon.web.csrf import CSRF_FIELD
 from nyxmon.web.deps import WebState
 from nyxmon.web.events import StatusHub
 from nyxmon.web.live import LiveView
+from nyxmon.web.pages import formatting
 from nyxmon.web.problems import install_problem_handlers
 from nyxmon.web.public.check_metrics import install_check_metrics
 from nyxmon.web.public.fast import PublicFastPath
@@ -103,18 +107,25 @@ def create_app(
     auth = AuthService(context.store, settings)
     auth.bootstrap(announce)
     templates = _templates()
+    # How often the public status page fetches itself again: its cache period.
+    templates.env.globals["public_refresh"] = max(1, settings.public_max_age)
+    live = LiveView(context, settings.cache_seconds)
     state = WebState(
         context=context,
         settings=settings,
         auth=auth,
         hub=StatusHub(
-            context, coalesce=settings.events_coalesce, keepalive=settings.events_keepalive
+            context,
+            coalesce=settings.events_coalesce,
+            keepalive=settings.events_keepalive,
+            mirror=live.mirror,
         ),
         limiter=LoginLimiter(settings.login_failures, settings.login_window),
         templates=templates,
-        live=LiveView(context, settings.cache_seconds),
+        live=live,
         budget=CpuBudget(settings.cpu_share, settings.cpu_burst),
     )
+    watch = _catalog_watch(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,9 +134,14 @@ def create_app(
         state.read_limiter = anyio.CapacityLimiter(settings.read_threads)
         await context.start()
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(watch.run)
+                try:
+                    yield
+                finally:
+                    state.hub.close()
+                    tasks.cancel_scope.cancel()
         finally:
-            state.hub.close()
             await context.aclose()
 
     app = FastAPI(
@@ -139,6 +155,7 @@ def create_app(
     )
     app.state.nyxmon = state
     app.state.templates = templates
+    app.state.catalog_watch = watch
     if context.recorder is not None:  # an agent in this process (another one installs its own)
         install_check_metrics(context.recorder)
     # Called by WebServer on the web loop just before it stops, so open streams end at once.
@@ -152,6 +169,24 @@ def create_app(
     _include_routes(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+def _catalog_watch(state: WebState) -> CatalogWatch:
+    store = state.context.store
+
+    async def read_fingerprint() -> object:
+        return await anyio.to_thread.run_sync(store.checks_fingerprint, limiter=state.read_limiter)
+
+    def changed() -> None:
+        state.live.invalidate()
+        state.hub.catalog_changed()
+
+    return CatalogWatch(
+        read_fingerprint,
+        changed,
+        listening=lambda: state.hub.clients > 0,
+        period=state.settings.catalog_poll,
+    )
 
 
 def _include_routes(app: FastAPI) -> None:
@@ -206,7 +241,9 @@ def _templates() -> Jinja2Templates:
         principal = getattr(ctx["request"].state, "principal", None)
         return principal.user if principal is not None else None
 
-    env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, current_user=current_user)
+    env.globals.update(
+        csrf_token=csrf_token, csrf_field=csrf_field, current_user=current_user, fmt=formatting
+    )
     return templates
 
 

@@ -130,14 +130,15 @@ def _readers(
     return read_checks, fingerprint
 
 
-async def live_checks(request: Request) -> tuple[CheckView, ...]:
-    """Every live check with its status (shared, at most ``cache_seconds`` old)."""
-    return await web_state(request).live.checks(*_readers(request))
+async def live_checks(request: Request, *, fresh: bool = False) -> tuple[CheckView, ...]:
+    """Every live check with its status (shared, at most ``cache_seconds`` old; with
+    ``fresh``, also no older than the last status change)."""
+    return await web_state(request).live.checks(*_readers(request), fresh=fresh)
 
 
-async def live_index(request: Request) -> Mapping[str, CheckView]:
+async def live_index(request: Request, *, fresh: bool = False) -> Mapping[str, CheckView]:
     """:func:`live_checks` by check id."""
-    return await web_state(request).live.by_id(*_readers(request))
+    return await web_state(request).live.by_id(*_readers(request), fresh=fresh)
 
 
 async def _bearer(request: Request, state: WebState) -> Principal | None:

@@ -8,7 +8,18 @@ that reads slowly keeps only the newest status per check, so memory stays bounde
 number of checks whatever the pace of changes. One event carries every change of a period::
 
     event: status
-    data: {"checks": [{"id": "web.home", "state": "down", ...}, ...]}
+    data: {"checks": [{"id": "web.home", "state": "down", ...}, ...], "states_changed": true}
+
+``states_changed`` says whether any check entered another state (or appeared) since the last
+event, as the web plane's :class:`~nyxmon.web.live.StatusMirror` counts them: pages refresh
+their counts and groups only then, not for every result. Checks added, changed or removed
+anywhere (API, form, CLI, a config reload) are announced as ``event: catalog`` with
+``{"version": n}`` (:mod:`nyxmon.web.catalog_watch` notices them).
+
+A page is rendered from data a moment old and connects a moment later; what changed in
+between would be lost. So it connects with the marks it was rendered with
+(``?catalog=&states=``) and, if either moved since, the stream starts with the matching event
+(an empty ``status`` event with ``states_changed``), and the page refreshes once.
 
 A ``: keepalive`` comment goes out when nothing changed for a while, so proxies keep the
 stream open; the stream ends when the client disconnects or the server stops.
@@ -25,6 +36,7 @@ from typing import Any
 
 from nyxmon.domain.status import CheckStatus
 from nyxmon.web.context import WebContext
+from nyxmon.web.live import StatusMirror
 
 __all__ = ["StatusHub", "status_json"]
 
@@ -45,15 +57,21 @@ def status_json(status: CheckStatus) -> dict[str, Any]:
 
 
 class _Client:
-    __slots__ = ("pending", "wake")
+    __slots__ = ("catalog", "pending", "states_changed", "wake")
 
     def __init__(self) -> None:
         self.pending: dict[str, CheckStatus] = {}
+        self.states_changed = False
+        self.catalog = False
         self.wake = asyncio.Event()
 
 
 class StatusHub:
-    """Fans the agent's status feed out to SSE clients on the web loop."""
+    """Fans the agent's status feed out to SSE clients on the web loop.
+
+    ``mirror`` (the web plane's, subscribed at the first client) tells changes of state from
+    mere results; without one every event says ``states_changed``.
+    """
 
     def __init__(
         self,
@@ -61,8 +79,10 @@ class StatusHub:
         *,
         coalesce: float = 0.3,
         keepalive: float = 15.0,
+        mirror: StatusMirror | None = None,
     ) -> None:
         self._context = context
+        self._mirror = mirror
         self._coalesce = coalesce
         self._keepalive = keepalive
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,9 +90,12 @@ class StatusHub:
         self._unsubscribe: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._pending: dict[str, CheckStatus] = {}
+        self._state_mark = -1
         self._scheduled = False
         self._closed = False
         self.events_sent = 0
+        #: Bumped by :meth:`catalog_changed`; pages are rendered with it (``?catalog=``).
+        self.catalog_version = 0
 
     @property
     def clients(self) -> int:
@@ -107,8 +130,20 @@ class StatusHub:
             self._scheduled = False
         if not batch:
             return
+        changed = True
+        if self._mirror is not None:
+            mark = self._mirror.state_changes
+            changed, self._state_mark = mark != self._state_mark, mark
         for client in self._clients:
             client.pending.update(batch)
+            client.states_changed = client.states_changed or changed
+            client.wake.set()
+
+    def catalog_changed(self) -> None:
+        """Tell every client that checks were added, changed or removed (web loop)."""
+        self.catalog_version += 1
+        for client in self._clients:
+            client.catalog = True
             client.wake.set()
 
     def _attach(self) -> _Client:
@@ -117,6 +152,9 @@ class StatusHub:
         client = _Client()
         self._clients.add(client)
         if self._unsubscribe is None:
+            if self._mirror is not None:
+                self._mirror.start()
+                self._state_mark = self._mirror.state_changes
             self._unsubscribe = self._context.subscribe(self._on_status)
         return client
 
@@ -134,8 +172,17 @@ class StatusHub:
         for client in self._clients:
             client.wake.set()
 
-    async def stream(self, initial: list[CheckStatus] | None = None) -> AsyncIterator[str]:
-        """The text of one client's event stream, until it disconnects or the hub closes."""
+    async def stream(
+        self,
+        initial: list[CheckStatus] | None = None,
+        catalog: int | None = None,
+        states: int | None = None,
+    ) -> AsyncIterator[str]:
+        """The text of one client's event stream, until it disconnects or the hub closes.
+
+        ``catalog`` and ``states`` are the marks the client's page was rendered with
+        (:attr:`catalog_version`, the mirror's ``state_changes``): when one moved since, the
+        stream starts by saying so."""
         client = self._attach()
         if self._closed:
             client.wake.set()
@@ -143,6 +190,11 @@ class StatusHub:
             yield "retry: 3000\n\n"
             if initial:
                 yield _event("snapshot", initial)
+            if catalog is not None and catalog != self.catalog_version:
+                yield _catalog_event(self.catalog_version)
+            mirror = self._mirror
+            if states is not None and mirror is not None and states != mirror.state_changes:
+                yield _event("status", [], states_changed=True)
             while True:
                 try:
                     await asyncio.wait_for(client.wake.wait(), self._keepalive)
@@ -152,14 +204,23 @@ class StatusHub:
                 client.wake.clear()
                 if self.closed:
                     break
+                if client.catalog:
+                    client.catalog = False
+                    yield _catalog_event(self.catalog_version)
                 batch, client.pending = client.pending, {}
+                changed, client.states_changed = client.states_changed, False
                 if batch:
                     self.events_sent += 1
-                    yield _event("status", list(batch.values()))
+                    yield _event("status", list(batch.values()), states_changed=changed)
         finally:
             self._detach(client)
 
 
-def _event(name: str, statuses: list[CheckStatus]) -> str:
-    data = json.dumps({"checks": [status_json(s) for s in statuses]}, separators=(",", ":"))
+def _event(name: str, statuses: list[CheckStatus], *, states_changed: bool = True) -> str:
+    document = {"checks": [status_json(s) for s in statuses], "states_changed": states_changed}
+    data = json.dumps(document, separators=(",", ":"))
     return f"event: {name}\ndata: {data}\n\n"
+
+
+def _catalog_event(version: int) -> str:
+    return f'event: catalog\ndata: {{"version":{version}}}\n\n'

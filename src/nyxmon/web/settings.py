@@ -45,6 +45,9 @@ class WebSettings:
     #: Status changes are gathered this long into one Server-Sent Event.
     events_coalesce: float = 0.3
     events_keepalive: float = 15.0
+    #: Seconds between looks at the store for checks added, changed or removed elsewhere
+    #: (the CLI, a config reload), while a browser listens to the event stream.
+    catalog_poll: float = 1.0
     #: Seconds a cached answer of the hot listings (overview, check list, badges) is reused.
     cache_seconds: float = 1.0
     #: Seconds public pages and badges may be cached by browsers and proxies.

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
+from nyxmon.web.api_docs import sections
 from nyxmon.web.auth import Principal
 from nyxmon.web.deps import State, api_principal
 
@@ -43,11 +44,18 @@ async def events(
     state: State,
     principal: Annotated[Principal, Depends(api_principal)],
     snapshot: Annotated[bool, Query(description="Start with every check's status.")] = False,
+    catalog: Annotated[
+        int | None, Query(description="The catalog version the page was rendered with.")
+    ] = None,
+    states: Annotated[
+        int | None, Query(description="The state mark the page was rendered with.")
+    ] = None,
 ) -> StreamingResponse:
-    """Server-Sent Events: ``status`` events with the checks whose status changed."""
+    """Server-Sent Events: ``status`` events with the checks whose status changed, and
+    ``catalog`` events when checks were added, changed or removed."""
     initial = list((await state.context.statuses()).values()) if snapshot else None
     return StreamingResponse(
-        state.hub.stream(initial),
+        state.hub.stream(initial, catalog, states),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -64,21 +72,6 @@ async def docs(
 ) -> HTMLResponse:
     """A plain page describing every operation (no CDN-hosted Swagger UI)."""
     schema = request.app.openapi()
-    operations = []
-    for path, methods in schema.get("paths", {}).items():
-        for method, operation in methods.items():
-            operations.append(
-                {
-                    "method": method.upper(),
-                    "path": path,
-                    "summary": operation.get("summary", ""),
-                    "description": operation.get("description", ""),
-                    "parameters": operation.get("parameters", []),
-                    "body": bool(operation.get("requestBody")),
-                    "tag": (operation.get("tags") or [""])[0],
-                }
-            )
-    response: HTMLResponse = state.templates.TemplateResponse(
-        request, "api_docs.html", {"schema": schema, "operations": operations}
-    )
+    context = {"schema": schema, "sections": sections(schema)}
+    response: HTMLResponse = state.templates.TemplateResponse(request, "api_docs.html", context)
     return response

@@ -12,7 +12,7 @@ from tests.servers.http_target import ThreadedHttpTarget
 from nyxmon.domain.history.figures import DAY, WINDOWS, Availability
 from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.service_layer.records.results import StoredResult
-from nyxmon.web.pages.check_detail import CheckDetail, phase_columns, phase_row
+from nyxmon.web.pages.check_detail import CheckDetail, RecentPage, phase_columns, phase_row
 from nyxmon.web.pages.check_page import default_window
 
 
@@ -24,7 +24,7 @@ def test_a_failing_check_shows_why_with_its_failing_conditions(
     html = page.text
     assert 'id="live-website.broken" data-check="website.broken"' in html
     assert 'class="badge big s-down" data-field="state">Down<' in html
-    failing = re.search(r'<section class="panel failing".*?</section>', html, re.S)
+    failing = re.search(r'<section id="failing" class="panel failing".*?</section>', html, re.S)
     assert failing is not None
     assert "Failing conditions" in failing.group(0)
     assert "<code>[STATUS] (503) == 200</code>" in failing.group(0)
@@ -155,7 +155,7 @@ def _detail(interval: float, runs_24h: int) -> CheckDetail:
         name: Availability("a.b", 0.0, seconds, runs_24h, runs_24h, 0, 100.0, *([None] * 6))
         for name, seconds in WINDOWS.items()
     }
-    return CheckDetail(check, [], [], figures, [], DAY)
+    return CheckDetail(check, None, RecentPage([], [], None, None), figures, [], None, DAY)
 
 
 def test_new_checks_open_their_chart_on_the_last_hour() -> None:

@@ -29,8 +29,8 @@ class MeOut(BaseModel):
 
 
 class AgentOut(BaseModel):
-    """The agent's own figures: runtime loop lag, dispatcher queue and lag, scheduler start
-    lag and counts, store writer and cleaner (``statistics`` mirrors ``AgentStatistics``)."""
+    """How the monitor itself is doing: whether a part of it failed, how many browsers
+    follow live updates, and its working figures (probe delays, queues, storage)."""
 
     failure: str | None
     events_clients: int
@@ -39,11 +39,15 @@ class AgentOut(BaseModel):
 
 @router.get("/me", summary="Who is calling")
 async def me(user: ApiUser) -> MeOut:
+    """The signed-in user or the token's owner, and how they signed in. Callers with a
+    session cookie also get the CSRF token their changes must carry (`X-CSRF-Token`)."""
     return MeOut(user=user.user, via=user.via, csrf_token=user.csrf_token)
 
 
 @router.get("/tokens", summary="API tokens (secrets are never shown again)")
 async def list_tokens(request: Request, state: State) -> list[TokenOut]:
+    """Every API token: name, owner, when it was created, last used and revoked. The token
+    itself is shown once, when it is created."""
     records = await run_blocking(request, state.context.store.list_tokens)
     return [token_out(record) for record in records]
 
@@ -52,6 +56,8 @@ async def list_tokens(request: Request, state: State) -> list[TokenOut]:
 async def create_token(
     request: Request, state: State, user: ApiUser, body: TokenCreate
 ) -> TokenCreated:
+    """Create a token for scripts (`Authorization: Bearer ...`); the answer holds the token,
+    which is never shown again: keep it."""
     raw, record = await run_blocking(
         request, state.auth.create_token_blocking, body.name.strip(), user.user
     )
@@ -60,13 +66,17 @@ async def create_token(
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 async def revoke_token(request: Request, state: State, token_id: int) -> Response:
+    """Revoke a token: requests carrying it are refused from then on. 404 if there is no
+    live token with this id."""
     if not await run_blocking(request, state.auth.revoke_token_blocking, token_id):
         raise Problem(404, f"no live API token with id {token_id}", kind="token-not-found")
     return Response(status_code=204)
 
 
-@router.get("/agent", summary="The agent's own figures")
+@router.get("/agent", summary="The monitor's own health")
 async def agent(state: State) -> AgentOut:
+    """Whether every part of the monitor works (`failure` names the first that failed) and
+    its working figures, for troubleshooting."""
     return AgentOut(
         failure="; ".join(state.context.health().problems) or None,
         events_clients=state.hub.clients,

@@ -62,19 +62,25 @@ class NotifyTestOut(BaseModel):
 
 @router.get("/maintenance", summary="Maintenance windows of the running config")
 async def maintenance(state: State) -> list[MaintenanceOut]:
+    """The maintenance windows of the config file: which checks they cover, whether one is
+    on now and when the next starts or ends. Checks keep running in them, without alerts."""
     now = time.time()
     return [_window_out(window, now) for window in state.context.maintenance]
 
 
 @router.get("/routes", summary="Alert routes of the running config (secrets hidden)")
 async def routes(state: State) -> list[RouteOut]:
+    """Where alerts go: each route of the config file with what it matches (services, checks,
+    labels, kinds of alert), whether it is a default route, and its provider and targets;
+    passwords and tokens in them are hidden."""
     return [_route_out(route) for route in state.context.routes]
 
 
 @router.post("/notify/test", summary="Send a test notification through a route")
 async def notify_test(request: Request, state: State, body: NotifyTest) -> NotifyTestOut:
-    """Renders a TEST notice with the route's templates and sends it now (no outbox, no
-    retries); ``delivered`` says whether the provider took it. 404 for an unknown route."""
+    """Send a test message through a route at once, with the route's own templates, to see
+    that it arrives; it is sent once, without retries. `delivered` says whether the
+    provider took it and `answer` or `error` what it said. 404 for an unknown route."""
     route = next((r for r in state.context.routes if r.name == body.route), None)
     if route is None:
         known = ", ".join(r.name for r in state.context.routes) or "none are configured"

@@ -62,10 +62,14 @@ async def list_checks(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Response:
-    """Live checks ordered by id, filtered by service, labels, state, type and source.
+    """Every check, ordered by id, with its settings, current state and last result.
 
-    The answer for one query is built once per ``cache_seconds`` (a hammered dashboard
-    shares it) and at once after a change made through the API."""
+    Filter by `service`, `label` (`KEY=VALUE`; repeat it to require several), `state`, `type`
+    and `source` (`config` for checks from the config file, `api` for the others); page with
+    `limit` and `offset`. The answer may be up to a second old; your own changes show at once.
+    """
+    # One answer per query is built once per cache_seconds, shared by every caller (a
+    # hammered dashboard costs one build), and dropped at once after a change made here.
     labels = parse_labels(label, "query.label")
     views = await live_checks(request)
 
@@ -97,6 +101,7 @@ async def list_checks(
 
 @router.get("/checks/{check_id}", summary="Get a check")
 async def get_check(request: Request, state: State, check_id: CheckId) -> CheckOut:
+    """One check with its settings, current state and last result; 404 if there is none."""
     return await _check_out(request, state, check_id)
 
 
@@ -104,7 +109,10 @@ async def get_check(request: Request, state: State, check_id: CheckId) -> CheckO
 async def create_check(
     request: Request, response: Response, state: State, body: CheckWrite
 ) -> CheckOut:
-    """Create an API-owned check; 409 if a check with its id exists (use PUT to replace)."""
+    """Create a check. The body names its `service` (created when new) and the `check`, with
+    the keys a check has in the config file; without `interval` and `timeout` it gets the
+    config file's `defaults`. 409 if a check with the same id exists (change it with PUT).
+    Checks created here can be changed and deleted here."""
     check = _domain_check(body, state.context.defaults)
     store = state.context.store
     existing = await run_blocking(request, store.get_check, check.id, include_archived=True)
@@ -124,7 +132,8 @@ async def create_check(
 async def replace_check(
     request: Request, state: State, check_id: CheckId, body: CheckPut
 ) -> CheckOut:
-    """Replace an API-owned check (its id stays); config checks: 409, edit the file.
+    """Replace a check created through the API, the dashboard or the CLI; its id stays.
+    Checks from the config file are changed in the file: 409.
 
     The body is ``{"service": ..., "check": {...}}`` like ``POST``, or exactly what ``GET``
     answered, edited or not (``source``, ``state`` and ``status`` are ignored)."""
@@ -181,6 +190,8 @@ def _field_of(issue: ConfigIssue) -> str:
 
 @router.delete("/checks/{check_id}", status_code=204, summary="Delete a check and its history")
 async def delete_check(request: Request, state: State, check_id: CheckId) -> Response:
+    """Delete a check with its whole history (results, uptime, incidents). Checks from the
+    config file are removed from the file: 409."""
     await state.context.command(RemoveCheck(check_id), state.settings.command_timeout)
     state.live.invalidate()
     return Response(status_code=204)
@@ -188,18 +199,22 @@ async def delete_check(request: Request, state: State, check_id: CheckId) -> Res
 
 @router.post("/checks/{check_id}/pause", summary="Pause a check (history kept)")
 async def pause_check(request: Request, state: State, check_id: CheckId) -> CheckOut:
+    """Stop running a check until it is resumed; its history stays. Works for every check,
+    those from the config file too."""
     return await _set_paused(request, state, check_id, True)
 
 
 @router.post("/checks/{check_id}/resume", summary="Resume a paused check")
 async def resume_check(request: Request, state: State, check_id: CheckId) -> CheckOut:
+    """Run a paused check again on its schedule."""
     return await _set_paused(request, state, check_id, False)
 
 
 @router.post("/checks/{check_id}/run", summary="Run a check now and return its result")
 async def run_check(state: State, check_id: CheckId) -> ResultOut:
-    """Runs at once (or joins the run in flight) and answers with the result, which is also
-    recorded as usual; 409 for a paused check, 504 after ``run_timeout`` (30 s)."""
+    """Run the check at once (or wait for the run already under way) and answer with its
+    result, which is recorded like every other. 409 for a paused check; 504 when no result
+    came within 30 seconds."""
     result = await state.context.run_now(check_id, state.settings.run_timeout)
     state.live.invalidate()
     return result_out(result)

@@ -65,6 +65,9 @@ async def results(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> ResultPageOut:
+    """A check's results, newest first, `limit` at a time. `since` and `until` take POSIX
+    seconds, an ISO 8601 time or a duration back from now (`24h`). Pass an answer's
+    `next_cursor` as `cursor` for the page further back; it is null on the last page."""
     store = state.context.store
     start = parse_time(since, "query.since")
     end = parse_time(until, "query.until")
@@ -88,6 +91,8 @@ async def results(
 
 @router.get("/checks/{check_id}/uptime", summary="Uptime and latency over 24h, 7d, 30d, 90d")
 async def uptime(request: Request, state: State, check_id: str) -> UptimeOut:
+    """The share of passing runs and the latency (average, 95th percentile, maximum) over the
+    last 24 hours, 7, 30 and 90 days."""
     store = state.context.store
 
     def read() -> UptimeOut:
@@ -108,6 +113,8 @@ async def uptime(request: Request, state: State, check_id: str) -> UptimeOut:
 async def series(
     request: Request, state: State, check_id: str, window: SeriesWindow = "24h"
 ) -> SeriesOut:
+    """Points of a latency chart over `window` (`1h` to `90d`): for each interval, how many
+    runs there were and passed, and their average, 95th percentile and maximum latency."""
     store = state.context.store
     span, step = _SERIES[window]
     end = time.time()
@@ -135,6 +142,7 @@ async def history(
     until: TimeParam = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[TransitionOut]:
+    """A check's changes of state, newest first: when, from which state to which, and why."""
     store = state.context.store
     start = parse_time(since, "query.since")
     end = parse_time(until, "query.until")
@@ -154,7 +162,8 @@ async def check_incidents(
     since: TimeParam = "90d",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[IncidentOut]:
-    """Periods the check was down: start, end (null while ongoing) and duration."""
+    """Periods the check was down, newest first: start, end (null while it lasts), duration
+    in seconds and the message that began it; `since` as for results (default `90d`)."""
     store = state.context.store
     start = parse_time(since, "query.since")
 
@@ -172,7 +181,7 @@ async def check_incidents(
 
 @router.get("/incidents", summary="Ongoing incidents of every check", tags=["history"])
 async def ongoing_incidents(request: Request, state: State) -> list[IncidentOut]:
-    """Checks down right now and since when (the alert state machine's ``since``)."""
+    """Every check that is down now: since when, for how long, and its last message."""
     views = [view for view in await live_checks(request) if view.state in FAILING]
     now = time.time()
     out: list[IncidentOut] = []

@@ -35,6 +35,8 @@ def _by_service(views: tuple[CheckView, ...]) -> dict[str, list[CheckView]]:
 
 @router.get("/services", summary="List services with their checks' states")
 async def list_services(request: Request, state: State) -> list[ServiceOut]:
+    """Every service with its description, labels and how many of its checks are in each
+    state."""
     services = await run_blocking(request, state.context.store.list_services)
     grouped = _by_service(await live_checks(request))
     return [service_out(service, grouped.get(service.name, [])) for service in services]
@@ -42,6 +44,7 @@ async def list_services(request: Request, state: State) -> list[ServiceOut]:
 
 @router.get("/services/{name}", summary="Get a service")
 async def get_service(request: Request, state: State, name: str) -> ServiceOut:
+    """One service, as in the list; 404 if there is none of this name."""
     service = await run_blocking(request, state.context.store.get_service, name)
     if service is None:
         raise _not_found(name)
@@ -53,6 +56,7 @@ async def get_service(request: Request, state: State, name: str) -> ServiceOut:
 async def create_service(
     request: Request, response: Response, state: State, body: ServiceWrite
 ) -> ServiceOut:
+    """Create a service (name, group, description, labels); 409 if one has the name."""
     service = _service(body)
     await state.context.command(SaveService(service, create=True), state.settings.command_timeout)
     state.live.invalidate()
@@ -64,6 +68,8 @@ async def create_service(
 async def replace_service(
     request: Request, state: State, name: str, body: ServiceWrite
 ) -> ServiceOut:
+    """Change a service's group, description or labels (the name in the body must be the
+    one in the address). Services from the config file are changed in the file: 409."""
     if body.name != name:
         raise bad_parameter("name", f"expected the name of the URL ({name!r}), got {body.name!r}")
     service = _service(body)
@@ -75,6 +81,8 @@ async def replace_service(
 
 @router.delete("/services/{name}", status_code=204, summary="Delete a service without checks")
 async def delete_service(request: Request, state: State, name: str) -> Response:
+    """Delete a service that has no checks left (409 while it has some, or when it comes
+    from the config file)."""
     await state.context.command(RemoveService(name), state.settings.command_timeout)
     state.live.invalidate()
     return Response(status_code=204)

@@ -19,7 +19,7 @@ from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.model import Result
 from nyxmon.service_layer.storage import Store
 
-__all__ = ["BEATS", "MAX_IDS", "beat_code", "beats_of", "uptime_of_rollups"]
+__all__ = ["BEATS", "MAX_IDS", "beat_code", "beats_of", "uptime_24h", "uptime_of_rollups"]
 
 #: Results one beats bar shows.
 BEATS = 30
@@ -42,6 +42,17 @@ def uptime_of_rollups(rows: Sequence[RollupRow]) -> float | None:
     return round(100.0 * sum(row.ok_count for row in rows) / count, 3)
 
 
+def uptime_24h(
+    store: Store, check_ids: Sequence[str], *, now: float | None = None
+) -> dict[str, float | None]:
+    """The 24 h uptime the dashboard shows (the overview's column, the check page's head) of
+    each of ``check_ids``: one definition for both, in one query (blocking)."""
+    now = time.time() if now is None else now
+    end = math.floor(now / HOUR) * HOUR  # the 24 complete hours before the current one
+    rollups = store.rollups_many(list(check_ids), level="hourly", since=end - DAY, until=end)
+    return {check_id: uptime_of_rollups(rollups.get(check_id, ())) for check_id in check_ids}
+
+
 def beats_of(
     store: Store, check_ids: Sequence[str], *, now: float | None = None, beats: int = BEATS
 ) -> dict[str, Any]:
@@ -51,8 +62,7 @@ def beats_of(
     now = time.time() if now is None else now
     ids = list(dict.fromkeys(check_ids[:MAX_IDS]))
     recent = store.recent_results(ids, limit=beats)
-    end = math.floor(now / HOUR) * HOUR  # the 24 complete hours before the current one
-    rollups = store.rollups_many(ids, level="hourly", since=end - DAY, until=end)
+    uptimes = uptime_24h(store, ids, now=now)
     out: dict[str, Any] = {}
     for check_id in ids:
         items = [
@@ -63,5 +73,5 @@ def beats_of(
             ]
             for stored in reversed(recent.get(check_id, ()))
         ]
-        out[check_id] = {"beats": items, "uptime_24h": uptime_of_rollups(rollups.get(check_id, ()))}
+        out[check_id] = {"beats": items, "uptime_24h": uptimes[check_id]}
     return {"beats": beats, "checks": out}

@@ -1,9 +1,11 @@
 """What the check page shows, read from the store in one worker-thread call.
 
-A handful of bounded reads for one check: its newest results (for the per-phase timings and
-the failing conditions), uptime and latency over the standard windows, and the incidents of
-the last 90 days paired from its state transitions. Pure helpers turn a result's timings
-into the segments of a stacked bar.
+A handful of bounded reads for one check: its newest result (the failure panel), one page of
+results (per-phase timings; keyset pages further back with a :class:`ResultCursor`), uptime
+and latency over the standard windows, and the incidents of the last 90 days paired from its
+state transitions. The page and each live refresh of it read the same way, so what a refresh
+shows is what a reload would. Pure helpers turn a result's timings into the segments of a
+stacked bar.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from typing import Any
 from nyxmon.domain.history.figures import DAY, WINDOWS, Availability
 from nyxmon.domain.model import Check, Result
 from nyxmon.errors import CheckNotFoundError
-from nyxmon.service_layer.records.results import StoredResult
+from nyxmon.service_layer.records.results import ResultCursor, StoredResult
 from nyxmon.service_layer.storage import Store
 from nyxmon.web.incidents import Incident, incidents_from
+from nyxmon.web.pages.beats import uptime_24h
 
 __all__ = [
     "PHASE_LABELS",
     "CheckDetail",
     "PhaseRow",
+    "RecentPage",
     "load_detail",
     "load_recent",
     "phase_columns",
@@ -90,17 +94,26 @@ def phase_columns(rows: Sequence[PhaseRow]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentPage:
+    """One page of a check's results, newest first: the first (``cursor`` None) or the one
+    after ``cursor``; ``next_cursor`` leads further back (None on the last page)."""
+
+    rows: list[PhaseRow]
+    columns: list[str]
+    cursor: ResultCursor | None
+    next_cursor: ResultCursor | None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckDetail:
     check: Check
-    recent: list[PhaseRow]
-    columns: list[str]
+    latest: Result | None
+    recent: RecentPage
     windows: Mapping[str, Availability]
     incidents: list[Incident]
+    #: The overview's 24 h figure (the same function computes both).
+    uptime_24h: float | None
     now: float
-
-    @property
-    def latest(self) -> Result | None:
-        return self.recent[0].result if self.recent else None
 
     @property
     def failed_conditions(self) -> list[str]:
@@ -111,18 +124,27 @@ class CheckDetail:
         return [str(item) for item in failed] if isinstance(failed, list | tuple) else []
 
 
-def load_recent(store: Store, check_id: str) -> tuple[list[PhaseRow], list[str]]:
-    rows = [phase_row(stored) for stored in store.results(check_id, limit=RECENT).items]
-    return rows, phase_columns(rows)
+def load_recent(store: Store, check_id: str, after: ResultCursor | None = None) -> RecentPage:
+    page = store.results(check_id, limit=RECENT, after=after)
+    rows = [phase_row(stored) for stored in page.items]
+    return RecentPage(rows, phase_columns(rows), after, page.next_cursor)
 
 
-def load_detail(store: Store, check_id: str, now: float | None = None) -> CheckDetail:
-    """Everything the check page needs (blocking); CheckNotFoundError for an unknown id."""
+def load_detail(
+    store: Store, check_id: str, now: float | None = None, after: ResultCursor | None = None
+) -> CheckDetail:
+    """Everything the check page needs (blocking); CheckNotFoundError for an unknown id.
+    ``after`` picks the page of results the page shows (the newest without)."""
     now = time.time() if now is None else now
     check = store.get_check(check_id)
     if check is None:
         raise CheckNotFoundError(check_id)
-    recent, columns = load_recent(store, check_id)
+    recent = load_recent(store, check_id, after)
+    if after is None:
+        latest = recent.rows[0].result if recent.rows else None
+    else:
+        newest = store.latest_results([check_id]).get(check_id)
+        latest = newest.result if newest is not None else None
     windows = {
         name: store.availability(check_id, now=now, window=seconds)
         for name, seconds in WINDOWS.items()
@@ -131,4 +153,5 @@ def load_detail(store: Store, check_id: str, now: float | None = None) -> CheckD
     transitions = list(store.transitions(check_id, since=since, limit=10 * INCIDENTS))
     transitions.extend(store.transitions(check_id, until=since, limit=1))
     incidents = incidents_from(transitions)[:INCIDENTS]
-    return CheckDetail(check, recent, columns, windows, incidents, now)
+    uptime = uptime_24h(store, [check_id], now=now).get(check_id)
+    return CheckDetail(check, latest, recent, windows, incidents, uptime, now)

@@ -1,9 +1,12 @@
 """The overview's rows: every live check filtered, grouped by service and cut into pages.
 
 Pure work on the shared live view (no store reads, no per-check queries), so filtering 5,000
-checks on each keystroke costs a few milliseconds. Rows are ordered by service, then name;
-a row that opens a service's group carries that group's figures, also when the group
-continues from the previous page, so "load more" never repeats or loses a heading.
+checks on each keystroke costs a few milliseconds. Rows are grouped by service. By default
+groups and checks are ordered by name; ``sort=problems`` puts the groups with the worst state
+first and, inside each, the checks in the worst states (down, flapping, degraded, ...) first,
+so mid-incident the trouble is at the top. A row that opens a service's group carries that
+group's figures, also when the group continues from the previous page, so "load more" never
+repeats or loses a heading.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from nyxmon.web.pages.formatting import STATES, target_of
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "SORTS",
     "Filters",
     "Group",
     "Listing",
@@ -30,6 +34,9 @@ __all__ = [
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
 _MAX_TEXT = 200
+#: The orders the overview offers, by the value of ``sort`` ("" is the default).
+SORTS: Mapping[str, str] = {"": "Service and name", "problems": "Problems first"}
+_RANK = {state: index for index, state in enumerate(STATES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,7 @@ class Filters:
 
     ``q`` matches every word (case-insensitive) against the check's name, id, service, type,
     target and labels; ``label`` is ``KEY=VALUE`` or a bare ``KEY`` (the label exists).
+    ``sort`` is not a filter but travels with them, so a bookmarked view keeps its order.
     """
 
     q: str = ""
@@ -45,6 +53,7 @@ class Filters:
     state: str = ""
     type: str = ""
     label: str = ""
+    sort: str = ""
 
     @property
     def active(self) -> bool:
@@ -58,6 +67,7 @@ class Filters:
             "state": self.state,
             "type": self.type,
             "label": self.label,
+            "sort": self.sort,
             **{k: str(v) for k, v in extra.items()},
         }
         return urlencode({k: v for k, v in pairs.items() if v})
@@ -107,12 +117,14 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
         return params.get(name, "").strip()[:_MAX_TEXT]
 
     state = text("state")
+    sort = text("sort")
     return Filters(
         q=text("q"),
         service=text("service"),
         state=state if state in STATES else "",
         type=text("type"),
         label=text("label"),
+        sort=sort if sort in SORTS else "",
     )
 
 
@@ -162,6 +174,10 @@ class Listing:
         return max(0, self.matching - self.offset - len(self.rows))
 
     @property
+    def sorts(self) -> Mapping[str, str]:
+        return SORTS
+
+    @property
     def state_summary(self) -> list[tuple[str, int]]:
         return [(state, self.states[state]) for state in STATES if self.states.get(state)]
 
@@ -190,6 +206,23 @@ def _in_order(views: Sequence[CheckView]) -> list[CheckView]:
     return ordered
 
 
+def _problems_first(views: list[CheckView], groups: Mapping[str, Group]) -> list[CheckView]:
+    """``views`` (in name order) with the worst groups first and, in each, the worst checks
+    first; a stable sort, so equals keep their name order."""
+    worst = {
+        name: min((_RANK.get(state, len(_RANK)) for state in group.states), default=len(_RANK))
+        for name, group in groups.items()
+    }
+    return sorted(
+        views,
+        key=lambda view: (
+            worst[view.check.service],
+            view.check.service.casefold(),
+            _RANK.get(view.state, len(_RANK)),
+        ),
+    )
+
+
 def build_listing(
     views: Sequence[CheckView], filters: Filters, *, offset: int = 0, limit: int = DEFAULT_LIMIT
 ) -> Listing:
@@ -209,6 +242,8 @@ def build_listing(
         per = counts.setdefault(view.check.service, {})
         per[view.state] = per.get(view.state, 0) + 1
     groups = {name: Group(name, sum(per.values()), per) for name, per in counts.items()}
+    if filters.sort == "problems":
+        matching = _problems_first(matching, groups)
     rows: list[Row] = []
     previous = matching[offset - 1].check.service if 0 < offset <= len(matching) else None
     for view in matching[offset : offset + limit]:

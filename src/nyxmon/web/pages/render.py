@@ -33,6 +33,9 @@ def _context(request: Request, state: WebState, context: Mapping[str, Any]) -> d
         "fmt": formatting,
         "now": time.time(),
         "status_pages": state.settings.status_pages,
+        # What a live page hands to the event stream, to learn of changes made meanwhile.
+        "catalog_version": state.hub.catalog_version,
+        "states_mark": -1,
         **context,
     }
 

@@ -1,6 +1,9 @@
 /* The check page's latency chart: uPlot (vendored) over the API's series endpoint.
- * Buttons with data-window pick 1h .. 90d; the chart follows the theme and the width.
- * The chart element's data-points holds how many points have data (the browser test reads it). */
+ * Buttons with data-window pick 1h .. 90d; the chart follows the theme and the width, and
+ * the live feed: a new result of its check (js/live.js's nyxmon:status event) loads the
+ * window again, at most every RELOAD_MS, the last one always. The chart element's
+ * data-points holds how many points have data and data-runs how many results they sum
+ * (the browser tests read them). */
 (function () {
   "use strict";
   var host = document.getElementById("latency-chart");
@@ -11,6 +14,11 @@
   var last = null;
   var HEIGHT = 260;
   var KEY = "nyxmon-chart-window";
+  var RELOAD_MS = 3000;
+  var check = host.getAttribute("data-chart-check");
+  var current = null;
+  var lastLoad = 0;
+  var reloadTimer = null;
 
   function css(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -49,7 +57,9 @@
       [xs, column(points, "duration_avg"), column(points, "duration_p95"), column(points, "duration_max")],
       host
     );
+    var runs = points.reduce(function (sum, p) { return sum + p.count; }, 0);
     host.setAttribute("data-points", String(withData));
+    host.setAttribute("data-runs", String(runs));
     host.setAttribute("data-window", data.window);
     if (note) {
       var step = data.step >= 3600 ? data.step / 3600 + " h" : data.step / 60 + " min";
@@ -59,14 +69,16 @@
     }
   }
 
-  function load(win) {
+  function load(win, quiet) {
+    current = win;
+    lastLoad = Date.now();
     var buttons = document.querySelectorAll("[data-window]");
     for (var i = 0; i < buttons.length; i++) {
       if (buttons[i].tagName === "BUTTON") {
         buttons[i].setAttribute("aria-pressed", buttons[i].getAttribute("data-window") === win ? "true" : "false");
       }
     }
-    if (note) note.textContent = "Loading the last " + win + "…";
+    if (note && !quiet) note.textContent = "Loading the last " + win + "…";
     fetch(url + "?window=" + encodeURIComponent(win), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
@@ -88,6 +100,13 @@
       /* not remembered in private mode */
     }
     load(win);
+  });
+  document.addEventListener("nyxmon:status", function (event) {
+    if (!current || reloadTimer || !event.detail || event.detail.id !== check) return;
+    reloadTimer = setTimeout(function () {
+      reloadTimer = null;
+      load(current, true);
+    }, Math.max(0, lastLoad + RELOAD_MS - Date.now()));
   });
   window.addEventListener("resize", function () {
     if (plot) plot.setSize({ width: Math.max(280, host.clientWidth), height: HEIGHT });

@@ -3,10 +3,16 @@
  * - Every element with id="live-<check id>" and data-check shows one check: its state badge
  *   ([data-field=state]), last result age ([data-field=age], data-at = POSIX seconds),
  *   duration, message, beats bar ([data-beats]), sparkline ([data-spark]) and 24 h uptime.
+ *   The status stream (/events, Server-Sent Events) updates those in place at once.
+ * - Everything else that a change can touch (counts, groups, incidents, the failure panel,
+ *   tables, settings) is rendered on the server: a page's #live-refresh element (htmx) asks
+ *   for it again when the stream reports a change that matters to that page. The overview
+ *   refreshes when a state changed or checks were added or removed; the check page when its
+ *   check has news. Refreshes are coalesced: one in flight, the last request queued, and a
+ *   minimum spacing, so the final state is always fetched and a storm costs a few requests.
  * - Beats are fetched from /overview/beats for the elements on screen only, in batches.
- * - On pages marked data-live, the status stream (/events, Server-Sent Events) updates those
- *   elements in place and appends a beat per new result; no reload.
- * - Ages tick every second; <time data-local> shows POSIX seconds in the browser's zone.
+ * - Ages and ongoing durations ([data-elapsed-since]) tick every second, on the server's
+ *   clock (#page[data-now]); <time data-local> shows POSIX seconds in the browser's zone.
  * window.nyxmonLive keeps counters and the result-to-screen delays the browser tests report.
  */
 (function () {
@@ -16,18 +22,44 @@
     maintenance: "Maintenance", pending: "Pending", paused: "Paused"
   };
   var BEAT_WORDS = { u: "up", g: "degraded", d: "down" };
+  var UNITS = [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]];
   var MAX_BEATS = 30;
   var MAX_LAGS = 2000;
+  var BEATS_MAX_AGE = 60000;
   var stats = (window.nyxmonLive = {
-    events: 0, updates: 0, lags: [], connected: false, beatsLoaded: 0, source: null
+    events: 0, updates: 0, lags: [], connected: false, beatsLoaded: 0, source: null,
+    refreshes: 0, catalogEvents: 0, duration: humanDuration
   });
+  var skew = 0;
 
-  function age(then, now) {
-    var s = Math.max(0, now - then);
+  function now() {
+    return Date.now() / 1000 + skew;
+  }
+
+  function age(then, at) {
+    var s = Math.max(0, at - then);
     if (s < 60) return Math.floor(s) + " s ago";
     if (s < 3600) return Math.floor(s / 60) + " min ago";
     if (s < 86400) return Math.floor(s / 3600) + " h ago";
     return Math.floor(s / 86400) + " d ago";
+  }
+
+  /* The same text as nyxmon.domain.durations.human_duration (a browser test compares them). */
+  function humanDuration(seconds) {
+    if (seconds === null || seconds === undefined || !isFinite(seconds)) return "—";
+    var left = Math.max(0, Math.floor(seconds));
+    for (var i = 0; i < UNITS.length; i++) {
+      var size = UNITS[i][1];
+      if (left >= size || i === UNITS.length - 1) {
+        var text = Math.floor(left / size) + " " + UNITS[i][0];
+        if (i + 1 < UNITS.length) {
+          var rest = Math.floor((left % size) / UNITS[i + 1][1]);
+          if (rest) text += " " + rest + " " + UNITS[i + 1][0];
+        }
+        return text;
+      }
+    }
+    return "—";
   }
 
   function millis(value) {
@@ -35,6 +67,7 @@
     return value < 10 ? value.toFixed(1) + " ms" : Math.round(value).toLocaleString() + " ms";
   }
 
+  /* The same text as nyxmon.web.pages.formatting.percent. */
   function percent(value) {
     if (value === null || value === undefined) return "—";
     if (value >= 100) return "100 %";
@@ -49,12 +82,16 @@
     return root.querySelector('[data-field="' + name + '"]');
   }
 
-  /* -- ages and local times ------------------------------------------------------------ */
+  /* -- ages, durations and local times -------------------------------------------------- */
   function tick() {
-    var now = Date.now() / 1000;
+    var at = now();
     var els = document.querySelectorAll("[data-field=age][data-at]");
     for (var i = 0; i < els.length; i++) {
-      setText(els[i], age(parseFloat(els[i].getAttribute("data-at")), now));
+      setText(els[i], age(parseFloat(els[i].getAttribute("data-at")), at));
+    }
+    var spans = document.querySelectorAll("[data-elapsed-since]");
+    for (var j = 0; j < spans.length; j++) {
+      setText(spans[j], humanDuration(at - parseFloat(spans[j].getAttribute("data-elapsed-since"))));
     }
   }
 
@@ -152,7 +189,7 @@
     : null;
 
   function queue(id) {
-    pending.push(id);
+    if (pending.indexOf(id) < 0) pending.push(id);
     if (!timer) timer = setTimeout(flush, 30);
   }
 
@@ -174,10 +211,11 @@
           var item = data.checks[id];
           renderBeats(host, merge(host, item.beats));
           renderUptime(host, item.uptime_24h);
+          host._beatsAt = Date.now();
           stats.beatsLoaded += 1;
         });
       })
-      .catch(function () { /* the next page view tries again */ });
+      .catch(function () { /* the next update or page view tries again */ });
   }
 
   function watch(root) {
@@ -191,6 +229,36 @@
     }
   }
 
+  /* -- server-rendered refreshes ------------------------------------------------------- */
+  var refresher = document.getElementById("live-refresh");
+  var pageCheck = refresher ? refresher.getAttribute("data-live-check") : null;
+  var spacing = pageCheck ? 300 : 1000;
+  var lastRefresh = 0;
+  var refreshTimer = null;
+  var removed = false;
+
+  /* Ask #live-refresh for the page's server-rendered parts: now, or once the spacing since
+   * the last request has passed; htmx queues the last request while one is in flight. */
+  function refresh() {
+    if (!refresher || removed || refreshTimer) return;
+    var wait = Math.max(0, lastRefresh + spacing - Date.now());
+    refreshTimer = setTimeout(function () {
+      refreshTimer = null;
+      lastRefresh = Date.now();
+      var limit = document.getElementById("live-limit");
+      if (limit) {
+        var shown = document.querySelectorAll("#rows tr.check").length;
+        limit.value = String(Math.min(1000, Math.max(parseInt(limit.defaultValue, 10) || 1, shown)));
+      }
+      if (window.htmx) window.htmx.trigger(refresher, "nyxmon:refresh");
+    }, wait);
+  }
+
+  function seen(at) {
+    var input = document.getElementById("live-seen");
+    if (input && at && !(parseFloat(input.value) >= at)) input.value = String(at);
+  }
+
   /* -- the status stream --------------------------------------------------------------- */
   function setState(host, state) {
     var classes = host.className.split(/\s+/).filter(function (c) { return c && c.indexOf("s-") !== 0; });
@@ -198,7 +266,9 @@
     host.className = classes.join(" ");
     var badge = field(host, "state");
     if (badge) {
-      badge.className = "badge s-" + state;
+      badge.className = badge.className.split(/\s+/).filter(function (c) {
+        return c && c.indexOf("s-") !== 0;
+      }).concat(["s-" + state]).join(" ");
       setText(badge, LABELS[state] || state);
     }
     host.setAttribute("data-state", state);
@@ -215,7 +285,7 @@
       if (ageEl) {
         ageEl.setAttribute("data-at", String(at));
         ageEl.setAttribute("datetime", new Date(at * 1000).toISOString());
-        setText(ageEl, age(at, Date.now() / 1000));
+        setText(ageEl, age(at, now()));
       }
       var seconds = c.last_duration;
       setText(field(host, "duration"), seconds === null ? "" : millis(seconds * 1000));
@@ -229,9 +299,25 @@
           renderBeats(host, beats.concat([[at, code, (seconds || 0) * 1000]]).slice(-MAX_BEATS));
         }
       }
+      if (host._beatsAt && Date.now() - host._beatsAt > BEATS_MAX_AGE) queue(c.id);
       if (stats.lags.length < MAX_LAGS) stats.lags.push(Date.now() / 1000 - (at + (seconds || 0)));
     }
     host.dispatchEvent(new CustomEvent("nyxmon:status", { bubbles: true, detail: c }));
+  }
+
+  function onStatus(data) {
+    var mine = false;
+    for (var i = 0; i < data.checks.length; i++) {
+      var c = data.checks[i];
+      update(c);
+      if (c.id === pageCheck) {
+        mine = true;
+        seen(c.last_result_at);
+      }
+    }
+    if (pageCheck ? mine || (data.states_changed && !data.checks.length) : data.states_changed) {
+      refresh();
+    }
   }
 
   function indicate(text, on) {
@@ -242,28 +328,47 @@
     }
   }
 
-  function connect() {
+  function connect(page) {
     if (!window.EventSource || stats.source) return;
-    var source = (stats.source = new EventSource("/events"));
+    var catalog = page.getAttribute("data-catalog");
+    var states = page.getAttribute("data-states");
+    var url = "/events";
+    if (catalog !== null) url += "?catalog=" + encodeURIComponent(catalog) + "&states=" + encodeURIComponent(states);
+    var source = (stats.source = new EventSource(url));
+    var lost = false;
     source.addEventListener("open", function () {
       stats.connected = true;
       indicate("Live", true);
+      if (lost) refresh(); // changes while the stream was down were not sent: ask anew
+      lost = false;
     });
     source.addEventListener("error", function () {
       stats.connected = false;
+      lost = true;
       indicate("Reconnecting…", false);
     });
     source.addEventListener("status", function (event) {
       stats.events += 1;
-      var data = JSON.parse(event.data);
-      for (var i = 0; i < data.checks.length; i++) update(data.checks[i]);
+      onStatus(JSON.parse(event.data));
+    });
+    source.addEventListener("catalog", function (event) {
+      var version = String(JSON.parse(event.data).version);
+      stats.catalogEvents += 1;
+      if (version !== page.getAttribute("data-catalog")) {
+        page.setAttribute("data-catalog", version);
+        refresh();
+      }
     });
   }
 
   function start() {
+    var page = document.getElementById("page");
+    var serverNow = page ? parseFloat(page.getAttribute("data-now")) : NaN;
+    if (isFinite(serverNow)) skew = serverNow - Date.now() / 1000;
     localize(document);
     watch(document);
-    if (document.querySelector("[data-live]")) connect();
+    tick();
+    if (page && page.hasAttribute("data-live")) connect(page);
     setInterval(tick, 1000);
   }
 
@@ -274,11 +379,25 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
-    // Swapped-in rows (filters, "load more", refreshed sections): watch the new ones.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt !== refresher) return;
+    stats.refreshes += 1;
+    if (event.detail.xhr && event.detail.xhr.status === 404 && pageCheck) {
+      removed = true; // the check is gone: say so instead of asking again and again
+      var notice = document.getElementById("check-removed");
+      if (notice) notice.hidden = false;
+      indicate("Removed", false);
+    }
+  });
+
+  function settled() {
+    // Swapped-in parts (filters, "load more", live refreshes): times, beats, ages anew.
     localize(document);
     watch(document);
-  });
+    tick();
+  }
+  document.addEventListener("htmx:afterSettle", settled);
+  document.addEventListener("htmx:oobAfterSwap", settled);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

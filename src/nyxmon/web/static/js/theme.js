@@ -1,6 +1,8 @@
 /* NyxMon theme: light or dark, from the system preference unless the user chose one.
  * Loaded in <head> without defer, so the chosen theme applies before the first paint.
- * Any button with data-theme-toggle switches it; the choice is kept in localStorage. */
+ * Any button with data-theme-toggle switches it; the choice is kept in localStorage. The
+ * button is a toggle named "Dark mode": aria-pressed and its visible "on"/"off" say whether
+ * dark mode is on now (templates/theme_toggle.html). */
 (function () {
   "use strict";
   var KEY = "nyxmon-theme";
@@ -25,6 +27,8 @@
     var buttons = document.querySelectorAll("[data-theme-toggle]");
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].setAttribute("aria-pressed", dark ? "true" : "false");
+      var words = buttons[i].querySelector(".theme-state");
+      if (words) words.textContent = dark ? "on" : "off";
     }
   }
 
