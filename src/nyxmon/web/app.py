@@ -48,6 +48,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.routing import Mount
 
+from nyxmon.domain.history.uptime import percent_text
 from nyxmon.web.auth import AuthService
 from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware, SecurityHeadersMiddleware
 from nyxmon.web.context import WebContext
@@ -197,6 +198,7 @@ def _templates() -> Jinja2Templates:
         return principal.user if principal is not None else None
 
     env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, current_user=current_user)
+    env.filters["percent"] = percent_text  # the one uptime text, for pages without ``fmt``
     return templates
 
 

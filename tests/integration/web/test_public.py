@@ -91,9 +91,9 @@ def test_status_badge_shows_the_state_in_its_colour(site: WebEnv) -> None:
 def test_uptime_and_latency_badges(site: WebEnv) -> None:
     status, svg, _ = _svg(site.url + "/badge/website.broken/uptime/24h.svg")
     assert status == 200
-    assert svg.get("aria-label") == "uptime 24h: 0.00%"
+    assert svg.get("aria-label") == "uptime 24h: 0 %"
     _, svg, _ = _svg(site.url + "/badge/website.home/uptime/7d.svg")
-    assert svg.get("aria-label") == "uptime 7d: 100%"
+    assert svg.get("aria-label") == "uptime 7d: 100 %"
     _, svg, _ = _svg(site.url + "/badge/website.home/latency.svg")
     label = svg.get("aria-label") or ""
     assert label.startswith("response time 24h: ")

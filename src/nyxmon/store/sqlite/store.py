@@ -20,6 +20,7 @@ from typing import Literal
 
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
+from nyxmon.domain.history.uptime import Uptime
 from nyxmon.domain.model import Check, Service
 from nyxmon.errors import SchemaVersionError
 from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
@@ -208,15 +209,10 @@ class SqliteStore:
         with sqlite_errors("reading recent results"):
             return SqliteResultRepository(self._conns.reader()).recent(check_ids, limit, since)
 
-    def rollups_many(
-        self,
-        check_ids: Sequence[str],
-        *,
-        level: Literal["hourly", "daily"],
-        since: float,
-        until: float,
-    ) -> dict[str, tuple[RollupRow, ...]]:
-        return stats.rollups_many(self._conns, check_ids, level=level, since=since, until=until)
+    def uptime_many(
+        self, check_ids: Sequence[str], *, now: float, window: float
+    ) -> dict[str, Uptime]:
+        return stats.uptime_many(self._conns, check_ids, now=now, window=window)
 
     def series(self, check_id: str, *, start: float, end: float, step: float) -> list[SeriesPoint]:
         return stats.series(self._conns, check_id, start=start, end=end, step=step)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from nyxmon.domain.history.figures import WINDOWS
+from nyxmon.domain.history.uptime import percent_text
 from nyxmon.web.deps import State, live_index, run_blocking
 from nyxmon.web.public.caching import cacheable_response, memo
 from nyxmon.web.public.svg import COLOURS, badge_svg
@@ -84,8 +85,7 @@ async def uptime_badge(
     if figures is None:
         return _svg(request, state, text, "no data", COLOURS["unknown"])
     pct, _ = figures
-    shown = f"{pct:.2f}%" if pct < 100 else "100%"
-    return _svg(request, state, text, shown, uptime_colour(pct))
+    return _svg(request, state, text, percent_text(pct), uptime_colour(pct))
 
 
 @router.get("/badge/{check_id}/latency.svg")

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from nyxmon.config.web import StatusPage
+from nyxmon.domain.history.uptime import Uptime, uptime_pct
 from nyxmon.domain.model import Check
 from nyxmon.service_layer.storage import Store
 from nyxmon.web.deps import State, WebState, live_checks, run_blocking
@@ -101,6 +102,9 @@ def build_page(
         if view.check.service in by_service:
             by_service[view.check.service].append(view)
     first_day = (now // DAY - (DAYS - 1)) * DAY
+    shown = [view.check.id for name in wanted for view in by_service[name]]
+    day = store.uptime_many(shown, now=now, window=DAY)
+    quarter = store.uptime_many(shown, now=now, window=DAYS * DAY)
     services_out: list[dict[str, Any]] = []
     incidents: list[dict[str, Any]] = []
     for name in wanted:
@@ -115,14 +119,13 @@ def build_page(
             if view.state == "down":
                 since = view.status.alert_since if view.status is not None else None
                 incidents.append(_incident(view, since))
-        total = sum(day[0] for day in days)
-        ok = sum(day[1] for day in days)
         services_out.append(
             {
                 "name": name,
                 "description": descriptions.get(name, ""),
                 "state": worst_state([view.state for view in members]),
-                "uptime_90d": round(100.0 * ok / total, 3) if total else None,
+                "uptime_24h": _pooled(day, members),
+                "uptime_90d": _pooled(quarter, members),
                 "days": [
                     {
                         "start": first_day + index * DAY,
@@ -132,7 +135,12 @@ def build_page(
                     for index, (count, good) in enumerate(days)
                 ],
                 "checks": [
-                    {"id": view.check.id, "name": view.check.name, "state": view.state}
+                    {
+                        "id": view.check.id,
+                        "name": view.check.name,
+                        "state": view.state,
+                        "uptime_24h": _pooled(day, [view]),
+                    }
                     for view in members
                 ],
             }
@@ -148,6 +156,12 @@ def build_page(
         "incidents": incidents,
         "maintenance": _maintenance(windows, checks, now),
     }
+
+
+def _pooled(uptime: Mapping[str, Uptime], views: Sequence[CheckView]) -> float | None:
+    """The uptime of ``views`` together: all their runs in the window, pooled."""
+    figures = [uptime[view.check.id] for view in views if view.check.id in uptime]
+    return uptime_pct(sum(f.ok_count for f in figures), sum(f.count for f in figures))
 
 
 def _incident(view: CheckView, since: float | None) -> dict[str, Any]:
