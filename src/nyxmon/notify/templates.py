@@ -9,7 +9,8 @@ Variables: ``name`` (``service / check``), ``check`` (the check's name), ``check
 (POSIX seconds), ``elapsed`` (seconds in the state), ``duration`` (RECOVERED: seconds it was
 down), ``failing`` (conditions with actual values), ``message``, ``details``, ``link`` (the
 check's dashboard page), ``public_url``, ``route``, ``key``. Filters: ``duration``
-(``8040 -> "2h 14m"``) and ``time`` (``-> "2025-11-23 19:06:00 UTC"``).
+(``8040 -> "2 h 14 min"``: :func:`~nyxmon.domain.durations.human_duration`, as on every page)
+and ``time`` (``-> "2025-11-23 19:06:00 UTC"``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
 def format_time(timestamp: float | None) -> str:

@@ -108,7 +108,14 @@ class Alerting:
         if decision.changed or decision.notices:
             if decision.changed:
                 uow.transitions.append(
-                    Transition(check_id, now, decision.previous.value, decision.state.value, why)
+                    Transition(
+                        check_id,
+                        now,
+                        decision.previous.value,
+                        decision.state.value,
+                        why,
+                        since=state.machine.since,
+                    )
                 )
             self._dirty.pop(check_id, None)
             uow.states.append(self.state_row(check_id, state.machine, now))

@@ -1,7 +1,11 @@
 """Incidents read from state history: a period a check spent DOWN, from its transitions.
 
 An incident starts with a transition into ``down`` and ends with the next transition out of
-it; one without an end is ongoing. Pure: the routes fetch transitions, this pairs them.
+it; one without an end is ongoing. Its times are when those states *began* by the alert
+machine's account (:attr:`Transition.began`), not when the change was decided: the outage
+starts at the first failing run of the streak that led to DOWN (what the DOWN notice says)
+and ends at the first good run of the streak that ended it (so its duration is the RECOVERED
+notice's). Pure: the routes fetch transitions, this pairs them.
 """
 
 from __future__ import annotations
@@ -47,11 +51,18 @@ def incidents_from(transitions: Iterable[Transition]) -> list[Incident]:
             continue
         if started is not None:
             del open_[transition.check_id]
-            found.append(_incident(started, transition.at))
+            found.append(_incident(started, transition.began))
     found.extend(_incident(started, None) for started in open_.values())
     found.sort(key=lambda incident: incident.start, reverse=True)
     return found
 
 
 def _incident(started: Transition, end: float | None) -> Incident:
-    return Incident(started.check_id, started.to_state, started.at, end, started.message)
+    start = started.began
+    return Incident(
+        started.check_id,
+        started.to_state,
+        start,
+        None if end is None else max(start, end),
+        started.message,
+    )

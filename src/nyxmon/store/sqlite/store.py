@@ -262,12 +262,12 @@ class SqliteStore:
         """State changes newest first (of one check, or all), optionally in ``[since, until)``."""
         where, params = _where(("c.id = ?", check_id), ("t.at >= ?", since), ("t.at < ?", until))
         sql = (
-            "SELECT c.id, t.at, t.from_state, t.to_state, t.message FROM state_changes t"
+            "SELECT c.id, t.at, t.from_state, t.to_state, t.message, t.since FROM state_changes t"
             f" JOIN checks c ON c.pk = t.check_pk{where} ORDER BY t.at DESC, t.id DESC LIMIT ?"
         )
         with self._conns.read_transaction(f"reading state changes of {self.path}") as rc:
             rows = rc.execute(sql, (*params, limit)).fetchall()
-        return tuple(Transition(r[0], r[1], r[2], r[3], r[4]) for r in rows)
+        return tuple(Transition(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows)
 
     def outbox(
         self,

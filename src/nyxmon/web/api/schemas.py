@@ -182,15 +182,21 @@ class SeriesOut(BaseModel):
 
 
 class TransitionOut(BaseModel):
+    """A state change decided at ``at``; the new state began at ``since`` (for ``down``: the
+    first failing run of the outage)."""
+
     check_id: str
     at: float
+    since: float
     from_state: str
     to_state: str
     message: str
 
 
 class IncidentOut(BaseModel):
-    """A period in a failing state; ``end`` is null while it lasts (``duration`` runs to now)."""
+    """A period in a failing state: from the first failing run of the streak that led to it
+    (the DOWN notice's ``since``) to the first good run after it; ``end`` is null while it
+    lasts (``duration`` runs to now). A RECOVERED notice's duration is this ``duration``."""
 
     check_id: str
     state: str
@@ -319,6 +325,7 @@ def transition_out(transition: Transition) -> TransitionOut:
     return TransitionOut(
         check_id=transition.check_id,
         at=transition.at,
+        since=transition.began,
         from_state=transition.from_state,
         to_state=transition.to_state,
         message=transition.message,
