@@ -135,11 +135,12 @@ class Alerting:
 
     def _outbox_rows(self, check: Check, decision: Decision, now: float) -> list[OutboxRow]:
         rows: list[OutboxRow] = []
-        info = CheckInfo(check.id, check.name, check.service, check.labels)
+        labels = check.effective_labels
+        info = CheckInfo(check.id, check.name, check.service, labels, group=check.group)
         for notice in decision.notices:
             self.notices += 1
             routes = routes_for(
-                notice, check.service, check.labels, self.settings.routes, check_name=check.name
+                notice, check.service, labels, self.settings.routes, check_name=check.name
             )
             if not routes:
                 self.unrouted += 1

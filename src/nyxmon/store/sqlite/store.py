@@ -331,12 +331,17 @@ class SqliteStore:
 
     def checks_fingerprint(self) -> tuple[object, ...]:
         # count catches deletes, max(pk) catches delete+add, updated_at catches edits, pauses
-        # and archiving (every write stamps it); one pass over a small table.
+        # and archiving (every write stamps it); one pass over a small table. Services count
+        # too, by content (a few rows): a check is read with its service's labels and group.
         with self._conns.read_transaction(f"reading the checks of {self.path}") as rc:
             row = rc.execute(
                 "SELECT count(*), max(pk), max(updated_at), count(archived_at) FROM checks"
             ).fetchone()
-        return tuple(row)
+            services = rc.execute(
+                "SELECT group_concat(name || char(31) || grp || char(31) || labels, char(30))"
+                " FROM (SELECT name, grp, labels FROM services ORDER BY name)"
+            ).fetchone()
+        return (*row, *services)
 
 
 def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:

@@ -99,6 +99,9 @@ class StatusOut(BaseModel):
 
 
 class CheckOut(BaseModel):
+    """A check; ``labels`` are its own (what a PUT sets), ``effective_labels`` those filters
+    and routes match on (its service's, its own winning), ``group`` its service's group."""
+
     id: str
     service: str
     name: str
@@ -113,6 +116,8 @@ class CheckOut(BaseModel):
     source: str
     state: str
     status: StatusOut | None
+    effective_labels: dict[str, str] = {}
+    group: str = ""
 
 
 class ServiceOut(BaseModel):
@@ -254,6 +259,8 @@ def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
         source=check.source.value,
         state=state,
         status=status_out(view.status if view is not None else None, state),
+        effective_labels=dict(check.effective_labels),
+        group=check.group,
     )
 
 
