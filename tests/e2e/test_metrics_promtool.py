@@ -71,6 +71,7 @@ def test_metrics_of_a_running_agent_pass_promtool(
             timeout=60,
             what="two results of every check",
         )
+        wait_for(lambda: "dashboard:" in agent.output(), what="the web plane")
         body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
         assert agent.alive(), agent.output()
     for family in ("nyxmon_check_duration_seconds", "nyxmon_store_batch_seconds_quantile"):
