@@ -293,10 +293,12 @@ class AlertMachine:
             return
         health = self._thresholds.health
         since = self._thresholds.since
-        if health is AlertState.DOWN and self._announced is AlertState.DOWN:
+        announced_since = self._announced_since
+        down_before = self._announced is AlertState.DOWN and announced_since is not None
+        if health is AlertState.DOWN and down_before:
             # Back to DOWN after a flap, a window or a pause, with no RECOVERED sent: still the
             # outage people were told about, so it keeps the start its DOWN notice gave.
-            since = self._announced_since
+            since = announced_since
         self._set_state(health, now if since is None else since)
         if health is AlertState.PENDING:
             return
