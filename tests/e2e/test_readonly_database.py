@@ -47,10 +47,7 @@ def test_a_database_on_a_read_only_file_system_is_refused_saying_why(tmp_path: P
     folder.mkdir()
     SqliteStore(str(folder / "nyxmon.db")).close()  # a real database, cleanly closed
     config = tmp_path / "nyxmon.yaml"
-    config.write_text(
-        f"agent: {{database: {folder / 'nyxmon.db'}}}\n"
-        "services: []\n"
-    )
+    config.write_text(f"agent: {{database: {folder / 'nyxmon.db'}}}\nservices: []\n")
     done = _read_only(folder, sys.executable, "-m", "nyxmon", "run", "--config", str(config))
     assert done.returncode == 1, done.stdout + done.stderr
     said = " ".join((done.stdout + done.stderr).split())

@@ -21,6 +21,7 @@ __all__ = [
     "Result",
     "Service",
     "check_id_for",
+    "effective_labels",
     "slugify",
 ]
 
@@ -66,6 +67,15 @@ def slugify(text: str) -> str:
     return slug or "x"
 
 
+def effective_labels(inherited: Mapping[str, str], own: Mapping[str, str]) -> Mapping[str, str]:
+    """``inherited`` overlaid by ``own``; no copy when one of them is empty."""
+    if not inherited:
+        return own
+    if not own:
+        return inherited
+    return MappingProxyType({**inherited, **own})
+
+
 def check_id_for(service: str, name: str) -> str:
     """The stable id of a check that has no explicit one: ``<service-slug>.<name-slug>``.
 
@@ -93,6 +103,16 @@ class Check:
     strings (``"[STATUS] == 200"``); they are compiled once by the probe layer. ``alert`` holds
     only the alert-policy keys this check overrides (JSON-safe: durations in seconds), so the
     defaults still apply to the rest; see :func:`nyxmon.domain.alerting.apply_overrides`.
+
+    ``labels`` are the check's own. A check inherits its service's labels, its own winning on
+    a clash (:attr:`effective_labels`: what filters, routes, maintenance windows and notices
+    match on), and shows under its service's ``group``. The inheritance happens at read time:
+    whoever reads a check from storage fills ``service_labels`` and ``group`` from its
+    service as it is then. Not at config load, because a service's labels change without its
+    checks being written (a reload, the API editing a service), checks join a service through
+    the API and CLI as well as the file, and a check's own labels must stay its own so that
+    editing it, or putting back what the API returned, never freezes the service's labels of
+    the day into the check.
     """
 
     id: str
@@ -108,11 +128,18 @@ class Check:
     labels: Mapping[str, str] = field(default_factory=_empty)
     source: CheckSource = CheckSource.CONFIG
     alert: Mapping[str, Any] = field(default_factory=_empty)
+    service_labels: Mapping[str, str] = field(default_factory=_empty)
+    group: str = ""
 
     @property
     def active(self) -> bool:
         """Whether the scheduler should run it."""
         return self.enabled and not self.paused
+
+    @property
+    def effective_labels(self) -> Mapping[str, str]:
+        """The service's labels with the check's own on top (the check wins on a clash)."""
+        return effective_labels(self.service_labels, self.labels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,11 @@ Prometheus names are ``<namespace>_<metric>`` (the namespace with anything but l
 metrics themselves each recorder exposes its own health: events processed, pending, unrouted,
 dropped (by reason), handler errors and label sets folded into ``other`` (by metric), and
 whether its snapshot was stale. The text format itself is left to ``prometheus_client``.
+
+A histogram ``X`` is exposed twice: its buckets as the Prometheus histogram ``X`` (what
+``histogram_quantile`` aggregates across series), and its sketch's quantile estimates, over
+everything since the recorder started and within the sketch's stated error, as the summary
+``X_quantile``. Both pass ``promtool check metrics``.
 """
 
 from __future__ import annotations
@@ -134,11 +139,17 @@ def _add_histogram(
         family.add_sample(f"{full}_bucket", {**labels, "le": _go(bound)}, count)
     family.add_sample(f"{full}_count", labels, sample.count)
     family.add_sample(f"{full}_sum", labels, sample.sum)
+    # The sketch's quantiles are a summary in Prometheus' terms, so they are exposed as one
+    # (a gauge with a ``quantile`` label fails ``promtool check metrics``). It needs its own
+    # name beside the histogram's; its sum and count repeat the histogram's.
+    summary = out.family(f"{full}_quantile", "summary", f"{help_} (streaming quantile estimates)")
+    if summary is None:
+        return
     if sample.count:
-        help_q = f"{help_} (streaming quantile estimates)"
         for q, value in sample.quantiles:
-            q_labels = {**labels, "quantile": _go(q)}
-            out.add(f"{full}_quantile", "gauge", help_q, "", q_labels, value)
+            summary.add_sample(summary.name, {**labels, "quantile": _go(q)}, value)
+    summary.add_sample(f"{summary.name}_count", labels, sample.count)
+    summary.add_sample(f"{summary.name}_sum", labels, sample.sum)
 
 
 def _go(value: float) -> str:

@@ -5,11 +5,13 @@ the sandbox). A custom template that fails to render is replaced by the default 
 says so: a notification is never lost because of a template. Text only, so no autoescaping.
 
 Variables: ``name`` (``service / check``), ``check`` (the check's name), ``check_id``,
-``service``, ``labels``, ``kind``, ``state``, ``previous``, ``severity``, ``since``, ``at``
-(POSIX seconds), ``elapsed`` (seconds in the state), ``duration`` (RECOVERED: seconds it was
-down), ``failing`` (conditions with actual values), ``message``, ``details``, ``link`` (the
-check's dashboard page), ``public_url``, ``route``, ``key``. Filters: ``duration``
-(``8040 -> "2h 14m"``) and ``time`` (``-> "2025-11-23 19:06:00 UTC"``).
+``service``, ``group`` (the service's), ``labels`` (the check's, its service's included),
+``kind``, ``state``, ``previous``, ``severity``, ``since``, ``at`` (POSIX seconds),
+``elapsed`` (seconds in the state), ``duration`` (RECOVERED: seconds it was down), ``failing``
+(conditions with actual values), ``message``, ``details``, ``link`` (the check's dashboard
+page), ``public_url``, ``route``, ``key``. Filters: ``duration`` (``8040 -> "2 h 14 min"``:
+:func:`~nyxmon.domain.durations.human_duration`, as on every page) and ``time``
+(``-> "2025-11-23 19:06:00 UTC"``).
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
 def format_time(timestamp: float | None) -> str:
@@ -142,6 +142,7 @@ class MessageRenderer:
             "check": check.name or notice.check_id,
             "check_id": notice.check_id,
             "service": check.service,
+            "group": check.group,
             "labels": dict(check.labels),
             "kind": notice.kind.value,
             "state": notice.state.value,

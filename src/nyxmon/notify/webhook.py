@@ -4,7 +4,8 @@ Wire format (``Content-Type: application/json``), one object per notification::
 
     {"version": 1, "key": "<idempotency key>", "route": "ops", "kind": "down",
      "state": "down", "previous": "up", "severity": "critical",
-     "check": {"id": "web.home", "name": "home", "service": "web", "labels": {...}},
+     "check": {"id": "web.home", "name": "home", "service": "web", "group": "",
+               "labels": {...}},
      "at": 1732388760.5, "since": 1732388700.0, "elapsed_seconds": 60.5,
      "duration_seconds": null, "message": "...", "failing": ["[STATUS] == 200 (actual 503)"],
      "details": {...}, "title": "DOWN: web / home", "body": "...", "link": "http://.../checks/web.home",
@@ -62,6 +63,7 @@ def webhook_body(message: OutgoingMessage) -> dict[str, Any]:
             "id": notice.check_id,
             "name": check.name,
             "service": check.service,
+            "group": check.group,
             "labels": dict(check.labels),
         },
         "at": notice.at,

@@ -108,7 +108,14 @@ class Alerting:
         if decision.changed or decision.notices:
             if decision.changed:
                 uow.transitions.append(
-                    Transition(check_id, now, decision.previous.value, decision.state.value, why)
+                    Transition(
+                        check_id,
+                        now,
+                        decision.previous.value,
+                        decision.state.value,
+                        why,
+                        since=state.machine.since,
+                    )
                 )
             self._dirty.pop(check_id, None)
             uow.states.append(self.state_row(check_id, state.machine, now))
@@ -128,11 +135,12 @@ class Alerting:
 
     def _outbox_rows(self, check: Check, decision: Decision, now: float) -> list[OutboxRow]:
         rows: list[OutboxRow] = []
-        info = CheckInfo(check.id, check.name, check.service, check.labels)
+        labels = check.effective_labels
+        info = CheckInfo(check.id, check.name, check.service, labels, group=check.group)
         for notice in decision.notices:
             self.notices += 1
             routes = routes_for(
-                notice, check.service, check.labels, self.settings.routes, check_name=check.name
+                notice, check.service, labels, self.settings.routes, check_name=check.name
             )
             if not routes:
                 self.unrouted += 1

@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
+from nyxmon.domain.history.uptime import Uptime
 from nyxmon.domain.model import Check, CheckSource, Result, Service
 from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
 from nyxmon.service_layer.records.alerts import (
@@ -208,7 +209,9 @@ class StoreReader(Protocol):
     ) -> int: ...
 
     def availability(self, check_id: str, *, now: float, window: float) -> Availability:
-        """Uptime and latency over ``[now - window, now]`` from rollups plus raw results."""
+        """Uptime and latency over the window ending at ``now``, as
+        :func:`~nyxmon.domain.history.uptime.uptime_window` defines it: rollups for the whole
+        hours, raw results for the current hour and any hour not rolled up yet."""
         ...
 
     def rollups(
@@ -228,15 +231,12 @@ class StoreReader(Protocol):
         """The newest ``limit`` results of each check (newest first), in one query."""
         ...
 
-    def rollups_many(
-        self,
-        check_ids: Sequence[str],
-        *,
-        level: Literal["hourly", "daily"],
-        since: float,
-        until: float,
-    ) -> dict[str, tuple[RollupRow, ...]]:
-        """Rollup rows of several checks with ``since <= start < until``, oldest first."""
+    def uptime_many(
+        self, check_ids: Sequence[str], *, now: float, window: float
+    ) -> dict[str, Uptime]:
+        """Uptime of several checks (unknown ids left out), counted the way
+        :meth:`availability` counts it (:mod:`nyxmon.domain.history.uptime`), in a few queries
+        whatever the number of ids."""
         ...
 
     def series(self, check_id: str, *, start: float, end: float, step: float) -> list[SeriesPoint]:

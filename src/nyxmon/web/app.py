@@ -50,6 +50,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.routing import Mount
 
+from nyxmon.domain.history.uptime import percent_text
 from nyxmon.web.auth import AuthService
 from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware, SecurityHeadersMiddleware
 from nyxmon.web.catalog_watch import CatalogWatch
@@ -164,7 +165,9 @@ def create_app(
     app.add_middleware(CpuBudgetMiddleware, budget=state.budget, exempt=health_paths)
     app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
     # Outermost: a hammered status page or badge is answered from memory (web/public/fast.py).
-    app.add_middleware(PublicFastPath, prefixes=("/status/", "/badge/"), fresh=1.0)
+    app.add_middleware(
+        PublicFastPath, prefixes=("/status/", "/badge/"), fresh=settings.public_fresh
+    )
     install_problem_handlers(app)
     _include_routes(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -244,6 +247,7 @@ def _templates() -> Jinja2Templates:
     env.globals.update(
         csrf_token=csrf_token, csrf_field=csrf_field, current_user=current_user, fmt=formatting
     )
+    env.filters["percent"] = percent_text  # the one uptime text, for pages without ``fmt``
     return templates
 
 

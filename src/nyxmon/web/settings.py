@@ -50,8 +50,11 @@ class WebSettings:
     catalog_poll: float = 1.0
     #: Seconds a cached answer of the hot listings (overview, check list, badges) is reused.
     cache_seconds: float = 1.0
-    #: Seconds public pages and badges may be cached by browsers and proxies.
-    public_max_age: int = 60
+    #: Seconds public pages and badges may be cached by browsers and proxies; the server's own
+    #: copy is never older than this either (mid-incident, a status page must keep up).
+    public_max_age: int = 10
+    #: Seconds a public answer is served from memory as it is (web/public/fast.py).
+    public_fresh: float = 1.0
     #: Share of one CPU the web plane may use on average, and the burst it may use at once
     #: (seconds of CPU): the rest is the probes' (see :mod:`nyxmon.web.budget`).
     cpu_share: float = 0.25

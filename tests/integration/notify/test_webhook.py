@@ -62,6 +62,7 @@ async def test_a_notification_arrives_signed_with_its_key_and_the_documented_bod
         "id": "web.home",
         "name": "home",
         "service": "web",
+        "group": "",
         "labels": {"team": "core"},
     }
     assert (body["kind"], body["state"], body["previous"]) == ("down", "down", "up")

@@ -38,14 +38,15 @@ def test_results_states_transitions_and_outbox_commit_in_one_batch(
         WriteBatch(
             results=[make_result("a.one", clock.now)],
             states=[StateRow("a.one", "down", clock.now, {"failures": 2}, clock.now)],
-            transitions=[Transition("a.one", clock.now, "up", "down", "503")],
+            transitions=[Transition("a.one", clock.now, "up", "down", "503", since=clock.now - 20)],
             outbox=[outbox_row("a.one:1:down:1"), outbox_row("a.one:1:down:1@sms")],
         )
     )
     assert len(receipt.result_ids) == 1
     assert len(receipt.outbox_ids) == 2
     assert store.load_states()["a.one"].snapshot == {"failures": 2}
-    assert store.transitions("a.one")[0].to_state == "down"
+    (kept,) = store.transitions("a.one")
+    assert (kept.to_state, kept.at, kept.since) == ("down", clock.now, clock.now - 20)
     pending = store.outbox(status="pending")
     assert [item.key for item in pending] == ["a.one:1:down:1", "a.one:1:down:1@sms"]
     assert pending[0].notice == outbox_row("a.one:1:down:1").notice

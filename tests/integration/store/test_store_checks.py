@@ -211,3 +211,35 @@ def test_api_cannot_change_a_config_service(store: Store) -> None:
     service = store.get_service("web")
     assert service is not None
     assert service.description == "from file"
+
+
+def test_checks_are_read_with_their_services_current_labels_and_group(store: Store) -> None:
+    """Inheritance at read time: a service's labels apply to its checks as they are now (own
+    labels win), a check keeps only its own labels, and the label filter sees both."""
+    with store.transaction() as tx:
+        tx.services.upsert(Service("shop", group="Public", labels={"team": "web", "tier": "b"}))
+        tx.checks.upsert(api_check("shop.front", labels={"tier": "front"}))
+        tx.checks.upsert(api_check("shop.back"))
+        tx.checks.upsert(api_check("solo.one", labels={"team": "web"}))
+        tx.commit()
+    front = store.get_check("shop.front")
+    assert front is not None
+    assert (dict(front.labels), front.group) == ({"tier": "front"}, "Public")
+    assert dict(front.effective_labels) == {"team": "web", "tier": "front"}
+
+    def ids(**labels: str) -> list[str]:
+        return [c.id for c in store.list_checks(CheckQuery(labels=labels)).items]
+
+    assert ids(team="web") == ["shop.back", "shop.front", "solo.one"]
+    assert ids(tier="front") == ["shop.front"]
+    assert ids(tier="b") == ["shop.back"]
+    assert store.list_checks(CheckQuery(labels={"team": "web"})).total == 3
+    before = store.checks_fingerprint()
+    with store.transaction() as tx:
+        tx.services.upsert(Service("shop", labels={"team": "ops"}))
+        tx.commit()
+    assert store.checks_fingerprint() != before, "the live views must notice a service change"
+    assert ids(team="ops") == ["shop.back", "shop.front"]
+    back = store.get_check("shop.back")
+    assert back is not None
+    assert (dict(back.labels), dict(back.effective_labels), back.group) == ({}, {"team": "ops"}, "")

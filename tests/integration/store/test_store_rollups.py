@@ -164,7 +164,8 @@ def test_availability_combines_rollups_and_raw_exactly(
     if rolled:
         roll_up_everything(store, now)
     got = store.availability("a.one", now=now, window=window)
-    start = math.floor((now - window) / HOUR) * HOUR if rolled else now - window
+    # The window starts on a whole hour whether or not anything is rolled up yet.
+    start = math.floor((now - window) / HOUR) * HOUR
     want = _expected(samples, start, now)
     assert got.start == start
     assert got.end == now
@@ -253,22 +254,27 @@ def test_series_refuses_bad_ranges(
         store.series("a.one", start=start, end=end, step=step)
 
 
-def test_rollups_of_many_checks_in_one_read_match_the_single_check_reads(
-    store: Store,
+@pytest.mark.parametrize("rolled", [True, False], ids=["rolled", "raw-only"])
+def test_uptime_of_many_checks_in_one_read_matches_availability(
+    store: Store, clock: FakeClock, rolled: bool
 ) -> None:
-    add_checks(store, "a.one", "a.two")
-    store.write_batch(
-        WriteBatch(
-            [make_result(cid, T0 + h * HOUR + 60.0) for cid in ("a.one", "a.two") for h in range(3)]
+    add_checks(store, "a.one", "a.two", "a.quiet")
+    now = T0 + 2 * DAY + 1800.0 + 7.0
+    for check_id, every in (("a.one", 300.0), ("a.two", 420.0)):
+        _write(store, check_id, _history([check_id], T0, now, every))
+    if rolled:
+        roll_up_everything(store, now)
+    many = store.uptime_many(["a.one", "a.two", "a.quiet", "a.none"], now=now, window=DAY)
+    assert set(many) == {"a.one", "a.two", "a.quiet"}
+    for check_id, got in many.items():
+        single = store.availability(check_id, now=now, window=DAY)
+        assert (got.start, got.end, got.count, got.ok_count, got.degraded_count) == (
+            single.start,
+            single.end,
+            single.count,
+            single.ok_count,
+            single.degraded_count,
         )
-    )
-    roll_up_everything(store, T0 + 3 * HOUR + SETTLE)
-    many = store.rollups_many(
-        ["a.one", "a.two", "a.none"], level="hourly", since=T0 + HOUR, until=T0 + 3 * HOUR
-    )
-    assert set(many) == {"a.one", "a.two"}
-    for check_id in ("a.one", "a.two"):
-        assert many[check_id] == store.rollups(
-            check_id, level="hourly", since=T0 + HOUR, until=T0 + 3 * HOUR
-        )
-        assert [row.start for row in many[check_id]] == [T0 + HOUR, T0 + 2 * HOUR]
+        assert got.pct == single.uptime_pct
+    assert many["a.quiet"].count == 0
+    assert many["a.one"].count > 0

@@ -21,7 +21,7 @@ from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 
 from nyxmon.agent.agent import Agent
 from nyxmon.bootstrap import build_agent
-from nyxmon.config import load_config
+from nyxmon.config import LoadedConfig, load_config
 from nyxmon.web import WebServer, WebSettings, create_app
 
 PASSWORD = "correct-horse-battery"
@@ -120,7 +120,14 @@ def start_web(tmp_path: Path, target: HttpTarget) -> Iterator[Callable[..., WebE
     started: list[WebEnv] = []
     folders = iter(range(1000))
 
-    def start(checks_yaml: str = CHECKS_YAML, web_yaml: str = "", **overrides: Any) -> WebEnv:
+    def start(
+        checks_yaml: str = CHECKS_YAML,
+        web_yaml: str = "",
+        *,
+        prepare: Callable[[Path, LoadedConfig], None] | None = None,
+        **overrides: Any,
+    ) -> WebEnv:
+        """``prepare(database, config)`` runs before the agent starts (to seed history)."""
         folder = tmp_path / f"agent{next(folders)}"
         folder.mkdir()
         config_path = folder / "nyxmon.yaml"
@@ -131,6 +138,8 @@ def start_web(tmp_path: Path, target: HttpTarget) -> Iterator[Callable[..., WebE
             + checks_yaml.replace("{target}", target.base_url)
         )
         config = load_config(config_path)
+        if prepare is not None:
+            prepare(folder / "nyxmon.db", config)
         agent = build_agent(config, watch_period=0.2, cleaner_period=3600)
         agent.start()
         options: dict[str, Any] = {"admin_password": PASSWORD, "port": 0}

@@ -119,6 +119,40 @@ def test_incidents_pair_each_descent_into_down_with_the_way_out() -> None:
     assert found[0].message == "up->down"
 
 
+def test_incidents_run_from_the_first_failing_run_to_the_first_good_one() -> None:
+    """A transition carries when its state began (the machine's ``since``); incidents use it,
+    and fall back to the decision time for rows written before it was kept."""
+    found = incidents_from(
+        [
+            Transition("a", 130, "up", "down", "503", since=100),
+            Transition("a", 170, "down", "up", "ok", since=160),
+            Transition("b", 50, "up", "down", "old row"),
+        ]
+    )
+    assert [(i.check_id, i.start, i.end, i.duration(now=999)) for i in found] == [
+        ("a", 100, 160, 60),
+        ("b", 50, None, 949),
+    ]
+
+
+def test_a_return_to_down_within_the_same_outage_continues_its_incident() -> None:
+    """Down, flapping, down again with no recovery between: the machine keeps the outage's
+    start, and the page shows one incident lasting what RECOVERED will say."""
+    found = incidents_from(
+        [
+            Transition("a", 130, "up", "down", "503", since=100),
+            Transition("a", 200, "down", "flapping", "", since=200),
+            Transition("a", 260, "flapping", "down", "", since=100),
+            Transition("a", 330, "down", "up", "ok", since=300),
+            Transition("a", 500, "up", "down", "later", since=480),
+        ]
+    )
+    assert [(i.start, i.end, i.message) for i in found] == [
+        (480, None, "later"),
+        (100, 300, "503"),
+    ]
+
+
 def test_time_parameters_accept_posix_iso_and_durations() -> None:
     assert parse_time("1700000000", "q", now=2e9) == 1700000000
     assert parse_time("1h30m", "q", now=10_000) == 10_000 - 5400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -36,7 +37,7 @@ def test_status_page_json_shows_only_its_services_with_state_bars_and_incidents(
 ) -> None:
     answer = requests.get(site.url + "/status/public.json", timeout=10)
     assert answer.status_code == 200
-    assert answer.headers["cache-control"] == "public, max-age=60"
+    assert answer.headers["cache-control"] == "public, max-age=10"
     page = answer.json()
     assert (page["title"], page["description"]) == ("Our services", "Hello")
     assert [s["name"] for s in page["services"]] == ["Website"]
@@ -81,7 +82,7 @@ def test_status_badge_shows_the_state_in_its_colour(site: WebEnv) -> None:
     status, svg, answer = _svg(site.url + "/badge/website.broken/status.svg")
     assert status == 200
     assert answer.headers["content-type"] == "image/svg+xml"
-    assert answer.headers["cache-control"] == "public, max-age=60"
+    assert answer.headers["cache-control"] == "public, max-age=10"
     assert svg.get("aria-label") == "status: down"
     assert 'fill="#e05d44"' in answer.text
     _, labelled, _ = _svg(site.url + "/badge/website.broken/status.svg?label=shop")
@@ -91,9 +92,9 @@ def test_status_badge_shows_the_state_in_its_colour(site: WebEnv) -> None:
 def test_uptime_and_latency_badges(site: WebEnv) -> None:
     status, svg, _ = _svg(site.url + "/badge/website.broken/uptime/24h.svg")
     assert status == 200
-    assert svg.get("aria-label") == "uptime 24h: 0.00%"
+    assert svg.get("aria-label") == "uptime 24h: 0 %"
     _, svg, _ = _svg(site.url + "/badge/website.home/uptime/7d.svg")
-    assert svg.get("aria-label") == "uptime 7d: 100%"
+    assert svg.get("aria-label") == "uptime 7d: 100 %"
     _, svg, _ = _svg(site.url + "/badge/website.home/latency.svg")
     label = svg.get("aria-label") or ""
     assert label.startswith("response time 24h: ")
@@ -108,6 +109,44 @@ def test_badges_of_unknown_checks_are_grey_404s(site: WebEnv) -> None:
         status, svg, _ = _svg(site.url + f"/badge/nope/{path}")
         assert status == 404
         assert (svg.get("aria-label") or "").endswith(": not found")
+
+
+def test_badges_of_private_checks_look_exactly_like_those_of_unknown_ids(
+    start_web: Callable[..., WebEnv], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only checks on a public status page have badges. A private check and an id that does
+    not exist get the same status, headers and bytes, and neither touches the store (the
+    same timing class: nothing to measure that tells them apart)."""
+    env = start_web(
+        web_yaml="  status_pages:\n    - {slug: site, title: Site, services: [Website]}"
+    )
+    wait_for(lambda: env.agent.store.count_results("api.health") >= 1, what="a result of api")
+    store = env.server.app.state.nyxmon.context.store
+    reads: list[str] = []
+    for name in ("availability", "uptime_many", "series", "results", "get_check"):
+        monkeypatch.setattr(store, name, _spy(getattr(store, name), name, reads))
+    for path in ("status.svg", "uptime/24h.svg", "latency.svg", "uptime/7d.svg?label=x"):
+        private = requests.get(env.url + f"/badge/api.health/{path}", timeout=10)
+        unknown = requests.get(env.url + f"/badge/api.nope/{path}", timeout=10)
+        assert private.status_code == unknown.status_code == 404, path
+        assert private.content == unknown.content, path
+        assert _shown_headers(private) == _shown_headers(unknown), path
+    assert reads == []
+    public = requests.get(env.url + "/badge/website.home/uptime/24h.svg", timeout=10)
+    assert public.status_code == 200
+    assert reads == ["availability"]
+
+
+def _spy(real: Callable[..., Any], name: str, calls: list[str]) -> Callable[..., Any]:
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return real(*args, **kwargs)
+
+    return spied
+
+
+def _shown_headers(answer: requests.Response) -> dict[str, str]:
+    return {k.lower(): v for k, v in answer.headers.items() if k.lower() not in ("date",)}
 
 
 def test_badge_width_follows_its_text() -> None:

@@ -124,8 +124,9 @@ def test_beats_are_recent_results_oldest_first_for_the_asked_checks(
     times = [beat[0] for beat in home]
     assert times == sorted(times)
     assert all(beat[2] > 0 for beat in home)
-    # No complete hour is rolled up in a fresh database: no 24 h figure yet.
-    assert data["checks"]["website.home"]["uptime_24h"] is None
+    # Nothing is rolled up in a fresh database: the 24 h figure counts this hour's results.
+    assert data["checks"]["website.home"]["uptime_24h"] == 100.0
+    assert data["checks"]["website.broken"]["uptime_24h"] == 0.0
 
 
 def test_the_summary_fragment_counts_states(nyx: Running, session: requests.Session) -> None:

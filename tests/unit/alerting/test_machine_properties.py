@@ -221,3 +221,44 @@ def test_a_machine_restarted_from_its_snapshot_sends_the_same_later_notices(
         after.extend(restarted.apply(event))
     assert before + after == notices
     assert restarted.machine.snapshot() == original.machine.snapshot()
+
+
+@settings(max_examples=300, deadline=None)
+@given(policy=policies(), events=RESULTS_ONLY)
+def test_an_outage_starts_at_the_first_failing_run_of_the_streak_that_led_to_down(
+    policy: AlertPolicy, events: list[Event]
+) -> None:
+    """The DOWN notice's ``since`` (which pages and the API show as the incident's start) is
+    a failing run right after a passing one (or the first run), never the time of the change;
+    while DOWN, the machine's ``since`` (kept on the transition row) is the same time."""
+    replay = Replay(AlertMachine(CHECK, policy, 60.0))
+    runs: list[tuple[float, str]] = []
+    down_since: float | None = None
+    for event in events:
+        notices = replay.apply(event)
+        runs.append((replay.now, event[0]))
+        for notice in (n for n in notices if n.kind is NoticeKind.DOWN):
+            starts = [t for t, _ in runs]
+            at = starts.index(notice.since)
+            assert runs[at][1] in "fe"
+            assert at == 0 or runs[at - 1][1] in "od"
+            down_since = notice.since
+        if replay.machine.state is S.DOWN and replay.machine.announced is S.DOWN:
+            assert replay.machine.since == down_since
+
+
+@settings(max_examples=300, deadline=None)
+@given(policy=policies(send_on_resolved=True), events=EVENTS)
+def test_a_recovered_notice_lasts_from_the_start_its_problem_notice_gave(
+    policy: AlertPolicy, events: list[Event]
+) -> None:
+    """RECOVERED's duration runs from the ``since`` of the notice that announced the problem
+    (DOWN, or the DEGRADED state left behind) to the first good run: what incidents show."""
+    _, notices = run_all(policy, events)
+    opened: float | None = None
+    for notice in notices:
+        if notice.kind is NoticeKind.RECOVERED:
+            assert opened is not None
+            assert notice.duration == max(0.0, notice.since - opened)
+        if notice.kind in (NoticeKind.DOWN, NoticeKind.DEGRADED, NoticeKind.RECOVERED):
+            opened = notice.since

@@ -92,7 +92,8 @@ def test_exposition_parses_with_prometheus_client_and_has_every_kind(populated: 
     assert value(latency, "shop_api_latency_seconds_count") == 3
     assert value(latency, "shop_api_latency_seconds_sum") == pytest.approx(3.55)
     quantiles = families["shop_api_latency_seconds_quantile"]
-    assert quantiles.type == "gauge"
+    assert quantiles.type == "summary"
+    assert value(quantiles, "shop_api_latency_seconds_quantile_count") == 3
     assert value(quantiles, "shop_api_latency_seconds_quantile", quantile="0.5") == pytest.approx(
         0.5, rel=0.01
     )

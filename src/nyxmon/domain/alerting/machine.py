@@ -39,7 +39,11 @@ A notice's ``key`` is ``"{check_id}:{incident}:{kind}:{seq}"``: ``seq`` counts e
 the check and ``incident`` every episode from the first problem notice (DOWN, DEGRADED,
 FLAPPING) to the all-clear, so keys are unique and survive restarts via :meth:`snapshot`.
 Times are POSIX seconds; ``since`` of a verdict is the start of the first result of the streak
-that produced it, so an outage lasts from its first failed run to its first good one.
+that produced it, so an outage lasts from its first failed run to its first good one. That is
+the one outage start: the DOWN notice's ``since``, the state's :attr:`AlertMachine.since` (kept
+on the transition row, from which pages and the API read incidents) and the start RECOVERED
+measures its duration from. A check that returns to DOWN after a flap, a maintenance window or
+a pause without a RECOVERED in between is still in that outage and keeps its start.
 """
 
 from __future__ import annotations
@@ -289,6 +293,12 @@ class AlertMachine:
             return
         health = self._thresholds.health
         since = self._thresholds.since
+        announced_since = self._announced_since
+        down_before = self._announced is AlertState.DOWN and announced_since is not None
+        if health is AlertState.DOWN and down_before:
+            # Back to DOWN after a flap, a window or a pause, with no RECOVERED sent: still the
+            # outage people were told about, so it keeps the start its DOWN notice gave.
+            since = announced_since
         self._set_state(health, now if since is None else since)
         if health is AlertState.PENDING:
             return

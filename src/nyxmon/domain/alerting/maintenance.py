@@ -57,7 +57,8 @@ class MaintenanceScope:
             return True
         if not self.labels:
             return False
-        return all(check.labels.get(key) == value for key, value in self.labels.items())
+        labels = check.effective_labels
+        return all(labels.get(key) == value for key, value in self.labels.items())
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,12 +26,14 @@ def _empty() -> Mapping[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class CheckInfo:
-    """What a message says about the check a notice is about."""
+    """What a message says about the check a notice is about: ``labels`` are its effective
+    labels (its service's with its own on top) and ``group`` its service's group."""
 
     check_id: str
     name: str = ""
     service: str = ""
     labels: Mapping[str, str] = field(default_factory=_empty)
+    group: str = ""
 
     @property
     def display_name(self) -> str:
@@ -66,7 +68,12 @@ def notice_to_dict(notice: Notice, check: CheckInfo) -> dict[str, Any]:
         "duration": notice.duration,
         "routes": list(notice.routes),
         "details": dict(notice.details),
-        "check": {"name": check.name, "service": check.service, "labels": dict(check.labels)},
+        "check": {
+            "name": check.name,
+            "service": check.service,
+            "group": check.group,
+            "labels": dict(check.labels),
+        },
     }
 
 
@@ -96,6 +103,7 @@ def notice_from_dict(data: object) -> tuple[Notice, CheckInfo]:
             name=str(raw.get("name", "")),
             service=str(raw.get("service", "")),
             labels=MappingProxyType({str(k): str(v) for k, v in (raw.get("labels") or {}).items()}),
+            group=str(raw.get("group", "")),
         )
     except KeyError as exc:
         raise ValueError(f"the notice lacks the field {exc.args[0]!r}") from exc

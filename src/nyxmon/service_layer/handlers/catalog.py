@@ -111,8 +111,7 @@ def save_service(command: SaveService, uow: UnitOfWork, deps: Dependencies) -> O
         uow,
         f"saving service {service.name!r}",
         lambda tx: catalog.save_service(tx, service, create=command.create),
-        follow=False,
-    )
+    )  # its checks follow: they are read with its labels and group
 
 
 def remove_service(command: RemoveService, uow: UnitOfWork, deps: Dependencies) -> OneShot[Any]:

@@ -32,13 +32,25 @@ class StateRow:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One state change of a check."""
+    """One state change of a check, decided at ``at``.
+
+    ``since`` is when the new state began by the machine's account: the start of the first
+    result of the streak that produced it (for ``down``, the first failing run: the outage's
+    start), else the time of the change. ``None`` only in rows written before it was kept.
+    Incidents are read from it, so the check page and the API say what the notices say.
+    """
 
     check_id: str
     at: float
     from_state: str
     to_state: str
     message: str = ""
+    since: float | None = None
+
+    @property
+    def began(self) -> float:
+        """When the new state began: ``since``, or ``at`` for an old row without it."""
+        return self.at if self.since is None else self.since
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ class CheckQuery:
     """Filters for listing checks; every filter left at ``None`` matches everything.
 
     ``archived=False`` (the default) lists live checks only, ``True`` only checks archived
-    because they left the config, ``None`` both. ``labels`` must all match (key == value).
+    because they left the config, ``None`` both. ``labels`` must all match (key == value)
+    among the check's effective labels (its service's, its own winning on a clash).
     """
 
     service: str | None = None

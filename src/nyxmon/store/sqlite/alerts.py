@@ -77,14 +77,14 @@ class SqliteAlertRepository:
 
     def add_transitions(self, rows: Sequence[Transition], pk_of: dict[str, int]) -> None:
         values = [
-            (pk_of[r.check_id], r.at, r.from_state, r.to_state, r.message)
+            (pk_of[r.check_id], r.at, r.from_state, r.to_state, r.message, r.since)
             for r in rows
             if r.check_id in pk_of
         ]
         if values:
             insert_rows(
                 self._conn,
-                "INSERT INTO state_changes (check_pk, at, from_state, to_state, message)",
+                "INSERT INTO state_changes (check_pk, at, from_state, to_state, message, since)",
                 values,
             )
 

@@ -6,6 +6,7 @@ definitions is comparing two strings, and reconcile can tell "changed" from "unc
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -20,8 +21,10 @@ from nyxmon.errors import StoreError
 from nyxmon.service_layer.records.results import StoredResult
 
 __all__ = [
+    "CHECKS_JOINED",
     "CHECK_COLUMNS",
     "CHECK_FIELD_COUNT",
+    "CHECK_READ_COLUMNS",
     "CHECK_SOURCE_INDEX",
     "RESULT_COLUMNS",
     "ROLLUP_COLUMNS",
@@ -55,6 +58,10 @@ _CHECK_FIELDS = (
 )
 CHECK_COLUMNS = ", ".join(_CHECK_FIELDS)
 CHECK_FIELD_COUNT = len(_CHECK_FIELDS)
+#: A check as it is read: its own columns (``c.``) and its service's labels and group (``s.``,
+#: the inheritance :class:`~nyxmon.domain.model.Check` describes), from :data:`CHECKS_JOINED`.
+CHECK_READ_COLUMNS = ", ".join(f"c.{name}" for name in _CHECK_FIELDS) + ", s.labels, s.grp"
+CHECKS_JOINED = "checks c LEFT JOIN services s ON s.name = c.service"
 CHECK_SOURCE_INDEX = _CHECK_FIELDS.index("source")
 #: Result columns after the check id (which callers select as ``c.id`` or a literal).
 RESULT_COLUMNS = (
@@ -96,6 +103,13 @@ def _frozen(text: str) -> Mapping[str, Any]:
     return MappingProxyType(value)
 
 
+@functools.lru_cache(maxsize=1024)
+def _service_labels(text: str) -> Mapping[str, Any]:
+    """One read-only mapping per distinct service labels text: every check of a service
+    carries the same one (thousands of checks, a few services)."""
+    return _frozen(text)
+
+
 def service_values(service: Service) -> tuple[str, str, str, str]:
     return (service.name, service.group, dump_json(dict(service.labels)), service.description)
 
@@ -124,6 +138,8 @@ def check_values(check: Check) -> tuple[Any, ...]:
 
 
 def check_from_row(row: Sequence[Any]) -> Check:
+    """The check of a :data:`CHECK_READ_COLUMNS` row (a check without a service row inherits
+    nothing)."""
     return Check(
         id=row[0],
         service=row[1],
@@ -138,6 +154,8 @@ def check_from_row(row: Sequence[Any]) -> Check:
         labels=_frozen(row[10]),
         source=CheckSource(row[11]),
         alert=_frozen(row[12]),
+        service_labels=_service_labels(row[13] or "{}"),
+        group=row[14] or "",
     )
 
 

@@ -16,7 +16,9 @@ from nyxmon.service_layer.records.catalog import CheckQuery, Page, UpsertOutcome
 from nyxmon.store.sqlite.codec import (
     CHECK_COLUMNS,
     CHECK_FIELD_COUNT,
+    CHECK_READ_COLUMNS,
     CHECK_SOURCE_INDEX,
+    CHECKS_JOINED,
     SERVICE_COLUMNS,
     check_from_row,
     check_values,
@@ -97,9 +99,9 @@ class SqliteCheckRepository:
         self._clock = clock
 
     def get(self, check_id: str, *, include_archived: bool = False) -> Check | None:
-        sql = f"SELECT {CHECK_COLUMNS} FROM checks WHERE id = ?"
+        sql = f"SELECT {CHECK_READ_COLUMNS} FROM {CHECKS_JOINED} WHERE c.id = ?"
         if not include_archived:
-            sql += " AND archived_at IS NULL"
+            sql += " AND c.archived_at IS NULL"
         row = self._conn.execute(sql, (check_id,)).fetchone()
         return check_from_row(row) if row else None
 
@@ -109,29 +111,35 @@ class SqliteCheckRepository:
         params: list[Any] = []
         for column, value in (("service", query.service), ("type", query.type)):
             if value is not None:
-                where.append(f"{column} = ?")
+                where.append(f"c.{column} = ?")
                 params.append(value)
         for column, flag in (("enabled", query.enabled), ("paused", query.paused)):
             if flag is not None:
-                where.append(f"{column} = ?")
+                where.append(f"c.{column} = ?")
                 params.append(int(flag))
         if query.source is not None:
-            where.append("source = ?")
+            where.append("c.source = ?")
             params.append(CheckSource(query.source).value)
         if query.archived is not None:
-            where.append("archived_at IS NOT NULL" if query.archived else "archived_at IS NULL")
+            where.append("c.archived_at IS NOT NULL" if query.archived else "c.archived_at IS NULL")
         for key, value in sorted(query.labels.items()):
-            # json_each keeps any key safe, however many dots or quotes it holds.
+            # The effective label: the check's own, else its service's. json_each keeps any
+            # key safe, however many dots or quotes it holds.
             where.append(
-                "EXISTS (SELECT 1 FROM json_each(checks.labels) AS l"
-                " WHERE l.key = ? AND l.value = ?)"
+                "COALESCE((SELECT l.value FROM json_each(c.labels) AS l WHERE l.key = ?),"
+                " (SELECT l.value FROM json_each(s.labels) AS l WHERE l.key = ?)) = ?"
             )
-            params += [key, value]
+            params += [key, key, value]
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         total = int(
-            self._conn.execute(f"SELECT count(*) FROM checks{clause}", params).fetchone()[0]
+            self._conn.execute(f"SELECT count(*) FROM {CHECKS_JOINED}{clause}", params).fetchone()[
+                0
+            ]
         )
-        sql = f"SELECT {CHECK_COLUMNS} FROM checks{clause} ORDER BY id LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT {CHECK_READ_COLUMNS} FROM {CHECKS_JOINED}{clause}"
+            " ORDER BY c.id LIMIT ? OFFSET ?"
+        )
         limit = -1 if query.limit is None else query.limit
         rows = self._conn.execute(sql, (*params, limit, query.offset)).fetchall()
         return Page(

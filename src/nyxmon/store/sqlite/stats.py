@@ -2,11 +2,14 @@
 
 Each read runs in one read transaction, so the rollup progress and the rows it implies come
 from the same snapshot: a rollup step committing meanwhile can neither hide an hour nor count
-it twice.
+it twice. Uptime (:mod:`nyxmon.domain.history.uptime` defines it) is counted by one function,
+:func:`_tally`, for one check (``availability``, with its latency figures) or for a screenful
+(``uptime_many``: a few aggregate queries whatever the number of checks).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sqlite3
@@ -15,12 +18,13 @@ from typing import Literal
 
 from nyxmon.domain.history.figures import DAY, HOUR, Availability, SeriesPoint
 from nyxmon.domain.history.rollups import Aggregate, RollupRow, Segment, plan_segments
+from nyxmon.domain.history.uptime import Uptime, uptime_pct, uptime_window
 from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
 from nyxmon.store.sqlite.connections import Connections
 from nyxmon.store.sqlite.progress import read_progress
 from nyxmon.store.sqlite.results import check_pk_of
 
-__all__ = ["MAX_POINTS", "availability", "rollups", "rollups_many", "series"]
+__all__ = ["MAX_POINTS", "availability", "rollups", "series", "uptime_many"]
 
 #: Most points one series may have; a chart cannot show more and a typo should not OOM us.
 MAX_POINTS = 10_000
@@ -33,6 +37,16 @@ _ROLLUP_SQL = {
     level: f"SELECT {ROLLUP_COLUMNS} FROM rollup_{level}"
     " WHERE check_pk = ? AND start >= ? AND start < ?"
     for level in ("hourly", "daily")
+}
+_IDS = "check_pk IN (SELECT value FROM json_each(?))"
+_TALLY_SQL = {
+    "raw": "SELECT check_pk, COUNT(*), SUM(outcome = 'ok'), SUM(degraded) FROM results"
+    f" WHERE {_IDS} AND started_at >= ? AND started_at < ? GROUP BY check_pk",
+    **{
+        level: "SELECT check_pk, SUM(count), SUM(ok_count), SUM(degraded_count)"
+        f" FROM rollup_{level} WHERE {_IDS} AND start >= ? AND start < ? GROUP BY check_pk"
+        for level in ("hourly", "daily")
+    },
 }
 
 
@@ -49,36 +63,54 @@ def _segments_of(
     )
 
 
-def rollups_many(
-    conns: Connections,
-    check_ids: Sequence[str],
-    *,
-    level: Literal["hourly", "daily"],
-    since: float,
-    until: float,
-) -> dict[str, tuple[RollupRow, ...]]:
-    """Stored rollup rows of several checks with ``since <= start < until`` (one query)."""
-    with conns.read_transaction(f"reading {level} rollups") as rc:
-        rows = rc.execute(
-            f"SELECT c.id, {', '.join('r.' + c.strip() for c in ROLLUP_COLUMNS.split(','))}"
-            f" FROM rollup_{level} r JOIN checks c ON c.pk = r.check_pk"
-            " WHERE c.id IN (SELECT value FROM json_each(?)) AND r.start >= ? AND r.start < ?"
-            " ORDER BY c.id, r.start",
-            (json.dumps(list(check_ids)), since, until),
-        ).fetchall()
-    found: dict[str, list[RollupRow]] = {}
-    for row in rows:
-        found.setdefault(row[0], []).append(rollup_from_row(row[1:]))
-    return {check_id: tuple(items) for check_id, items in found.items()}
+def _window(rc: sqlite3.Connection, now: float, window: float) -> tuple[float, list[Segment]]:
+    """The uptime window ending at ``now`` and the segments (days, hours, raw) it is read from."""
+    start, end = uptime_window(now, window)
+    # The window includes a run started exactly at ``now``.
+    return _segments_of(rc, start, math.nextafter(end, math.inf))
+
+
+def _tally(
+    rc: sqlite3.Connection, pks: Sequence[int], segments: Sequence[Segment]
+) -> dict[int, tuple[int, int, int]]:
+    """``pk -> (runs, passed, degraded)`` over ``segments`` for the checks ``pks``: one
+    aggregate query per segment, whatever the number of checks or rows."""
+    ids = json.dumps(list(pks))
+    counts: dict[int, tuple[int, int, int]] = {}
+    for seg in segments:
+        for pk, count, ok, degraded in rc.execute(
+            _TALLY_SQL[seg.source], (ids, seg.start, seg.end)
+        ):
+            was = counts.get(pk, (0, 0, 0))
+            counts[pk] = (was[0] + count, was[1] + ok, was[2] + degraded)
+    return counts
+
+
+def uptime_many(
+    conns: Connections, check_ids: Sequence[str], *, now: float, window: float
+) -> dict[str, Uptime]:
+    """The uptime of each of ``check_ids`` that exists (archived ones too), by id."""
+    with conns.read_transaction("reading uptime of several checks") as rc:
+        pks = dict(
+            rc.execute(
+                "SELECT pk, id FROM checks WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(check_ids)),),
+            ).fetchall()
+        )
+        start, segments = _window(rc, now, window)
+        counts = _tally(rc, list(pks), segments)
+    return {
+        check_id: Uptime(check_id, start, now, *counts.get(pk, (0, 0, 0)))
+        for pk, check_id in pks.items()
+    }
 
 
 def availability(conns: Connections, check_id: str, *, now: float, window: float) -> Availability:
-    if not (math.isfinite(window) and window > 0):
-        raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+    """Uptime (from :func:`_tally`, as everywhere) and latency of one check over a window."""
     with conns.read_transaction(f"reading availability of check {check_id!r}") as rc:
         pk = check_pk_of(rc, check_id)
-        # The window includes a result started exactly at ``now``.
-        start, segments = _segments_of(rc, now - window, math.nextafter(now, math.inf))
+        start, segments = _window(rc, now, window)
+        counts = _tally(rc, [pk], segments)
         agg = Aggregate()
         for seg in segments:
             if seg.source == "raw":
@@ -87,7 +119,15 @@ def availability(conns: Connections, check_id: str, *, now: float, window: float
             else:
                 for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
                     agg.add_rollup(rollup_from_row(row))
-    return agg.to_availability(check_id, start, now)
+    count, ok, degraded = counts.get(pk, (0, 0, 0))
+    figures = agg.to_availability(check_id, start, now)
+    return dataclasses.replace(
+        figures,
+        count=count,
+        ok_count=ok,
+        degraded_count=degraded,
+        uptime_pct=uptime_pct(ok, count),
+    )
 
 
 def rollups(

@@ -20,6 +20,7 @@ from typing import Literal
 
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
+from nyxmon.domain.history.uptime import Uptime
 from nyxmon.domain.model import Check, Service
 from nyxmon.errors import SchemaVersionError
 from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
@@ -213,15 +214,10 @@ class SqliteStore:
         with sqlite_errors("reading recent results"):
             return SqliteResultRepository(self._conns.reader()).recent(check_ids, limit, since)
 
-    def rollups_many(
-        self,
-        check_ids: Sequence[str],
-        *,
-        level: Literal["hourly", "daily"],
-        since: float,
-        until: float,
-    ) -> dict[str, tuple[RollupRow, ...]]:
-        return stats.rollups_many(self._conns, check_ids, level=level, since=since, until=until)
+    def uptime_many(
+        self, check_ids: Sequence[str], *, now: float, window: float
+    ) -> dict[str, Uptime]:
+        return stats.uptime_many(self._conns, check_ids, now=now, window=window)
 
     def series(self, check_id: str, *, start: float, end: float, step: float) -> list[SeriesPoint]:
         return stats.series(self._conns, check_id, start=start, end=end, step=step)
@@ -271,12 +267,12 @@ class SqliteStore:
         """State changes newest first (of one check, or all), optionally in ``[since, until)``."""
         where, params = _where(("c.id = ?", check_id), ("t.at >= ?", since), ("t.at < ?", until))
         sql = (
-            "SELECT c.id, t.at, t.from_state, t.to_state, t.message FROM state_changes t"
+            "SELECT c.id, t.at, t.from_state, t.to_state, t.message, t.since FROM state_changes t"
             f" JOIN checks c ON c.pk = t.check_pk{where} ORDER BY t.at DESC, t.id DESC LIMIT ?"
         )
         with self._conns.read_transaction(f"reading state changes of {self.path}") as rc:
             rows = rc.execute(sql, (*params, limit)).fetchall()
-        return tuple(Transition(r[0], r[1], r[2], r[3], r[4]) for r in rows)
+        return tuple(Transition(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows)
 
     def outbox(
         self,
@@ -349,12 +345,17 @@ class SqliteStore:
 
     def checks_fingerprint(self) -> tuple[object, ...]:
         # count catches deletes, max(pk) catches delete+add, updated_at catches edits, pauses
-        # and archiving (every write stamps it); one pass over a small table.
+        # and archiving (every write stamps it); one pass over a small table. Services count
+        # too, by content (a few rows): a check is read with its service's labels and group.
         with self._conns.read_transaction(f"reading the checks of {self.path}") as rc:
             row = rc.execute(
                 "SELECT count(*), max(pk), max(updated_at), count(archived_at) FROM checks"
             ).fetchone()
-        return tuple(row)
+            services = rc.execute(
+                "SELECT group_concat(name || char(31) || grp || char(31) || labels, char(30))"
+                " FROM (SELECT name, grp, labels FROM services ORDER BY name)"
+            ).fetchone()
+        return (*row, *services)
 
 
 def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:

@@ -55,7 +55,9 @@ async def list_checks(
     request: Request,
     state: State,
     service: str | None = None,
-    label: Annotated[list[str], Query(description="KEY=VALUE; repeat to require several")] = [],  # noqa: B006
+    label: Annotated[
+        list[str], Query(description="KEY=VALUE (own or from the service); repeat for several")
+    ] = [],  # noqa: B006
     state_: Annotated[AlertState | None, Query(alias="state")] = None,
     type: str | None = None,
     source: CheckSource | None = None,
@@ -81,7 +83,7 @@ async def list_checks(
             and (type is None or view.check.type == type)
             and (source is None or view.check.source is source)
             and (state_ is None or view.state == state_.value)
-            and all(view.check.labels.get(k) == v for k, v in labels.items())
+            and all(view.check.effective_labels.get(k) == v for k, v in labels.items())
         ]
         page = PageOut[CheckOut](
             items=[check_out(view.check, view) for view in matching[offset : offset + limit]],

@@ -71,8 +71,9 @@ class CheckReplace(BaseModel):
     """A check in the shape ``GET /checks/{id}`` answers, to ``PUT`` back as it is or edited.
 
     ``params`` hold the type's own settings (``url``, ``query_name``, ...); ``id``, if given,
-    must be the URL's; ``source``, ``state`` and ``status`` are read-only and ignored. Every
-    value is judged by the config file's rules, with errors named as here (``params.url``).
+    must be the URL's; ``source``, ``state``, ``status``, ``effective_labels`` and ``group``
+    are read-only and ignored (the last two come from the service). Every value is judged by
+    the config file's rules, with errors named as here (``params.url``).
     """
 
     model_config = _WRITE
@@ -92,6 +93,8 @@ class CheckReplace(BaseModel):
     source: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
     state: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
     status: Annotated[dict[str, Any] | None, Field(json_schema_extra=_READ_ONLY)] = None
+    effective_labels: Annotated[dict[str, str] | None, Field(json_schema_extra=_READ_ONLY)] = None
+    group: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
 
     def check_data(self) -> dict[str, Any]:
         """The check as the config file writes it (``params`` inline, read-only fields out)."""
@@ -164,7 +167,10 @@ class StatusOut(BaseModel):
 
 
 class CheckOut(BaseModel):
-    """A check as the API shows it; ``PUT`` takes this shape back (:class:`CheckReplace`)."""
+    """A check as the API shows it; ``PUT`` takes this shape back (:class:`CheckReplace`).
+
+    ``labels`` are its own (what a PUT sets), ``effective_labels`` those filters and routes
+    match on (its service's, its own winning), ``group`` its service's group."""
 
     id: str
     service: str
@@ -181,6 +187,8 @@ class CheckOut(BaseModel):
     source: str
     state: str
     status: StatusOut | None
+    effective_labels: dict[str, str] = {}
+    group: str = ""
 
 
 class ServiceOut(BaseModel):
@@ -250,15 +258,21 @@ class SeriesOut(BaseModel):
 
 
 class TransitionOut(BaseModel):
+    """A state change decided at ``at``; the new state began at ``since`` (for ``down``: the
+    first failing run of the outage)."""
+
     check_id: str
     at: float
+    since: float
     from_state: str
     to_state: str
     message: str
 
 
 class IncidentOut(BaseModel):
-    """A period in a failing state; ``end`` is null while it lasts (``duration`` runs to now)."""
+    """A period in a failing state: from the first failing run of the streak that led to it
+    (the DOWN notice's ``since``) to the first good run after it; ``end`` is null while it
+    lasts (``duration`` runs to now). A RECOVERED notice's duration is this ``duration``."""
 
     check_id: str
     state: str
@@ -317,6 +331,8 @@ def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
         source=check.source.value,
         state=state,
         status=status_out(view.status if view is not None else None, state),
+        effective_labels=dict(check.effective_labels),
+        group=check.group,
     )
 
 
@@ -388,6 +404,7 @@ def transition_out(transition: Transition) -> TransitionOut:
     return TransitionOut(
         check_id=transition.check_id,
         at=transition.at,
+        since=transition.began,
         from_state=transition.from_state,
         to_state=transition.to_state,
         message=transition.message,

@@ -1,25 +1,24 @@
 """Uptime Kuma-style beats and the 24 h uptime figure for the checks a browser shows.
 
 The overview asks only for the rows on screen (the browser batches the ids it sees, at most
-:data:`MAX_IDS` a request), and the answer takes two indexed queries whatever the number of
-ids: the newest :data:`BEATS` results of each (``recent_results``) and their hourly rollups
-of the last complete day (``rollups_many``). The cost is bounded by what is visible, never by
-the number of checks.
+:data:`MAX_IDS` a request), and the answer takes a few indexed queries whatever the number of
+ids: the newest :data:`BEATS` results of each (``recent_results``) and their 24 h uptime
+(``uptime_many``: the same figure the check page, API, badges and status page show, see
+:mod:`nyxmon.domain.history.uptime`). The cost is bounded by what is visible, never by the
+number of checks.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from nyxmon.domain.history.figures import DAY, HOUR
-from nyxmon.domain.history.rollups import RollupRow
+from nyxmon.domain.history.figures import DAY
 from nyxmon.domain.model import Result
 from nyxmon.service_layer.storage import Store
 
-__all__ = ["BEATS", "MAX_IDS", "beat_code", "beats_of", "uptime_24h", "uptime_of_rollups"]
+__all__ = ["BEATS", "MAX_IDS", "beat_code", "beats_of", "uptime_24h"]
 
 #: Results one beats bar shows.
 BEATS = 30
@@ -34,23 +33,17 @@ def beat_code(result: Result) -> str:
     return "g" if result.degraded else "u"
 
 
-def uptime_of_rollups(rows: Sequence[RollupRow]) -> float | None:
-    """Percentage of passing runs in ``rows`` (None when they hold no runs)."""
-    count = sum(row.count for row in rows)
-    if not count:
-        return None
-    return round(100.0 * sum(row.ok_count for row in rows) / count, 3)
-
-
 def uptime_24h(
     store: Store, check_ids: Sequence[str], *, now: float | None = None
 ) -> dict[str, float | None]:
-    """The 24 h uptime the dashboard shows (the overview's column, the check page's head) of
-    each of ``check_ids``: one definition for both, in one query (blocking)."""
+    """The 24 h uptime of each of ``check_ids`` as every view shows it (the store's one
+    definition: whole hours plus the current one), in one read (blocking)."""
     now = time.time() if now is None else now
-    end = math.floor(now / HOUR) * HOUR  # the 24 complete hours before the current one
-    rollups = store.rollups_many(list(check_ids), level="hourly", since=end - DAY, until=end)
-    return {check_id: uptime_of_rollups(rollups.get(check_id, ())) for check_id in check_ids}
+    uptime = store.uptime_many(list(check_ids), now=now, window=DAY)
+    return {
+        check_id: (day.pct if (day := uptime.get(check_id)) is not None else None)
+        for check_id in check_ids
+    }
 
 
 def beats_of(

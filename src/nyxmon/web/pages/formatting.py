@@ -14,6 +14,7 @@ from typing import Any
 from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.checktypes.durations import duration_fields, spell_duration
 from nyxmon.domain.durations import human_duration
+from nyxmon.domain.history.uptime import percent_text
 from nyxmon.domain.model import Check
 
 __all__ = [
@@ -70,14 +71,9 @@ def duration(seconds: float | None) -> str:
     return human_duration(seconds)
 
 
-def percent(value: float | None, digits: int = 2) -> str:
-    """``"99.95 %"``; 100 stays ``"100 %"``; ``"—"`` without data."""
-    if value is None:
-        return "—"
-    if value >= 100:
-        return "100 %"
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return f"{text} %"
+def percent(value: float | None) -> str:
+    """``"99.95 %"``; 100 stays ``"100 %"``; ``"—"`` without data (the one uptime text)."""
+    return percent_text(value)
 
 
 def timestamp(at: float | None) -> str:

@@ -1,12 +1,14 @@
 """The overview's rows: every live check filtered, grouped by service and cut into pages.
 
 Pure work on the shared live view (no store reads, no per-check queries), so filtering 5,000
-checks on each keystroke costs a few milliseconds. Rows are grouped by service. By default
-groups and checks are ordered by name; ``sort=problems`` puts the groups with the worst state
-first and, inside each, the checks in the worst states (down, flapping, degraded, ...) first,
-so mid-incident the trouble is at the top. A row that opens a service's group carries that
-group's figures, also when the group continues from the previous page, so "load more" never
-repeats or loses a heading.
+checks on each keystroke costs a few milliseconds. By default rows are ordered by service
+group (named groups first, services without one after them), service, then name, and a row
+that opens a service group (``services[].group`` in the config) carries its name as a section
+heading. ``sort=problems`` puts the services with the worst state first and, inside each, the
+checks in the worst states (down, flapping, degraded, ...) first, so mid-incident the trouble
+is at the top (without group headings, which that order would repeat). A row that opens a
+service's group carries that group's figures, also when the group continues from the
+previous page, so "load more" never repeats or loses a heading.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "SORTS",
+    "UNGROUPED",
     "Filters",
     "Group",
     "Listing",
@@ -82,7 +85,7 @@ class Filters:
             return False
         if self.label:
             key, sep, value = self.label.partition("=")
-            have = check.labels.get(key.strip())
+            have = check.effective_labels.get(key.strip())
             if have is None or (sep and have != value.strip()):
                 return False
         if self.q:
@@ -102,7 +105,7 @@ def _haystack(view: CheckView) -> str:
     cached = _HAYSTACKS.get(check.id)
     if cached is not None and cached[0] is check:
         return cached[1]
-    labels = " ".join(f"{k}={v}" for k, v in check.labels.items())
+    labels = " ".join(f"{k}={v}" for k, v in check.effective_labels.items())
     text = f"{check.name} {check.id} {check.service} {check.type} {target_of(check)} {labels}"
     if len(_HAYSTACKS) >= _MAX_HAYSTACKS:
         _HAYSTACKS.clear()
@@ -141,12 +144,18 @@ class Group:
         return [(state, self.states[state]) for state in STATES if self.states.get(state)]
 
 
+#: The heading of services without a group, once some service has one.
+UNGROUPED = "Other services"
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     view: CheckView
     target: str
     #: Set on the first row of a service's group on this page.
     group: Group | None = None
+    #: The service group's name on the first row of that group (when any service has one).
+    section: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +191,10 @@ class Listing:
         return [(state, self.states[state]) for state in STATES if self.states.get(state)]
 
 
-def _order(view: CheckView) -> tuple[str, str, str]:
+def _order(view: CheckView) -> tuple[bool, str, str, str, str]:
     check = view.check
-    return (check.service.casefold(), check.name.casefold(), check.id)
+    group = check.group
+    return (not group, group.casefold(), check.service.casefold(), check.name.casefold(), check.id)
 
 
 # The last views sorted for the overview, by identity: the shared live view hands out one
@@ -245,12 +255,16 @@ def build_listing(
     if filters.sort == "problems":
         matching = _problems_first(matching, groups)
     rows: list[Row] = []
-    previous = matching[offset - 1].check.service if 0 < offset <= len(matching) else None
+    before = matching[offset - 1].check if 0 < offset <= len(matching) else None
+    previous = before.service if before is not None else None
+    sections = filters.sort != "problems" and any(view.check.group for view in matching)
+    previous_group = before.group if before is not None else None
     for view in matching[offset : offset + limit]:
-        service = view.check.service
+        service, group = view.check.service, view.check.group
         opens = groups[service] if service != previous else None
-        rows.append(Row(view, target_of(view.check), opens))
-        previous = service
+        section = (group or UNGROUPED) if sections and group != previous_group else None
+        rows.append(Row(view, target_of(view.check), opens, section))
+        previous, previous_group = service, group
     return Listing(
         filters=filters,
         rows=rows,

@@ -2,7 +2,9 @@
 
 ``/badge/{check}/status.svg``, ``/badge/{check}/uptime/{24h|7d|30d}.svg`` and
 ``/badge/{check}/latency.svg``; cacheable for ``public_max_age`` seconds, computed at most once
-per that period per check and window. An unknown check gets a grey "not found" badge with 404.
+per that period per check and window. Only checks on a public status page have badges
+(:mod:`.exposure`): a private check and an unknown id both get the same grey "not found"
+badge with 404, decided before the store is read.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from nyxmon.domain.history.figures import WINDOWS
+from nyxmon.domain.history.uptime import percent_text
 from nyxmon.web.deps import State, live_index, run_blocking
-from nyxmon.web.public.caching import cacheable_response, memo
+from nyxmon.web.live import CheckView
+from nyxmon.web.public.caching import cacheable_response, memo, public_data_ttl
+from nyxmon.web.public.exposure import public_view
 from nyxmon.web.public.svg import COLOURS, badge_svg
 
 __all__ = ["latency_colour", "router", "uptime_colour"]
@@ -58,18 +63,23 @@ def _svg(
     )
 
 
-async def _known(request: Request, check_id: str) -> bool:
-    return check_id in await live_index(request)
+async def _public(request: Request, state: State, check_id: str) -> CheckView | None:
+    return public_view(await live_index(request), check_id, state.settings.status_pages)
+
+
+def _not_found(request: Request, state: State, label: str) -> Response:
+    """The one answer for a private check and an unknown id alike."""
+    return _svg(request, state, label, "not found", COLOURS["unknown"], 404)
 
 
 @router.get("/badge/{check_id}/status.svg")
 async def status_badge(
     request: Request, state: State, check_id: str, label: Label = None
 ) -> Response:
-    view = (await live_index(request)).get(check_id)
+    view = await _public(request, state, check_id)
     text = label or "status"
     if view is None:
-        return _svg(request, state, text, "not found", COLOURS["unknown"], 404)
+        return _not_found(request, state, text)
     return _svg(request, state, text, view.state, COLOURS.get(view.state, COLOURS["unknown"]))
 
 
@@ -78,14 +88,13 @@ async def uptime_badge(
     request: Request, state: State, check_id: str, window: Window, label: Label = None
 ) -> Response:
     text = label or f"uptime {window}"
-    if not await _known(request, check_id):
-        return _svg(request, state, text, "not found", COLOURS["unknown"], 404)
+    if await _public(request, state, check_id) is None:
+        return _not_found(request, state, text)
     figures = await _availability(request, state, check_id, window)
     if figures is None:
         return _svg(request, state, text, "no data", COLOURS["unknown"])
     pct, _ = figures
-    shown = f"{pct:.2f}%" if pct < 100 else "100%"
-    return _svg(request, state, text, shown, uptime_colour(pct))
+    return _svg(request, state, text, percent_text(pct), uptime_colour(pct))
 
 
 @router.get("/badge/{check_id}/latency.svg")
@@ -97,8 +106,8 @@ async def latency_badge(
     label: Label = None,
 ) -> Response:
     text = label or f"response time {window}"
-    if not await _known(request, check_id):
-        return _svg(request, state, text, "not found", COLOURS["unknown"], 404)
+    if await _public(request, state, check_id) is None:
+        return _not_found(request, state, text)
     figures = await _availability(request, state, check_id, window)
     if figures is None or figures[1] is None:
         return _svg(request, state, text, "no data", COLOURS["unknown"])
@@ -120,4 +129,4 @@ async def _availability(
         return figures.uptime_pct, figures.duration_avg
 
     key = f"availability:{check_id}:{window}"
-    return await memo(state, key, float(state.settings.public_max_age), compute)
+    return await memo(state, key, public_data_ttl(state), compute)

@@ -16,7 +16,7 @@ from fastapi import Request, Response
 
 from nyxmon.web.deps import WebState
 
-__all__ = ["cacheable_response", "memo"]
+__all__ = ["cacheable_response", "memo", "public_data_ttl"]
 
 T = TypeVar("T")
 _MAX_ENTRIES = 20_000
@@ -34,6 +34,14 @@ async def memo(state: WebState, key: str, ttl: float, compute: Callable[[], Awai
         state.cache.clear()
     state.cache[key] = (now + ttl, value)
     return value
+
+
+def public_data_ttl(state: WebState) -> float:
+    """How long the data behind a public answer is reused: its cache period minus the time the
+    answer itself may be served from memory, so what a client gets is never older than
+    ``public_max_age``."""
+    settings = state.settings
+    return max(0.5, float(settings.public_max_age) - settings.public_fresh)
 
 
 def cacheable_response(

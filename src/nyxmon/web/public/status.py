@@ -1,11 +1,12 @@
 """Public status pages from the config's ``web.status_pages``: JSON and a minimal HTML page.
 
-Each page shows its services (all when none are listed) with their current state, 90 daily
-uptime bars, the ongoing incidents and the maintenance that is open or coming. The data is
-computed at most once per ``public_max_age`` seconds per page (one store series query per
-check, in a worker thread) and answered with ``Cache-Control`` and an ETag, so a status page
-linked from everywhere costs the agent next to nothing. No login; nothing but what the page
-shows leaves the process (no check URLs, no messages of checks outside the page).
+Each page shows its services (all when none are listed; those of one service group together)
+with their current state, 24 h uptime, 90 daily uptime bars, the ongoing incidents and the
+maintenance that is open or coming. The data is computed at most once per ``public_max_age``
+seconds per page (one store series query per check, in a worker thread) and answered with
+``Cache-Control`` and an ETag, so a status page linked from everywhere costs the agent next to
+nothing. No login; nothing but what the page shows leaves the process (no check URLs, no
+messages of checks outside the page).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from nyxmon.config.web import StatusPage
-from nyxmon.domain.model import Check
+from nyxmon.domain.history.uptime import Uptime, uptime_pct
+from nyxmon.domain.model import Check, Service
 from nyxmon.service_layer.storage import Store
 from nyxmon.web.deps import State, WebState, live_checks, run_blocking
 from nyxmon.web.live import CheckView
 from nyxmon.web.problems import Problem
-from nyxmon.web.public.caching import cacheable_response, memo
+from nyxmon.web.public.caching import cacheable_response, memo, public_data_ttl
 
 __all__ = ["SEVERITY", "router", "worst_state"]
 
@@ -78,29 +80,36 @@ async def _data(request: Request, state: WebState, page: StatusPage) -> dict[str
             state.context.store,
             page,
             views,
-            {s.name: s.description for s in services},
+            {s.name: s for s in services},
             state.context.maintenance,
             time.time(),
         )
 
-    return await memo(state, f"status:{page.slug}", float(state.settings.public_max_age), compute)
+    return await memo(state, f"status:{page.slug}", public_data_ttl(state), compute)
 
 
 def build_page(
     store: Store,
     page: StatusPage,
     views: Sequence[CheckView],
-    descriptions: Mapping[str, str],
+    services: Mapping[str, Service],
     windows: Sequence[Any],
     now: float,
 ) -> dict[str, Any]:
-    """The page's JSON document (blocking: reads daily series from the store)."""
-    wanted = list(page.services) or sorted({view.check.service for view in views})
+    """The page's JSON document (blocking: reads daily series from the store).
+
+    Services come in the page's order (by name when it lists none), those of one service
+    group together: named groups first, in the order they first appear, then the rest."""
+    listed = list(page.services) or sorted({view.check.service for view in views})
+    wanted = _grouped(listed, services)
     by_service: dict[str, list[CheckView]] = {name: [] for name in wanted}
     for view in views:
         if view.check.service in by_service:
             by_service[view.check.service].append(view)
     first_day = (now // DAY - (DAYS - 1)) * DAY
+    shown = [view.check.id for name in wanted for view in by_service[name]]
+    day = store.uptime_many(shown, now=now, window=DAY)
+    quarter = store.uptime_many(shown, now=now, window=DAYS * DAY)
     services_out: list[dict[str, Any]] = []
     incidents: list[dict[str, Any]] = []
     for name in wanted:
@@ -115,14 +124,14 @@ def build_page(
             if view.state == "down":
                 since = view.status.alert_since if view.status is not None else None
                 incidents.append(_incident(view, since))
-        total = sum(day[0] for day in days)
-        ok = sum(day[1] for day in days)
         services_out.append(
             {
                 "name": name,
-                "description": descriptions.get(name, ""),
+                "group": _group_of(name, services),
+                "description": services[name].description if name in services else "",
                 "state": worst_state([view.state for view in members]),
-                "uptime_90d": round(100.0 * ok / total, 3) if total else None,
+                "uptime_24h": _pooled(day, members),
+                "uptime_90d": _pooled(quarter, members),
                 "days": [
                     {
                         "start": first_day + index * DAY,
@@ -132,7 +141,12 @@ def build_page(
                     for index, (count, good) in enumerate(days)
                 ],
                 "checks": [
-                    {"id": view.check.id, "name": view.check.name, "state": view.state}
+                    {
+                        "id": view.check.id,
+                        "name": view.check.name,
+                        "state": view.state,
+                        "uptime_24h": _pooled(day, [view]),
+                    }
                     for view in members
                 ],
             }
@@ -148,6 +162,24 @@ def build_page(
         "incidents": incidents,
         "maintenance": _maintenance(windows, checks, now),
     }
+
+
+def _group_of(name: str, services: Mapping[str, Service]) -> str:
+    service = services.get(name)
+    return service.group if service is not None else ""
+
+
+def _grouped(names: Sequence[str], services: Mapping[str, Service]) -> list[str]:
+    first: dict[str, int] = {}
+    for name in names:
+        first.setdefault(_group_of(name, services), len(first))
+    return sorted(names, key=lambda n: (not _group_of(n, services), first[_group_of(n, services)]))
+
+
+def _pooled(uptime: Mapping[str, Uptime], views: Sequence[CheckView]) -> float | None:
+    """The uptime of ``views`` together: all their runs in the window, pooled."""
+    figures = [uptime[view.check.id] for view in views if view.check.id in uptime]
+    return uptime_pct(sum(f.ok_count for f in figures), sum(f.count for f in figures))
 
 
 def _incident(view: CheckView, since: float | None) -> dict[str, Any]:

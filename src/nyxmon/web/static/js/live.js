@@ -163,8 +163,8 @@
     if (!cell) return;
     setText(cell, percent(pct));
     cell.title = pct === null || pct === undefined
-      ? "No complete hour of results in the last 24 h yet"
-      : "Uptime over the last 24 complete hours";
+      ? "No results in the last 24 h yet"
+      : "Uptime over the last 24 whole hours and this hour so far";
   }
 
   function merge(host, fetched) {
