@@ -93,6 +93,15 @@ def states(db: Path) -> dict[str, int]:
         return {}
 
 
+def web_ready(port: int) -> bool:
+    """Whether the agent's web plane answers (it starts a process of its own)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
 def receiver_stats(port: int) -> dict[str, float]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as answer:
         data: dict[str, float] = json.load(answer)
@@ -160,10 +169,11 @@ def main() -> None:
                 env={**os.environ, "NYXMON_ADMIN_PASSWORD": "bench-only-password"},
             )
             deadline = time.monotonic() + args.timeout
-            while states(db).get("up", 0) < args.checks:
+            while states(db).get("up", 0) < args.checks or not web_ready(web_port):
                 if time.monotonic() > deadline or agent.poll() is not None:
                     raise RuntimeError(f"checks did not all come up: {states(db)}")
                 time.sleep(0.2)
+            time.sleep(2.0)  # the storm hits a running agent, not one still starting up
 
             nginx_conf(work / "nginx", target_port, 503)
             flipped = time.time()

@@ -121,17 +121,22 @@ def serve(config: LoadedConfig, path: Path) -> int:
         except NyxmonError as exc:
             err.print(f"error: {exc}")
             return 1
+        # A web plane of its own starts first: it imports and builds its app while the agent
+        # starts, instead of taking CPU from the first probes.
+        early = _spawn_web_process(config, path)
         try:
             applied = agent.start()
         except Exception as exc:
             log.exception("the agent could not start")
+            if early is not None:
+                early.stop()
             agent.stop(grace=0)
             err.print(f"error: the agent could not start: {exc}")
             return 1
         checks_running = len(applied.checks)
         database = config.agent.database
         grace = config.agent.shutdown_grace
-        web = _start_web(agent, config, path)
+        web = _start_web(agent, config, early)
         if web is None:
             agent.stop(grace=0)
             return 1
@@ -237,26 +242,37 @@ def _announce(line: str) -> None:
     console.print(line, markup=False)
 
 
-def _start_web(agent: Agent, config: LoadedConfig, path: Path) -> _WebPlane | _WebThread | None:
-    """The web plane, after the agent runs; None (and why) if it cannot start."""
-    from nyxmon.bootstrap import build_control_server, build_web, control_socket_path
-    from nyxmon.cli.web_process import WebProcess, WebProcessError
-    from nyxmon.web import WebServerError
+def _spawn_web_process(config: LoadedConfig, path: Path) -> WebProcess | None:
+    """The web plane's process, started (not yet serving) when the config wants one."""
+    from nyxmon.bootstrap import control_socket_path
+    from nyxmon.cli.web_process import WebProcess
 
     if not config.agent.web.separate_process:
+        return None
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
+    socket_path = control_socket_path(config.agent)
+    return WebProcess(path, socket_path, config.agent.web, log_level=level).spawn()
+
+
+def _start_web(
+    agent: Agent, config: LoadedConfig, process: WebProcess | None
+) -> _WebPlane | _WebThread | None:
+    """The web plane once the agent runs: the control socket its process waits for, then the
+    process serving; or a thread of this process. None (and why) if it cannot start."""
+    from nyxmon.bootstrap import build_control_server, build_web, control_socket_path
+    from nyxmon.cli.web_process import WebProcessError
+    from nyxmon.web import WebServerError
+
+    if process is None:
         try:
-            server = build_web(
-                agent, config, announce=lambda line: console.print(line, markup=False)
-            )
+            server = build_web(agent, config, announce=_announce)
             return _WebThread(server.start())
         except (WebServerError, NyxmonError) as exc:
             err.print(f"error: {exc}", markup=False)
             return None
-    socket_path = control_socket_path(config.agent)
-    control = build_control_server(agent, socket_path).start()
-    level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
+    control = build_control_server(agent, control_socket_path(config.agent)).start()
     try:
-        process = WebProcess(path, socket_path, config.agent.web, log_level=level).start()
+        process.wait_ready()
     except WebProcessError as exc:
         control.stop()
         err.print(f"error: {exc}", markup=False)

@@ -62,31 +62,45 @@ class WebProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self.gave_up = False
         self.url = ""
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._ready: Path | None = None
 
     def start(self, timeout: float = 30.0) -> WebProcess:
-        """Start it and return once it serves (it writes its URL to a file we name)."""
-        with tempfile.TemporaryDirectory(prefix="nyxmon-web-") as folder:
-            ready = Path(folder) / "ready"
-            self._proc = subprocess.Popen(
-                [*self._args, "--ready-file", str(ready)],
-                stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
-            )
-            self._wait_ready(ready, timeout)
-            self.url = ready.read_text().strip()
+        """Start it and return once it serves."""
+        return self.spawn().wait_ready(timeout)
+
+    def spawn(self) -> WebProcess:
+        """Start the process without waiting: it imports and builds its app (a second or two
+        of CPU) while the agent starts, then connects to the control socket once it exists."""
+        self._folder = tempfile.TemporaryDirectory(prefix="nyxmon-web-")
+        self._ready = Path(self._folder.name) / "ready"
+        self._proc = subprocess.Popen(
+            [*self._args, "--ready-file", str(self._ready)],
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
         return self
 
-    def _wait_ready(self, ready: Path, timeout: float) -> None:
+    def wait_ready(self, timeout: float = 30.0) -> WebProcess:
+        """Return once it serves (it writes its URL to the file we named)."""
         assert self._proc is not None
+        assert self._ready is not None
+        assert self._folder is not None
         deadline = time.monotonic() + timeout
-        while not ready.exists():
-            code = self._proc.poll()
-            if code is not None:
-                raise WebProcessError(f"the web plane exited with {code} while starting")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise WebProcessError(f"the web plane did not start within {timeout:g} s")
-            time.sleep(0.05)
+        try:
+            while not self._ready.exists():
+                code = self._proc.poll()
+                if code is not None:
+                    raise WebProcessError(f"the web plane exited with {code} while starting")
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise WebProcessError(f"the web plane did not start within {timeout:g} s")
+                time.sleep(0.05)
+            self.url = self._ready.read_text().strip()
+        finally:
+            self._folder.cleanup()
+            self._folder = self._ready = None
+        return self
 
     def watch(self) -> None:
         """Restart the web plane if it died (called from the agent's main loop)."""
