@@ -56,7 +56,7 @@ from nyxmon.service_layer.messages import (
 )
 from nyxmon.service_layer.records.alerts import OutboxUpdate
 from nyxmon.service_layer.records.health import Health
-from nyxmon.service_layer.storage import Store
+from nyxmon.service_layer.storage import AgentClaim, Store
 
 __all__ = ["Agent", "AgentStatistics", "StopReport", "alert_settings"]
 
@@ -137,6 +137,7 @@ class Agent:
         self.feed = feed
         self.control = control
         self._health = health
+        self._claim: AgentClaim | None = None
         self._serving: SpawnedTask | None = None
         self._stop_requested: anyio.Event | None = None
         self._grace = config.agent.shutdown_grace
@@ -146,8 +147,15 @@ class Agent:
         self._failed = threading.Event()
 
     # -- lifecycle ------------------------------------------------------------------------------
+    def claim_store(self) -> None:
+        """Claim the store for this agent (``start`` does it too); raises a ``StoreError``
+        naming the agent that already runs on it."""
+        if self._claim is None:
+            self._claim = self.store.claim_agent()
+
     def start(self) -> ConfigApplied:
         """Start every plane, reconcile the config into the store and begin scheduling."""
+        self.claim_store()  # first: a second agent on the same store stops here
         states = self.store.load_states()
         self.runtime.start()
         self.dispatcher.start()
@@ -213,6 +221,9 @@ class Agent:
                 log.exception("closing the probes failed")
             self.runtime.shutdown(timeout=5.0, drain=False)
         self.store.close()
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
         self.metrics.shutdown(timeout=5.0)
         return StopReport(self._probes_cancelled, unwritten, time.monotonic() - began)
 

@@ -123,6 +123,12 @@ def serve(config: LoadedConfig, path: Path) -> int:
             return 1
         # A web plane of its own starts first: it imports and builds its app while the agent
         # starts, instead of taking CPU from the first probes.
+        try:
+            agent.claim_store()
+        except NyxmonError as exc:
+            agent.stop(grace=0)
+            err.print(f"error: {exc}", markup=False)
+            return 1
         early = _spawn_web_process(config, path)
         try:
             applied = agent.start()

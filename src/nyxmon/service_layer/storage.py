@@ -298,8 +298,19 @@ class StoreReader(Protocol):
         ...
 
 
+class AgentClaim(Protocol):
+    """An agent's right to run on a store, held from its start to its stop."""
+
+    def release(self) -> None: ...
+
+
 class Store(StoreReader, Protocol):
     """Everything the agent, the web plane and the CLI need from storage."""
+
+    def claim_agent(self) -> AgentClaim:
+        """Claim the store for the one agent that may run on it; a second agent gets a
+        ``StoreError`` naming the first (two would probe and notify everything twice)."""
+        ...
 
     @property
     def schema_version(self) -> int: ...

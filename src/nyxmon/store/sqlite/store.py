@@ -29,8 +29,9 @@ from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
 from nyxmon.service_layer.records.catalog import CheckQuery, Page
 from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
 from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
-from nyxmon.service_layer.storage import Store
+from nyxmon.service_layer.storage import AgentClaim, Store
 from nyxmon.store.sqlite import cleaner, rollup_job, stats
+from nyxmon.store.sqlite.agent_lock import AgentLock
 from nyxmon.store.sqlite.alerts import OUTBOX_COLUMNS, outbox_from_row
 from nyxmon.store.sqlite.auth import (
     REVOCATIONS_KEY,
@@ -110,6 +111,9 @@ class SqliteStore:
 
     def close(self) -> None:
         self._conns.close()
+
+    def claim_agent(self) -> AgentClaim:
+        return AgentLock(self.path).acquire()
 
     def __enter__(self) -> SqliteStore:
         return self
