@@ -1,0 +1,101 @@
+"""Sessions end when someone says so: signing out, signing out everywhere, a new password.
+
+A copy of the cookie taken before (a stolen cookie, a shared computer's) is refused on the
+very next request, for the API and the pages alike.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import requests
+from tests.integration.web.conftest import WebEnv
+
+
+def _replay(web: WebEnv, cookie: str) -> requests.Session:
+    copy = requests.Session()
+    copy.cookies.set("nyxmon_session", cookie)
+    return copy
+
+
+def _refused(web: WebEnv, client: requests.Session) -> bool:
+    api = client.get(web.url + "/api/v1/me", timeout=10)
+    page = client.get(web.url + "/", allow_redirects=False, timeout=10)
+    return api.status_code == 401 and page.status_code == 303 and (
+        page.headers["location"].startswith("/login")
+    )
+
+
+def test_a_cookie_replayed_after_signing_out_is_refused(web: WebEnv) -> None:
+    session = web.login()
+    cookie = session.cookies["nyxmon_session"]
+    csrf = session.headers["X-CSRF-Token"]
+    assert not _refused(web, _replay(web, cookie))
+    answer = session.post(web.url + "/logout", data={"csrf_token": csrf}, allow_redirects=False)
+    assert answer.status_code == 303
+    replayed = _replay(web, cookie)
+    assert _refused(web, replayed)
+    # Nor can the old cookie change anything, even with its CSRF token.
+    paused = replayed.post(
+        web.url + "/api/v1/checks/website.home/pause", headers={"X-CSRF-Token": csrf}
+    )
+    assert paused.status_code == 401
+    assert not web.agent.store.get_check("website.home").paused
+
+
+def test_signing_out_ends_only_that_session(web: WebEnv) -> None:
+    first, second = web.login(), web.login()
+    cookie = first.cookies["nyxmon_session"]
+    assert first.post(web.url + "/logout", allow_redirects=False).status_code == 303
+    assert _refused(web, _replay(web, cookie))
+    assert not _refused(web, second)
+
+
+def test_the_store_keeps_only_a_hash_of_the_session_token(web: WebEnv) -> None:
+    session = web.login()
+    cookie = session.cookies["nyxmon_session"]
+    with sqlite3.connect(web.folder / "nyxmon.db") as db:
+        rows = db.execute("SELECT token_hash, user FROM web_sessions").fetchall()
+        dump = "\n".join(db.iterdump())
+    assert rows and all(user == "admin" for _, user in rows)
+    assert cookie not in dump
+
+
+def test_the_account_page_lists_the_users_sessions_and_signs_out_everywhere(
+    web: WebEnv,
+) -> None:
+    web.server.app.state.nyxmon.auth.set_password_blocking("bob", "bobs-long-password")
+    phone, laptop = web.login(), web.login()
+    bob = web.login("bob", "bobs-long-password")
+    page = laptop.get(web.url + "/account")
+    assert page.status_code == 200
+    assert page.text.count("<tr") == 3  # a header row and two sessions, not bob's
+    assert "(this one)" in page.text
+    assert "Sign out everywhere" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+    without_csrf = requests.Session()
+    without_csrf.cookies.update(laptop.cookies)
+    refused = without_csrf.post(web.url + "/account/sign-out-everywhere", allow_redirects=False)
+    assert refused.status_code == 403
+    assert not _refused(web, phone)
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    done = laptop.post(
+        web.url + "/account/sign-out-everywhere",
+        data={"csrf_token": token.group(1)},
+        allow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/login"
+    assert _refused(web, phone)
+    assert _refused(web, _replay(web, laptop.cookies.get("nyxmon_session") or "gone"))
+    assert not _refused(web, bob)
+
+
+def test_a_new_password_set_in_this_process_ends_every_session_at_once(web: WebEnv) -> None:
+    sessions = [web.login() for _ in range(3)]
+    web.server.app.state.nyxmon.auth.set_password_blocking("admin", "another-long-password")
+    assert all(_refused(web, session) for session in sessions)
