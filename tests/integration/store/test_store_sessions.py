@@ -75,7 +75,9 @@ def test_the_cleaner_deletes_expired_sessions_only(store: Store) -> None:
     assert store.find_session("b" * 64) is not None
 
 
-def test_sessions_expire_when_idle_and_at_their_absolute_end(store: Store, clock: FakeClock) -> None:
+def test_sessions_expire_when_idle_and_at_their_absolute_end(
+    store: Store, clock: FakeClock
+) -> None:
     sessions = Sessions(store, max_age=1000.0, idle=100.0, clock=clock)
     raw, record = sessions.start_blocking("admin", client="10.0.0.1", user_agent="test")
     assert raw not in repr(store.list_sessions("admin"))  # only the hash is kept

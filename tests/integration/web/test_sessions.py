@@ -22,8 +22,10 @@ def _replay(web: WebEnv, cookie: str) -> requests.Session:
 def _refused(web: WebEnv, client: requests.Session) -> bool:
     api = client.get(web.url + "/api/v1/me", timeout=10)
     page = client.get(web.url + "/", allow_redirects=False, timeout=10)
-    return api.status_code == 401 and page.status_code == 303 and (
-        page.headers["location"].startswith("/login")
+    return (
+        api.status_code == 401
+        and page.status_code == 303
+        and (page.headers["location"].startswith("/login"))
     )
 
 
@@ -58,7 +60,8 @@ def test_the_store_keeps_only_a_hash_of_the_session_token(web: WebEnv) -> None:
     with sqlite3.connect(web.folder / "nyxmon.db") as db:
         rows = db.execute("SELECT token_hash, user FROM web_sessions").fetchall()
         dump = "\n".join(db.iterdump())
-    assert rows and all(user == "admin" for _, user in rows)
+    assert rows
+    assert all(user == "admin" for _, user in rows)
     assert cookie not in dump
 
 
