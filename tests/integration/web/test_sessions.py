@@ -6,8 +6,13 @@ very next request, for the API and the pages alike.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 
 import requests
 from tests.integration.web.conftest import WebEnv
@@ -102,3 +107,48 @@ def test_a_new_password_set_in_this_process_ends_every_session_at_once(web: WebE
     sessions = [web.login() for _ in range(3)]
     web.server.app.state.nyxmon.auth.set_password_blocking("admin", "another-long-password")
     assert all(_refused(web, session) for session in sessions)
+
+
+def test_a_password_set_by_the_cli_process_ends_sessions_while_requests_go_on(
+    web: WebEnv,
+) -> None:
+    """The CLI sets the password from its own process while the browser keeps asking: every
+    request sent after ``nyxmon user set-password`` returned is refused (no cache grace)."""
+    session = web.login()
+    cookie = session.cookies["nyxmon_session"]
+    answers: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        client = _replay(web, cookie)
+        while not stop.is_set():
+            sent = time.monotonic()
+            answers.append((sent, client.get(web.url + "/api/v1/me", timeout=10).status_code))
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        changed = subprocess.run(
+            [sys.executable, "-m", "nyxmon", "user", "set-password", "admin", "--stdin"]
+            + ["--db", str(web.folder / "nyxmon.db")],
+            input="a-password-from-the-cli\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "200"},
+            check=False,
+        )
+        returned = time.monotonic()
+        assert changed.returncode == 0, changed.stderr
+        assert _refused(web, _replay(web, cookie))
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    before = [status for sent, status in answers if sent < returned]
+    after = [status for sent, status in answers if sent > returned]
+    assert 200 in before, "the session worked while the CLI started"
+    assert after, "requests went on after the password change"
+    assert set(after) == {401}, "no request sent after the password change got through"
