@@ -80,8 +80,17 @@ def test_logout_a_new_password_and_sign_out_end_sessions_at_once(
     cookie = staying.cookies["nyxmon_session"]
     assert _works(base, cookie)  # cached in the web plane from now on
     changed = subprocess.run(
-        [sys.executable, "-m", "nyxmon", "user", "set-password", "admin", "--stdin"]
-        + ["-c", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "nyxmon",
+            "user",
+            "set-password",
+            "admin",
+            "--stdin",
+            "-c",
+            str(config),
+        ],
         input="the-second-long-password\n",
         capture_output=True,
         text=True,

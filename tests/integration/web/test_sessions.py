@@ -130,8 +130,17 @@ def test_a_password_set_by_the_cli_process_ends_sessions_while_requests_go_on(
         thread.start()
     try:
         changed = subprocess.run(
-            [sys.executable, "-m", "nyxmon", "user", "set-password", "admin", "--stdin"]
-            + ["--db", str(web.folder / "nyxmon.db")],
+            [
+                sys.executable,
+                "-m",
+                "nyxmon",
+                "user",
+                "set-password",
+                "admin",
+                "--stdin",
+                "--db",
+                str(web.folder / "nyxmon.db"),
+            ],
             input="a-password-from-the-cli\n",
             capture_output=True,
             text=True,
