@@ -53,6 +53,7 @@ __all__ = [
     "page_principal",
     "page_router",
     "run_blocking",
+    "still_signed_in",
     "web_state",
 ]
 
@@ -205,6 +206,21 @@ async def optional_principal(request: Request) -> Principal | None:
     principal = await _bearer(request, state) or await _cookie(request, state)
     request.state.principal = principal
     return principal
+
+
+async def still_signed_in(request: Request, principal: Principal) -> bool:
+    """Whether the caller's session or token is still good, read afresh (not the request's
+    cached answer): a long stream asks before each event, so a session ended or a token
+    revoked meanwhile gets nothing more."""
+    state = web_state(request)
+    if principal.via == "token":
+        try:
+            again = await _bearer(request, state)
+        except Problem:
+            return False
+    else:
+        again = await _cookie(request, state)
+    return again is not None and again.user == principal.user
 
 
 async def _require_csrf(request: Request, principal: Principal) -> None:

@@ -161,3 +161,21 @@ def test_a_password_set_by_the_cli_process_ends_sessions_while_requests_go_on(
     assert 200 in before, "the session worked while the CLI started"
     assert after, "requests went on after the password change"
     assert set(after) == {401}, "no request sent after the password change got through"
+
+
+def test_an_open_event_stream_ends_when_its_session_ends(web: WebEnv) -> None:
+    """A page left open keeps its event stream: signing out elsewhere ends it, so the stream
+    carries nothing more to that browser (the checks here report every second)."""
+    session = web.login()
+    stream = session.get(web.url + "/events", stream=True, timeout=30)
+    assert stream.status_code == 200
+    lines = stream.iter_lines(decode_unicode=True)
+    assert next(lines).startswith("retry:")
+    assert next(line for line in lines if line.startswith("event:")) == "event: status"
+    ended = requests.Session()
+    ended.cookies.update(session.cookies)
+    ended.headers["X-CSRF-Token"] = session.headers["X-CSRF-Token"]
+    assert ended.post(web.url + "/logout", allow_redirects=False).status_code == 303
+    rest = list(lines)  # ends when the server closes the stream (else the read times out)
+    assert len([line for line in rest if line.startswith("event:")]) <= 1  # one in flight
+    stream.close()
