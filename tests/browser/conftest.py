@@ -1,5 +1,8 @@
 """Playwright driving Debian's chromium against a running NyxMon (agent, web server and a real
-HTTP target whose ``/switch`` can be flipped down and up)."""
+HTTP target whose ``/switch`` can be flipped down and up).
+
+The pages' Content-Security-Policy forbids eval, and Playwright polls a *string* predicate of
+``wait_for_function`` through eval: give it a function (``"() => ..."``) instead."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_add_a_check_watch_it_go_up_and_down_live_then_chart_status_page_and_dar
     badge = page.locator(f"{ROW} [data-field=state]")
     expect(badge).to_have_text("Up")
     expect(page.locator(f"{ROW} [data-beats] .b-u").first).to_be_visible()
-    page.wait_for_function("window.nyxmonLive && window.nyxmonLive.connected")
+    page.wait_for_function("() => window.nyxmonLive && window.nyxmonLive.connected")
     page.evaluate(
         """(row) => {
             window.__sameDocument = true;

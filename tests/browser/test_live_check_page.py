@@ -49,7 +49,7 @@ def test_breaking_and_fixing_the_target_changes_every_element_of_the_open_check_
     expect(failing).to_be_hidden()
     expect(page.locator("#incidents")).to_contain_text("No incidents in the last 90 days")
     expect(newest.locator(".badge")).to_have_class("badge s-up")
-    page.wait_for_function("window.nyxmonLive && window.nyxmonLive.connected")
+    page.wait_for_function("() => window.nyxmonLive && window.nyxmonLive.connected")
     expect(chart).to_have_attribute("data-runs", re.compile(r"^\d+$"))
     runs_before = _runs_24h(page)
     chart_runs_before = int(chart.get_attribute("data-runs") or "0")
@@ -72,7 +72,7 @@ def test_breaking_and_fixing_the_target_changes_every_element_of_the_open_check_
     expect(duration).not_to_have_text(first)  # an ongoing incident keeps counting
     assert _runs_24h(page) > runs_before
     page.wait_for_function(
-        f"Number(document.querySelector('#latency-chart').dataset.runs) > {chart_runs_before}"
+        f"() => Number(document.querySelector('#latency-chart').dataset.runs) > {chart_runs_before}"
     )
     api = site.session.get(site.nyx.url + f"/api/v1/checks/{CHECK}", timeout=10).json()
     assert api["state"] == "down"
@@ -89,7 +89,7 @@ def test_breaking_and_fixing_the_target_changes_every_element_of_the_open_check_
     expect(ended.locator("td").nth(1).locator("time")).to_be_visible()
     fixed = ended.locator("td.duration").inner_text()
     refreshes = page.evaluate("window.nyxmonLive.refreshes")
-    page.wait_for_function(f"window.nyxmonLive.refreshes >= {refreshes + 2}")
+    page.wait_for_function(f"() => window.nyxmonLive.refreshes >= {refreshes + 2}")
     expect(ended.locator("td.duration")).to_have_text(fixed)  # no longer counting
     answer = site.session.get(site.nyx.url + f"/api/v1/checks/{CHECK}/incidents", timeout=10)
     api_incident = answer.json()[0]

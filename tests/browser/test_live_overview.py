@@ -48,7 +48,7 @@ def test_checks_added_and_removed_elsewhere_come_and_go_live_and_the_counts_agre
     rows = page.locator("#rows tr.check")
     expect(rows).to_have_count(2)
     expect(summary).to_have_text("2")
-    page.wait_for_function("window.nyxmonLive && window.nyxmonLive.connected")
+    page.wait_for_function("() => window.nyxmonLive && window.nyxmonLive.connected")
     page.evaluate("window.__sameDocument = true")
 
     # -- through the API (another tab, a script) ---------------------------------------------
@@ -112,7 +112,7 @@ def test_problems_first_moves_a_failing_check_up_live_and_the_address_keeps_the_
     assert ids.first.get_attribute("data-check") == "shop.switch"  # by service name: Shop first
     page.get_by_label("Order").select_option(label="Problems first")
     expect(page).to_have_url(site.nyx.url + "/?sort=problems")
-    page.wait_for_function("window.nyxmonLive && window.nyxmonLive.connected")
+    page.wait_for_function("() => window.nyxmonLive && window.nyxmonLive.connected")
 
     # Both are up: by name. Website's check fails: its group comes first, live.
     body = {

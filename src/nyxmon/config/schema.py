@@ -18,7 +18,7 @@ from nyxmon.config._text import invalid, show
 from nyxmon.config.alert_policy import AlertSection
 from nyxmon.config.durations import Duration, PositiveDuration
 from nyxmon.config.settings import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
-from nyxmon.config.web import StatusPageSection, check_metrics_token
+from nyxmon.config.web import StatusPageSection, check_metrics_token, check_trusted_proxy
 
 __all__ = [
     "AgentSection",
@@ -131,6 +131,7 @@ class WebSection(BaseModel):
     metrics_token: Annotated[str, AfterValidator(check_metrics_token)] | None = None
     admin_password_file: NonEmptyStr | None = None
     secure_cookies: bool = False
+    trusted_proxies: list[Annotated[str, AfterValidator(check_trusted_proxy)]] = []
     separate_process: bool = True
 
 

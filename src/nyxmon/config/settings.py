@@ -52,6 +52,8 @@ class WebConfig:
     metrics_token: str | None = None
     admin_password_file: str | None = None
     secure_cookies: bool = False
+    #: Reverse proxies (addresses, CIDR networks) whose forwarded headers are believed.
+    trusted_proxies: tuple[str, ...] = ()
     #: Serve the web plane from a process of its own (``nyxmon run``), so web load never takes
     #: the interpreter the probes run on; false: a thread of the agent's process.
     separate_process: bool = True

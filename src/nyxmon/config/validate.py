@@ -372,6 +372,7 @@ def _agent_config(
             metrics_token=web.metrics_token,
             admin_password_file=resolve_password_file(web.admin_password_file, base_dir),
             secure_cookies=web.secure_cookies,
+            trusted_proxies=tuple(web.trusted_proxies),
             separate_process=web.separate_process,
         ),
         defaults=CheckDefaults(interval=defaults.interval, timeout=defaults.timeout, alert=alert),

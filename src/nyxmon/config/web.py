@@ -7,6 +7,7 @@ pages (``status_pages: [{slug, title, services, description}]``), the optional b
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "StatusPage",
     "StatusPageSection",
     "check_metrics_token",
+    "check_trusted_proxy",
     "resolve_password_file",
     "status_page_issues",
     "status_pages_from",
@@ -58,6 +60,19 @@ def check_metrics_token(value: str) -> str:
             f"spaces, got {len(value)} characters",
         )
     return value
+
+
+def check_trusted_proxy(value: str) -> str:
+    """One entry of ``web.trusted_proxies``: an address or a network, normalised
+    (``10.1.2.3/8`` becomes ``10.0.0.0/8``)."""
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise invalid(
+            "trusted_proxy",
+            "expected the IP address or CIDR network of a reverse proxy (127.0.0.1, "
+            f"10.0.0.0/8, ::1), got {show(value)}",
+        ) from None
 
 
 class StatusPageSection(BaseModel):

@@ -22,7 +22,7 @@ from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.history.uptime import Uptime
 from nyxmon.domain.model import Check, CheckSource, Result, Service
-from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, UserRecord
 from nyxmon.service_layer.records.alerts import (
     OutboxEntry,
     OutboxRow,
@@ -136,7 +136,25 @@ class AlertWriter(Protocol):
 class AuthWriter(Protocol):
     """Users, API tokens and settings, inside a transaction."""
 
-    def put_user(self, name: str, password_hash: str) -> None: ...
+    def put_user(self, name: str, password_hash: str) -> None:
+        """Set a user's password (creating the user), ending every session of theirs: a new
+        password must lock out whoever knew the old one. Advances ``session_revocations``."""
+        ...
+
+    def create_session(self, session: SessionRecord) -> None: ...
+
+    def touch_session(self, token_hash: str, last_seen_at: float, expires_at: float) -> None:
+        """Record a use of the session and its new idle end."""
+        ...
+
+    def end_session(self, token_hash: str) -> bool:
+        """End one session (False if there is none); advances ``session_revocations``."""
+        ...
+
+    def end_sessions(self, user: str) -> int:
+        """End every session of ``user`` (how many there were); advances
+        ``session_revocations``."""
+        ...
 
     def create_token(self, name: str, token_hash: str, owner: str) -> TokenRecord: ...
 
@@ -289,6 +307,21 @@ class StoreReader(Protocol):
         ...
 
     def list_tokens(self) -> tuple[TokenRecord, ...]: ...
+
+    def find_session(self, token_hash: str) -> SessionRecord | None:
+        """The session with this token hash, if it was not ended (it may have expired)."""
+        ...
+
+    def list_sessions(self, user: str) -> tuple[SessionRecord, ...]:
+        """The user's sessions not ended yet, newest first (expired ones included until the
+        cleaner removes them)."""
+        ...
+
+    def session_revocations(self) -> int:
+        """How many times sessions were ended before their time: a counter committed with each
+        sign-out and password change, read as one row, so a cache of sessions in any process
+        can tell it is stale."""
+        ...
 
     def get_setting(self, key: str) -> str | None: ...
 

@@ -52,18 +52,21 @@ from starlette.routing import Mount
 
 from nyxmon.domain.history.uptime import percent_text
 from nyxmon.web.auth import AuthService
-from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware, SecurityHeadersMiddleware
+from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware
 from nyxmon.web.catalog_watch import CatalogWatch
 from nyxmon.web.context import context_for
 from nyxmon.web.csrf import CSRF_FIELD
 from nyxmon.web.deps import WebState
 from nyxmon.web.events import StatusHub
+from nyxmon.web.forwarded import ForwardedHeaders, TrustedProxies
 from nyxmon.web.live import LiveView
 from nyxmon.web.pages import formatting
 from nyxmon.web.problems import install_problem_handlers
 from nyxmon.web.public.check_metrics import install_check_metrics
 from nyxmon.web.public.fast import PublicFastPath
 from nyxmon.web.ratelimit import LoginLimiter
+from nyxmon.web.security_headers import SecurityHeadersMiddleware
+from nyxmon.web.sessions import Sessions
 from nyxmon.web.settings import WebSettings
 
 __all__ = ["API_PREFIX", "PUBLIC_MOUNTS", "PUBLIC_ROUTES", "create_app", "route_table"]
@@ -115,6 +118,9 @@ def create_app(
         context=context,
         settings=settings,
         auth=auth,
+        sessions=Sessions(
+            context.store, max_age=settings.session_max_age, idle=settings.session_idle
+        ),
         hub=StatusHub(
             context,
             coalesce=settings.events_coalesce,
@@ -162,12 +168,16 @@ def create_app(
     # Called by WebServer on the web loop just before it stops, so open streams end at once.
     app.state.stopping_hooks = [state.hub.close]
     health_paths = frozenset({"/healthz", "/livez"})
+    # Innermost first (the last one added sees each request first).
     app.add_middleware(CpuBudgetMiddleware, budget=state.budget, exempt=health_paths)
-    app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
-    # Outermost: a hammered status page or badge is answered from memory (web/public/fast.py).
+    # A hammered status page or badge is answered from memory (web/public/fast.py), ...
     app.add_middleware(
         PublicFastPath, prefixes=("/status/", "/badge/"), fresh=settings.public_fresh
     )
+    # ... with the security headers on those answers and their 304s too, ...
+    app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
+    # ... for the client a trusted proxy names, or the peer itself (web/forwarded.py).
+    app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(settings.trusted_proxies))
     install_problem_handlers(app)
     _include_routes(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -1,10 +1,10 @@
-"""Who is calling: passwords (argon2id), signed session cookies, API bearer tokens.
+"""Who is calling: passwords (argon2id), API bearer tokens, the secret CSRF tokens are signed with.
 
 - Passwords are argon2id hashes (argon2-cffi's defaults); an unknown user name costs a
   verification against a dummy hash too, so timing does not tell which names exist.
-- A session is a cookie ``v1.<payload>.<signature>``: the payload (user, expiry, a random
-  nonce, a fingerprint of the user's password hash) signed with HMAC-SHA256 under a secret
-  generated once and kept in the store's settings. Changing the password ends every session.
+- Sessions are kept server-side (:mod:`nyxmon.web.sessions`); changing the password ends every
+  session of the user. CSRF tokens are HMAC-SHA256 of the session under a secret generated
+  once and kept in the store's settings.
 - API tokens are ``nyx_`` + 32 random bytes; only their SHA-256 is stored.
 
 Store reads here block, so :class:`AuthService` keeps caches the web loop can use directly and
@@ -25,7 +25,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -50,7 +49,6 @@ __all__ = [
     "PASSWORD_ENV",
     "SESSION_COOKIE",
     "AuthService",
-    "CookieSession",
     "Principal",
     "hash_password",
     "hash_token",
@@ -72,6 +70,7 @@ MIN_PASSWORD = 8
 # first start pushed a 5,000-check agent past its 150 MB memory budget (bench/agent_throughput).
 # Hashes made with other parameters still verify; they carry their parameters.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# How long "no such token" is remembered.
 _CACHE_SECONDS = 5.0
 # Only a revocation ends a token, and the revocation count says when one happened; the limit
 # merely bounds how long an entry lives without use in a cache cleared at 10,000 entries.
@@ -107,36 +106,20 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-@dataclass(frozen=True, slots=True)
-class CookieSession:
-    """A verified session cookie."""
-
-    user: str
-    nonce: str
-    expires: float
-    fingerprint: str
-
-
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller of a request: a signed-in user (cookie) or an API token's owner."""
+    """The caller of a request: a signed-in user (cookie) or an API token's owner;
+    ``session`` is the hash of a cookie caller's session token."""
 
     user: str
     via: Literal["session", "token"]
     csrf_token: str | None = None
     token_id: int | None = None
+    session: str | None = None
 
 
 class AuthService:
@@ -149,7 +132,6 @@ class AuthService:
         self.settings = settings
         self.clock = clock
         self._secret: bytes | None = None
-        self._users: dict[str, tuple[float, UserRecord | None]] = {}
         self._tokens: dict[str, tuple[float, TokenRecord | None]] = {}
         self._revocations = -1  # the count the cached tokens were read under
         self._touched: dict[int, float] = {}
@@ -224,20 +206,8 @@ class AuthService:
         return _b64(digest)
 
     # -- users ----------------------------------------------------------------------------------
-    def cached_user(self, name: str) -> tuple[bool, UserRecord | None]:
-        """``(found in the cache, the user or None)``: a miss needs :meth:`load_user_blocking`."""
-        hit = self._users.get(name)
-        if hit is None or self.clock() - hit[0] > _CACHE_SECONDS:
-            return False, None
-        return True, hit[1]
-
     def load_user_blocking(self, name: str) -> UserRecord | None:
-        user = self.store.get_user(name)
-        with self._lock:
-            if len(self._users) > 1000:
-                self._users.clear()
-            self._users[name] = (self.clock(), user)
-        return user
+        return self.store.get_user(name)
 
     def check_password_blocking(self, name: str, password: str) -> bool:
         """Verify a login (argon2: tens of milliseconds of CPU, so never on the loop)."""
@@ -245,48 +215,16 @@ class AuthService:
         return verify_password(user.password_hash if user else None, password)
 
     def set_password_blocking(self, name: str, password: str) -> None:
+        """Set the password; the store ends every session of the user in the same commit."""
         digest = hash_password(password)
         with self.store.transaction() as tx:
             tx.auth.put_user(name, digest)
             tx.commit()
-        with self._lock:
-            self._users.pop(name, None)
 
     # -- sessions -------------------------------------------------------------------------------
-    def issue_session(self, user: UserRecord) -> str:
-        payload = {
-            "u": user.name,
-            "e": int(self.clock() + self.settings.session_max_age),
-            "n": secrets.token_urlsafe(16),
-            "p": _fingerprint(user.password_hash),
-        }
-        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-        return f"v1.{body}.{self.sign('session', body)}"
-
-    def read_session(self, cookie: str | None) -> CookieSession | None:
-        """The session a cookie carries if its signature and expiry hold (no store access)."""
-        if not cookie or cookie.count(".") != 2:
-            return None
-        version, body, signature = cookie.split(".")
-        if version != "v1" or not hmac.compare_digest(signature, self.sign("session", body)):
-            return None
-        try:
-            data = json.loads(_unb64(body))
-            session = CookieSession(
-                str(data["u"]), str(data["n"]), float(data["e"]), str(data["p"])
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
-        return session if session.expires > self.clock() else None
-
-    def session_matches(self, session: CookieSession, user: UserRecord | None) -> bool:
-        """Whether the user still exists with the password the session was issued under."""
-        return user is not None and hmac.compare_digest(
-            session.fingerprint, _fingerprint(user.password_hash)
-        )
-
-    def csrf_token(self, nonce: str) -> str:
-        return self.sign("csrf", nonce)
+    def csrf_token(self, session: str) -> str:
+        """The CSRF token of a session (given the hash of its token)."""
+        return self.sign("csrf", session)
 
     # -- API tokens -----------------------------------------------------------------------------
     def revocations_blocking(self) -> int:

@@ -1,5 +1,4 @@
-"""A CPU budget for the web plane, so a hammered dashboard cannot slow the probes (and the
-small security headers middleware that wraps every answer too).
+"""A CPU budget for the web plane, so a hammered dashboard cannot slow the probes.
 
 Both planes live in one process and share the GIL: a web thread that is always busy makes
 the probe loop wait for the interpreter at every turn, and probe start lag climbs from
@@ -20,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CpuBudget", "CpuBudgetMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["CpuBudget", "CpuBudgetMiddleware"]
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -98,34 +97,3 @@ class CpuBudgetMiddleware:
         if scope["type"] == "http" and scope.get("path") not in self.exempt:
             await self.budget.admit()
         await self.app(scope, receive, send)
-
-
-_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-]
-_NO_FRAMES = (b"x-frame-options", b"DENY")
-
-
-class SecurityHeadersMiddleware:
-    """Pure ASGI: ``nosniff`` and a same-origin referrer policy on every answer, and no
-    framing of anything but the public pages (status pages and badges may be embedded)."""
-
-    def __init__(self, app: ASGIApp, embeddable: tuple[str, ...]) -> None:
-        self.app = app
-        self.embeddable = embeddable
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = list(_HEADERS)
-        if not str(scope.get("path", "")).startswith(self.embeddable):
-            extra.append(_NO_FRAMES)
-
-        async def with_headers(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)

@@ -35,6 +35,7 @@ from nyxmon.web.events import StatusHub
 from nyxmon.web.live import CheckView, LiveView
 from nyxmon.web.problems import LoginRequired, Problem
 from nyxmon.web.ratelimit import LoginLimiter
+from nyxmon.web.sessions import Sessions
 from nyxmon.web.settings import WebSettings
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "page_principal",
     "page_router",
     "run_blocking",
+    "still_signed_in",
     "web_state",
 ]
 
@@ -66,6 +68,7 @@ class WebState:
     context: WebContext
     settings: WebSettings
     auth: AuthService
+    sessions: Sessions
     hub: StatusHub
     limiter: LoginLimiter
     templates: Jinja2Templates
@@ -169,15 +172,29 @@ async def _bearer(request: Request, state: WebState) -> Principal | None:
 
 
 async def _cookie(request: Request, state: WebState) -> Principal | None:
-    session = state.auth.read_session(request.cookies.get(SESSION_COOKIE))
-    if session is None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw or len(raw) > 100:
         return None
-    cached, user = state.auth.cached_user(session.user)
+    sessions = state.sessions
+
+    async def read_revocations() -> int:
+        return await run_blocking(request, sessions.revocations_blocking)
+
+    revocations = await sessions.revocation_reads.get(read_revocations)
+    cached, record = sessions.cached(raw, revocations)
     if not cached:
-        user = await run_blocking(request, state.auth.load_user_blocking, session.user)
-    if not state.auth.session_matches(session, user):
+        record = await run_blocking(request, sessions.load_blocking, raw, revocations)
+    if record is None or not sessions.live(record):
         return None
-    return Principal(session.user, "session", csrf_token=state.auth.csrf_token(session.nonce))
+    touched = sessions.needs_touch(record)
+    if touched is not None:
+        await run_blocking(request, sessions.touch_blocking, touched)
+    return Principal(
+        record.user,
+        "session",
+        csrf_token=state.auth.csrf_token(record.token_hash),
+        session=record.token_hash,
+    )
 
 
 async def optional_principal(request: Request) -> Principal | None:
@@ -189,6 +206,21 @@ async def optional_principal(request: Request) -> Principal | None:
     principal = await _bearer(request, state) or await _cookie(request, state)
     request.state.principal = principal
     return principal
+
+
+async def still_signed_in(request: Request, principal: Principal) -> bool:
+    """Whether the caller's session or token is still good, read afresh (not the request's
+    cached answer): a long stream asks before each event, so a session ended or a token
+    revoked meanwhile gets nothing more."""
+    state = web_state(request)
+    if principal.via == "token":
+        try:
+            again = await _bearer(request, state)
+        except Problem:
+            return False
+    else:
+        again = await _cookie(request, state)
+    return again is not None and again.user == principal.user
 
 
 async def _require_csrf(request: Request, principal: Principal) -> None:

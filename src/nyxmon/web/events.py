@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from nyxmon.domain.status import CheckStatus
@@ -177,7 +177,7 @@ class StatusHub:
         initial: list[CheckStatus] | None = None,
         catalog: int | None = None,
         states: int | None = None,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """The text of one client's event stream, until it disconnects or the hub closes.
 
         ``catalog`` and ``states`` are the marks the client's page was rendered with

@@ -3,7 +3,10 @@
 ``POST /login`` takes a form (``username``, ``password``, ``csrf_token``, ``next``) and
 answers with a redirect and a session cookie, or the form again with a message. After too
 many failures from one address or for one user name it answers 429 with ``Retry-After``
-without even checking the password.
+without even checking the password. The address is the client's as
+:mod:`nyxmon.web.forwarded` established it: forwarded headers count only from trusted proxies.
+``POST /logout`` ends the session in the store (:mod:`nyxmon.web.sessions`): the cookie is
+refused from then on, even if a copy of it is replayed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from nyxmon.web.auth import SESSION_COOKIE, Principal
 from nyxmon.web.csrf import LOGIN_COOKIE, new_nonce, tokens_match
 from nyxmon.web.deps import PageUser, State, WebState, optional_principal, run_blocking
 
-__all__ = ["router"]
+__all__ = ["router", "signed_out"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -133,10 +136,17 @@ async def login(
     state.limiter.succeeded(keys)
     user = await run_blocking(request, state.auth.load_user_blocking, username)
     assert user is not None
+    raw, _ = await run_blocking(
+        request,
+        state.sessions.start_blocking,
+        user.name,
+        client=client,
+        user_agent=request.headers.get("user-agent", ""),
+    )
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        state.auth.issue_session(user),
+        raw,
         max_age=int(state.settings.session_max_age),
         httponly=True,
         samesite="lax",
@@ -149,6 +159,13 @@ async def login(
 
 @router.post("/logout")
 async def logout(request: Request, state: State, principal: PageUser) -> Response:
+    assert principal.session is not None
+    await run_blocking(request, state.sessions.end_blocking, principal.session)
+    return signed_out(request, state)
+
+
+def signed_out(request: Request, state: WebState) -> Response:
+    """To the login page, without the session cookie (its session has ended already)."""
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE,

@@ -96,6 +96,9 @@ class WebServer:
             timeout_graceful_shutdown=self._graceful,
             timeout_keep_alive=5,
             server_header=False,
+            # Forwarded headers are believed only from web.trusted_proxies, by the app itself
+            # (nyxmon.web.forwarded); uvicorn's default would believe any local client.
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         self._server = server

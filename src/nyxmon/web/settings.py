@@ -31,8 +31,12 @@ class WebSettings:
     admin_password_file: str | None = None
     admin_password: str | None = None
     secure_cookies: bool = False
-    #: Seconds a login lasts.
+    #: Seconds a login lasts at most, and without being used.
     session_max_age: float = 7 * 86400.0
+    session_idle: float = 86400.0
+    #: Addresses and networks of reverse proxies whose X-Forwarded-For, X-Forwarded-Proto and
+    #: Forwarded headers are believed (``web.trusted_proxies``); nobody's by default.
+    trusted_proxies: tuple[str, ...] = ()
     #: Failed logins allowed per client address and per user name within ``login_window``.
     login_failures: int = 5
     login_window: float = 300.0
@@ -70,6 +74,7 @@ class WebSettings:
             metrics_token=web.metrics_token,
             admin_password_file=web.admin_password_file,
             secure_cookies=web.secure_cookies,
+            trusted_proxies=web.trusted_proxies,
         )
         return replace(settings, **overrides) if overrides else settings
 

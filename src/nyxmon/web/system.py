@@ -1,11 +1,14 @@
 """Routes about the web plane itself: health, the live event stream, the API's description.
 
 ``/healthz`` is public (load balancers); ``/events`` and the OpenAPI document and docs page
-need a caller, like the rest of the API.
+need a caller, like the rest of the API. An event stream ends as soon as its caller's session
+ends or token is revoked: the caller is checked again before each event.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 
 from nyxmon.web.api_docs import sections
 from nyxmon.web.auth import Principal
-from nyxmon.web.deps import State, api_principal
+from nyxmon.web.deps import State, api_principal, still_signed_in
 
 __all__ = ["router"]
 
@@ -54,8 +57,18 @@ async def events(
     """Server-Sent Events: ``status`` events with the checks whose status changed, and
     ``catalog`` events when checks were added, changed or removed."""
     initial = list((await state.context.statuses()).values()) if snapshot else None
+
+    async def while_signed_in() -> AsyncIterator[str]:
+        async with contextlib.aclosing(state.hub.stream(initial, catalog, states)) as stream:
+            async for chunk in stream:
+                if chunk.startswith(("event:", "data:")) and not await still_signed_in(
+                    request, principal
+                ):
+                    return  # signed out, or the token revoked: nothing more for this caller
+                yield chunk
+
     return StreamingResponse(
-        state.hub.stream(initial, catalog, states),
+        while_signed_in(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

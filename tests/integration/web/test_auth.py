@@ -34,7 +34,7 @@ def test_signing_in_sets_an_httponly_lax_session_cookie_and_goes_to_next(web: We
     assert answer.status_code == 303
     assert answer.headers["location"] == "/api/v1/me"
     cookie = answer.headers["set-cookie"]
-    assert "nyxmon_session=v1." in cookie
+    assert "nyxmon_session=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
     assert "Secure" not in cookie
@@ -135,14 +135,14 @@ def test_a_changed_password_ends_existing_sessions(web: WebEnv) -> None:
     assert _post_login(web.anonymous(), web.url, "another-long-password").status_code == 303
 
 
-def test_a_tampered_session_cookie_is_ignored(web: WebEnv) -> None:
+def test_a_tampered_or_made_up_session_cookie_is_ignored(web: WebEnv) -> None:
     session = web.login()
     cookie = session.cookies["nyxmon_session"]
-    version, body, signature = cookie.split(".")
-    forged = requests.Session()
-    forged.cookies.set("nyxmon_session", f"{version}.{body}x.{signature}")
-    assert forged.get(web.url + "/api/v1/me").status_code == 401
-    assert forged.get(web.url + "/", allow_redirects=False).status_code == 303
+    for forged_value in (cookie[:-1] + ("A" if cookie[-1] != "A" else "B"), "x" * 43, "x" * 500):
+        forged = requests.Session()
+        forged.cookies.set("nyxmon_session", forged_value)
+        assert forged.get(web.url + "/api/v1/me").status_code == 401
+        assert forged.get(web.url + "/", allow_redirects=False).status_code == 303
 
 
 def test_api_tokens_work_until_revoked(web: WebEnv) -> None:

@@ -41,6 +41,13 @@ def test_web_section_defaults_keep_pages_off_and_metrics_open() -> None:
     web = load_config_text(SERVICES, filename="t.yaml", environ={}).agent.web
     assert (web.status_pages, web.metrics_token, web.admin_password_file) == ((), None, None)
     assert web.secure_cookies is False
+    assert web.trusted_proxies == ()
+
+
+def test_trusted_proxies_are_normalised_networks() -> None:
+    text = "web:\n  trusted_proxies: [127.0.0.1, 10.1.2.3/8, '::1', 'fd00::/8']\n" + SERVICES
+    web = load_config_text(text, filename="t.yaml", environ={}).agent.web
+    assert web.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8")
 
 
 @pytest.mark.parametrize(
@@ -82,6 +89,25 @@ def test_web_section_defaults_keep_pages_off_and_metrics_open() -> None:
             "web.secure_cookies",
             'expected true or false, got "maybe"',
             id="not-a-bool",
+        ),
+        pytest.param(
+            "trusted_proxies: [127.0.0.1, 10.0.0.0/33]",
+            "web.trusted_proxies[1]",
+            "expected the IP address or CIDR network of a reverse proxy (127.0.0.1, 10.0.0.0/8, "
+            '::1), got "10.0.0.0/33"',
+            id="bad-proxy-network",
+        ),
+        pytest.param(
+            "trusted_proxies: [localhost]",
+            "web.trusted_proxies[0]",
+            'got "localhost"',
+            id="proxy-by-name",
+        ),
+        pytest.param(
+            "trusted_proxies: 127.0.0.1",
+            "web.trusted_proxies",
+            "expected a list",
+            id="proxies-not-a-list",
         ),
         pytest.param(
             "status_pages: [{slug: a, title: A}, {slug: a, title: B}]",

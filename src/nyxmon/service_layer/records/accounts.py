@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TokenRecord", "UserRecord"]
+__all__ = ["SessionRecord", "TokenRecord", "UserRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +25,19 @@ class TokenRecord:
     created_at: float
     last_used_at: float | None
     revoked_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A signed-in browser, kept server-side so it can be ended at once (only the SHA-256 of
+    the cookie's token is stored). It is over at ``expires_at``: the sooner of ``ends_at``
+    (the absolute end) and the last use plus the idle limit."""
+
+    token_hash: str
+    user: str
+    created_at: float
+    last_seen_at: float
+    ends_at: float
+    expires_at: float
+    client: str = ""
+    user_agent: str = ""

@@ -32,6 +32,9 @@ _DELETES = {
     " AND status IN ('delivered', 'given_up') ORDER BY id LIMIT ?)",
     "state_changes": "DELETE FROM state_changes WHERE id IN"
     " (SELECT id FROM state_changes WHERE at < ? ORDER BY at LIMIT ?)",
+    # Sign-in sessions past their end (absolute or idle, whichever came first).
+    "web_sessions": "DELETE FROM web_sessions WHERE token_hash IN"
+    " (SELECT token_hash FROM web_sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
 }
 
 
@@ -69,6 +72,7 @@ def horizons(conns: Connections, now: float, retention: Retention) -> dict[str, 
         # daily rollups it is shown beside.
         "outbox": now - retention.raw_days * DAY,
         "state_changes": now - retention.daily_days * DAY,
+        "web_sessions": now,
     }
 
 
@@ -84,6 +88,7 @@ def cleaner_step(
     daily = _delete_chunk(conns, "rollup_daily", limits["rollup_daily"], max_rows)
     other = _delete_chunk(conns, "outbox", limits["outbox"], max_rows)
     other = max(other, _delete_chunk(conns, "state_changes", limits["state_changes"], max_rows))
+    other = max(other, _delete_chunk(conns, "web_sessions", limits["web_sessions"], max_rows))
     if raw or hourly or daily or other:
         conns.checkpoint()
     return CleanerReport(

@@ -23,7 +23,7 @@ from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.history.uptime import Uptime
 from nyxmon.domain.model import Check, Service
 from nyxmon.errors import SchemaVersionError
-from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, UserRecord
 from nyxmon.service_layer.records.alerts import OutboxEntry, StateRow, Transition
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
 from nyxmon.service_layer.records.catalog import CheckQuery, Page
@@ -35,7 +35,10 @@ from nyxmon.store.sqlite.agent_lock import AgentLock
 from nyxmon.store.sqlite.alerts import OUTBOX_COLUMNS, outbox_from_row
 from nyxmon.store.sqlite.auth import (
     REVOCATIONS_KEY,
+    SESSION_COLUMNS,
+    SESSION_REVOCATIONS_KEY,
     TOKEN_COLUMNS,
+    session_from_row,
     token_from_row,
     user_from_row,
 )
@@ -341,6 +344,29 @@ class SqliteStore:
         with self._conns.read_transaction(f"reading API tokens of {self.path}") as rc:
             rows = rc.execute(f"SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY id").fetchall()
         return tuple(token_from_row(r) for r in rows)
+
+    def find_session(self, token_hash: str) -> SessionRecord | None:
+        with self._conns.read_transaction(f"reading sessions of {self.path}") as rc:
+            row = rc.execute(
+                f"SELECT {SESSION_COLUMNS} FROM web_sessions WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        return session_from_row(row) if row else None
+
+    def list_sessions(self, user: str) -> tuple[SessionRecord, ...]:
+        with self._conns.read_transaction(f"reading sessions of {self.path}") as rc:
+            rows = rc.execute(
+                f"SELECT {SESSION_COLUMNS} FROM web_sessions WHERE user = ?"
+                " ORDER BY created_at DESC",
+                (user,),
+            ).fetchall()
+        return tuple(session_from_row(r) for r in rows)
+
+    def session_revocations(self) -> int:
+        with self._conns.read_transaction(f"reading sessions of {self.path}") as rc:
+            row = rc.execute(
+                "SELECT value FROM settings WHERE key = ?", (SESSION_REVOCATIONS_KEY,)
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def get_setting(self, key: str) -> str | None:
         with self._conns.read_transaction(f"reading settings of {self.path}") as rc:
