@@ -252,6 +252,8 @@ def _routes(alerting: dict[str, Any], draft: ImportDraft) -> dict[str, RouteDraf
             draft.report.dropped(where, "not a provider configuration")
             continue
         route = _provider_route(name, spec, where)
+        if name == "custom":
+            draft.report.approximated(where, "a NyxMon webhook (its own JSON body, by POST)")
         route.notes.insert(0, f"from Gatus {where}")
         for key in ("overrides", "client"):
             if spec.get(key):
