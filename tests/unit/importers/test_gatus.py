@@ -1,4 +1,4 @@
-"""``import gatus`` on a realistic config written from Gatus's README: every endpoint, item by item."""
+"""``import gatus`` on a realistic config written from Gatus's README, item by item."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.unit.importers.helpers import FIXTURES, held, live_checks, live_routes, text_of
 
 from nyxmon.checktypes import CHECK_TYPES, CheckType, SpecModel
 from nyxmon.config import load_config_text
 from nyxmon.importers import Fate, SourceError, finish
 from nyxmon.importers.gatus import import_gatus
+from tests.unit.importers.helpers import FIXTURES, held, live_checks, live_routes, text_of
 
 ENV = {"API_TOKEN": "t0ken-value", "CUSTOM_KEY": "k3y-value", "BACKUP_PUSH_TOKEN": "push-value"}
 SOURCE = FIXTURES / "gatus.yaml"
