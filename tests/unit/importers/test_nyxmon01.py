@@ -377,8 +377,8 @@ def test_an_old_database_without_name_disabled_and_data_still_imports(tmp_path: 
     db = sqlite3.connect(path)
     db.executescript(
         "CREATE TABLE service (id integer PRIMARY KEY, name varchar(255));"
-        "CREATE TABLE health_check (id integer PRIMARY KEY, check_type varchar(10), url varchar(512),"
-        " check_interval integer, service_id bigint);"
+        "CREATE TABLE health_check (id integer PRIMARY KEY, check_type varchar(10),"
+        " url varchar(512), check_interval integer, service_id bigint);"
         "INSERT INTO service VALUES (1, 'Web');"
         "INSERT INTO health_check VALUES (1, 'http', 'https://example.com/', 300, 1);"
         "INSERT INTO health_check VALUES (2, 'json-http', 'https://example.com/h', 60, 1);"
