@@ -25,8 +25,9 @@ class SourceError(ConfigError):
     """The file to import cannot be read as the tool's format; the message names where."""
 
 
-def go_duration(text: object) -> float:
-    """Seconds in a Go duration (``1h30m``, ``1.5h``, ``300ms``) or anything NyxMon reads."""
+def go_duration(text: object, key: str = "") -> float:
+    """Seconds in a Go duration (``1h30m``, ``1.5h``, ``300ms``) or anything NyxMon reads;
+    ``ValueError`` names ``key`` when it is not one."""
     if isinstance(text, int | float) and not isinstance(text, bool):
         return float(text)
     value = str(text).strip()
@@ -41,7 +42,8 @@ def go_duration(text: object) -> float:
         total += float(match.group(1)) * _GO_UNITS[match.group(2)]
         position = match.end()
     if position != len(value) or not value:
-        raise ValueError(f"{value!r} is not a duration like 30s, 5m or 1h30m")
+        where = f"{key}: " if key else ""
+        raise ValueError(f"{where}{value!r} is not a duration like 30s, 5m or 1h30m")
     return total
 
 

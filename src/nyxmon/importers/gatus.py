@@ -143,17 +143,26 @@ def import_gatus(path: Path) -> ImportDraft:
         for name, spec in alerting.items()
         if isinstance(spec, dict) and isinstance(spec.get("default-alert"), dict)
     }
-    for index, endpoint in enumerate(config.get("endpoints") or []):
-        _endpoint(endpoint, index, draft, routes, defaults)
-    for index, endpoint in enumerate(config.get("external-endpoints") or []):
-        _external(endpoint, index, draft, routes, defaults)
+    for key, build in (("endpoints", _endpoint), ("external-endpoints", _external)):
+        for index, endpoint in enumerate(config.get(key) or []):
+            where = f"{path}: {key}[{index}]"
+            if not isinstance(endpoint, dict):
+                raise SourceError(f"{where}: expected a mapping with name and url")
+            try:
+                build(endpoint, index, draft, routes, defaults)
+            except (ValueError, TypeError, AttributeError) as exc:
+                name = endpoint.get("name", "")
+                raise SourceError(f"{where} {str(name)!r}: {exc}") from None
     draft.routes = [route for route in routes.values() if route.checks]
     for name, route in routes.items():
         if not route.checks:
             why = route.held or f"no endpoint alerts through {name}"
             draft.report.dropped(route.source, f"route left out: {why}")
     if isinstance(config.get("maintenance"), dict):
-        _global_maintenance(config["maintenance"], draft)
+        try:
+            _global_maintenance(config["maintenance"], draft)
+        except (ValueError, TypeError) as exc:
+            raise SourceError(f"{path}: maintenance: {exc}") from None
     return draft
 
 
@@ -286,7 +295,7 @@ def _endpoint(
     _type_and_params(check, endpoint, url, conditions, report)
     check.conditions.extend(conditions)
     if "interval" in endpoint:
-        check.interval = go_duration(endpoint["interval"])
+        check.interval = go_duration(endpoint["interval"], "interval")
     if endpoint.get("enabled") is False:
         check.enabled = False
     if endpoint.get("extra-labels"):
@@ -435,7 +444,7 @@ def _client(check: CheckDraft, client: dict[str, Any], report: Any) -> None:
     where = check.source
     for key, value in client.items():
         if key == "timeout":
-            check.timeout = go_duration(value)
+            check.timeout = go_duration(value, "client.timeout")
         elif key == "insecure":
             if value:
                 check.params["verify_tls"] = False
@@ -506,7 +515,7 @@ def _alerts(
             "alerts apply to all its routes"
         )
     reminders = [
-        go_duration(a["minimum-reminder-interval"])
+        go_duration(a["minimum-reminder-interval"], "minimum-reminder-interval")
         for a in live
         if a.get("minimum-reminder-interval")
     ]
@@ -528,8 +537,8 @@ def _external(
     if endpoint.get("token"):
         check.params["token"] = endpoint["token"]
     heartbeat = (endpoint.get("heartbeat") or {}).get("interval")
-    if heartbeat and go_duration(heartbeat) > 0:
-        check.interval = go_duration(heartbeat)
+    if heartbeat and go_duration(heartbeat, "heartbeat.interval") > 0:
+        check.interval = go_duration(heartbeat, "heartbeat.interval")
     else:
         draft.report.approximated(where, "no heartbeat: NyxMon expects a push every hour")
         check.interval = 3600.0
@@ -552,7 +561,7 @@ def _schedule(
     start = str(window.get("start", "00:00"))
     hours, _, minutes = start.partition(":")
     begin = int(hours) * 60 + int(minutes or 0)
-    length = go_duration(window.get("duration", "1h")) / 60
+    length = go_duration(window.get("duration", "1h"), "duration") / 60
     approx = None
     if length > 24 * 60:
         approx = (

@@ -88,7 +88,10 @@ def import_nyxmon01(path: Path, environ: Mapping[str, str] | None = None) -> Imp
         draft.service(names[row["id"]]).source = f'service {row["id"]} "{row.get("name")}"'
     for row in checks:
         service = names.get(row.get("service_id"), "Unassigned")
-        check = _check(row, draft.report)
+        try:
+            check = _check(row, draft.report)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise SourceError(f"DB: health_check {row.get('id')}: {exc}") from None
         fit_timing(check, draft.report, check.interval or 300.0)
         draft.service(service).checks.append(check)
     draft.routes.append(_telegram(env, draft))

@@ -20,7 +20,7 @@ from nyxmon.config import ConfigValidationError, load_config_text
 from nyxmon.domain.conditions import compile_condition
 from nyxmon.domain.model import check_id_for, slugify
 from nyxmon.errors import ConfigError
-from nyxmon.importers.draft import CheckDraft, ImportDraft, RouteDraft
+from nyxmon.importers.draft import CheckDraft, ImportDraft, MaintenanceDraft, RouteDraft
 from nyxmon.importers.render import Rendered, render
 
 __all__ = ["ImportFailed", "finish"]
@@ -29,6 +29,7 @@ _CHECK_PATH = re.compile(r"services\[(\d+)\]\.checks\[(\d+)\]")
 _ROUTE_PATH = re.compile(r"alerting\.routes\[(\d+)\]")
 _WINDOW_PATH = re.compile(r"maintenance\[(\d+)\]")
 _ROUNDS = 20
+_Holdable = CheckDraft | RouteDraft | MaintenanceDraft
 
 
 class ImportFailed(ConfigError):
@@ -130,23 +131,21 @@ def _selects_nothing(route: RouteDraft) -> bool:
 def _hold_refused(error: ConfigValidationError, rendered: Rendered) -> None:
     unplaced: list[str] = []
     for issue in error.errors:
-        why = issue.message
+        held = False
         if match := _CHECK_PATH.match(issue.path):
-            check = rendered.checks.get((int(match.group(1)), int(match.group(2))))
-            if check is not None:
-                check.hold(f"{issue.path.split('.', 2)[-1]}: {why}")
-                continue
+            item: _Holdable | None = rendered.checks.get((int(match[1]), int(match[2])))
         elif match := _ROUTE_PATH.match(issue.path):
-            route = rendered.routes.get(int(match.group(1)))
-            if route is not None:
-                route.hold(f"{issue.path.split('.', 2)[-1]}: {why}")
-                continue
+            item = rendered.routes.get(int(match[1]))
         elif match := _WINDOW_PATH.match(issue.path):
-            window = rendered.maintenance.get(int(match.group(1)))
-            if window is not None:
-                window.hold(f"{issue.path.split('.', 1)[-1]}: {why}")
-                continue
-        unplaced.append(str(issue))
+            item = rendered.maintenance.get(int(match[1]))
+        else:
+            item = None
+        if match is not None and item is not None:
+            key = issue.path[match.end() :].lstrip(".")
+            item.hold(f"{key}: {issue.message}" if key else issue.message)
+            held = True
+        if not held:
+            unplaced.append(str(issue))
     if unplaced:
         raise ImportFailed("the imported file is invalid:\n" + "\n".join(unplaced))
 

@@ -26,7 +26,7 @@ from nyxmon.importers.draft import (
 __all__ = ["Rendered", "render"]
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_ ./@+()-]*")
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
 
 

@@ -103,14 +103,21 @@ def import_uptime_kuma(path: Path) -> ImportDraft:
         draft.report.dropped("proxyList", "NyxMon probes do not go through proxies")
         draft.header.append("not carried over: proxyList: NyxMon probes do not go through proxies")
     routes = _routes(backup.get("notificationList") or [], draft)
-    monitors = [m for m in backup["monitorList"] if isinstance(m, dict)]
+    monitors = backup["monitorList"]
+    for index, monitor in enumerate(monitors):
+        if not isinstance(monitor, dict):
+            raise SourceError(f"{path}: monitorList[{index}]: expected a monitor object")
     by_id = {m.get("id"): m for m in monitors}
     for index, monitor in enumerate(monitors):
         if monitor.get("type") == "group":
             _group(monitor, index, by_id, draft)
     for index, monitor in enumerate(monitors):
         if monitor.get("type") != "group":
-            _monitor(monitor, index, by_id, routes, draft)
+            try:
+                _monitor(monitor, index, by_id, routes, draft)
+            except (ValueError, TypeError, AttributeError) as exc:
+                name = monitor.get("name", "")
+                raise SourceError(f"{path}: monitorList[{index}] {name!r}: {exc}") from None
     draft.routes = [route for route in routes.values() if route.checks]
     for route in routes.values():
         if not route.checks:
@@ -179,6 +186,17 @@ def _labels(
     return labels, notes
 
 
+def _number(monitor: dict[str, Any], key: str, default: float) -> float:
+    """``monitor[key]`` as a number (``default`` when unset); ``ValueError`` names the key."""
+    value = monitor.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}: expected a number, got {value!r}") from None
+
+
 def _monitor(
     monitor: dict[str, Any],
     index: int,
@@ -192,17 +210,17 @@ def _monitor(
     where = f'monitorList[{index}] "{monitor.get("name")}"'
     check = CheckDraft(name=name, type=kind, source=where)
     _type_and_params(check, monitor, report)
-    interval = float(monitor.get("interval") or 60)
+    interval = _number(monitor, "interval", 60) or 60.0
     check.interval = interval
-    if monitor.get("timeout"):
-        check.timeout = float(monitor["timeout"])
+    if _number(monitor, "timeout", 0):
+        check.timeout = _number(monitor, "timeout", 0)
     if monitor.get("active") in (False, 0):
         check.paused = True
-    retries = int(monitor.get("maxretries") or 0)
+    retries = int(_number(monitor, "maxretries", 0))
     if retries:
         check.alert["retries"] = retries
-        check.alert["retry_interval"] = float(monitor.get("retryInterval") or interval)
-    resend = int(monitor.get("resendInterval") or 0)
+        check.alert["retry_interval"] = _number(monitor, "retryInterval", 0) or interval
+    resend = int(_number(monitor, "resendInterval", 0))
     if resend:
         check.alert["remind_every"] = spell_duration(resend * interval)
     if monitor.get("upsideDown"):

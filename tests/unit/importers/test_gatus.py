@@ -363,6 +363,16 @@ def test_an_unset_variable_holds_what_uses_it_so_the_file_still_validates() -> N
             "endpoints:\n  - name: a\n    url: [\n", "gatus.yaml:4: not valid YAML", id="yaml"
         ),
         pytest.param(
+            "endpoints:\n  - name: api\n    url: https://x/\n    interval: fast\n",
+            "gatus.yaml: endpoints\\[0\\] 'api': interval: 'fast' is not a duration",
+            id="bad-interval",
+        ),
+        pytest.param(
+            "endpoints:\n  - just-a-string\n",
+            "gatus.yaml: endpoints\\[0\\]: expected a mapping with name and url",
+            id="not-a-mapping",
+        ),
+        pytest.param(
             "services: []\n",
             "not a Gatus config: expected a mapping with endpoints:",
             id="not-gatus",

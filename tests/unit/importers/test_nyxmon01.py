@@ -428,3 +428,13 @@ def test_a_file_that_is_not_the_originals_database_is_refused(
         path.write_bytes(content)
     with pytest.raises(SourceError, match=message):
         import_nyxmon01(path, environ={})
+
+
+def test_a_row_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    path = build_database(tmp_path / "db.sqlite3")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE health_check SET check_interval = 'often' WHERE id = 2")
+    db.commit()
+    db.close()
+    with pytest.raises(SourceError, match="DB: health_check 2: could not convert"):
+        import_nyxmon01(path, environ={})

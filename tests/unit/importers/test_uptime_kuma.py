@@ -290,6 +290,16 @@ def test_the_report_names_every_approximation_and_drop(
     [
         pytest.param("{not json", "not valid JSON", id="json"),
         pytest.param(json.dumps({"endpoints": []}), "not an Uptime Kuma backup", id="not-kuma"),
+        pytest.param(
+            json.dumps({"monitorList": [{"name": "api", "type": "http", "interval": "often"}]}),
+            "backup.json: monitorList\\[0\\] 'api': interval: expected a number, got 'often'",
+            id="bad-interval",
+        ),
+        pytest.param(
+            json.dumps({"monitorList": [42]}),
+            "backup.json: monitorList\\[0\\]: expected a monitor object",
+            id="not-an-object",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path: Path, content: str, message: str) -> None:
