@@ -7,7 +7,18 @@ import sys
 import typer
 
 from nyxmon import __version__
-from nyxmon.cli import checks, config_cmd, db, notify, results, run, tokens, users, web
+from nyxmon.cli import (
+    checks,
+    config_cmd,
+    db,
+    import_cmd,
+    notify,
+    results,
+    run,
+    tokens,
+    users,
+    web,
+)
 
 app = typer.Typer(
     name="nyxmon",
@@ -42,6 +53,7 @@ app.command("demo")(run.demo_command)
 app.command("web")(web.web_command)
 app.command("results")(results.results_command)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(import_cmd.app, name="import")
 app.add_typer(checks.app, name="check")
 app.add_typer(db.app, name="db")
 app.add_typer(notify.app, name="notify")

@@ -1,4 +1,5 @@
-"""The ``alerting:`` section: routes that take notices to Apprise URLs or a native webhook.
+"""The ``alerting:`` section: routes that take notices to Apprise URLs, a native webhook or
+Telegram.
 
 Validation stays offline: an Apprise URL is only checked for a scheme (Apprise itself is not
 imported here), a webhook URL for http(s), a template for Jinja2 syntax. Messages never repeat a
@@ -13,11 +14,11 @@ from types import MappingProxyType
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nyxmon.config._text import did_you_mean, format_path, invalid, show
 from nyxmon.config.issues import KeyPath, ReportIssue
-from nyxmon.domain.alerting import NoticeKind, Route, RouteMatch, Severity
+from nyxmon.domain.alerting import NoticeKind, Route, RouteMatch, Severity, TelegramTarget
 
 __all__ = ["AlertingSection", "RouteMatchSection", "RouteSection", "route_issues", "routes_from"]
 
@@ -85,6 +86,28 @@ def _check_template(value: str) -> str:
 
 Template = Annotated[str, AfterValidator(_check_template)]
 
+_BOT_TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
+
+
+def _check_bot_token(value: str) -> str:
+    if not _BOT_TOKEN_RE.fullmatch(value.strip()):
+        raise invalid(
+            "bot_token",
+            "expected a Telegram bot token like 123456789:AA... (digits, a colon, then the "
+            "secret as BotFather gave it; the value is not shown)",
+        )
+    return value.strip()
+
+
+def _check_chat_id(value: int | str) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"-?\d+|@[A-Za-z][A-Za-z0-9_]{4,}", text):
+        raise invalid(
+            "chat_id",
+            f"expected a numeric chat id (-100... for groups) or @channelname, got {show(text)}",
+        )
+    return text
+
 
 class RouteMatchSection(BaseModel):
     """Which notices a route takes; an empty list matches everything."""
@@ -99,16 +122,22 @@ class RouteMatchSection(BaseModel):
 
 
 class RouteSection(BaseModel):
-    """One route: ``type: apprise`` with ``urls``, or ``type: webhook`` with ``url``."""
+    """One route: ``type: apprise`` with ``urls``, ``type: webhook`` with ``url``, or
+    ``type: telegram`` with ``bot_token`` and ``chat_id``."""
 
     model_config = _SECTION
 
     name: Annotated[str, AfterValidator(_check_name)]
-    type: Literal["apprise", "webhook"]
+    type: Literal["apprise", "webhook", "telegram"]
     urls: list[Annotated[str, AfterValidator(_check_apprise_url)]] = []
     url: Annotated[str, AfterValidator(_check_webhook_url)] | None = None
     headers: dict[str, str] = {}
     secret: str | None = None
+    bot_token: Annotated[str, AfterValidator(_check_bot_token)] | None = None
+    chat_id: Annotated[int | str, AfterValidator(_check_chat_id)] | None = None
+    topic: Annotated[int, Field(ge=1)] | None = None
+    parse_mode: Literal["HTML", "MarkdownV2"] | None = None
+    api_url: Annotated[str, AfterValidator(_check_webhook_url)] | None = None
     match: RouteMatchSection = RouteMatchSection()
     default: bool = False
     template: Template | None = None
@@ -123,7 +152,19 @@ class AlertingSection(BaseModel):
     routes: list[RouteSection] = []
 
 
-_WEBHOOK_ONLY = ("url", "headers", "secret")
+_ONLY: dict[str, tuple[str, ...]] = {
+    "apprise": ("urls",),
+    "webhook": ("url", "headers", "secret"),
+    "telegram": ("bot_token", "chat_id", "topic", "parse_mode", "api_url"),
+}
+_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "apprise": (("urls", "an apprise route needs at least one URL"),),
+    "webhook": (("url", "a webhook route needs the URL to POST to"),),
+    "telegram": (
+        ("bot_token", "a telegram route needs the bot's token"),
+        ("chat_id", "a telegram route needs the chat to post to"),
+    ),
+}
 
 
 def route_issues(
@@ -147,19 +188,19 @@ def route_issues(
     for index, route in zip(indexes, section.routes, strict=True):
         path: KeyPath = ("alerting", "routes", index)
         written = route.model_fields_set
-        if route.type == "apprise":
-            if not route.urls:
-                error(path, 'missing required key "urls" (an apprise route needs at least one URL)')
-            for key in _WEBHOOK_ONLY:
+        for key, why in _NEEDS[route.type]:
+            if not getattr(route, key):
+                error(path, f"missing required key {show(key)} ({why})")
+        for other_type, keys in _ONLY.items():
+            if other_type == route.type:
+                continue
+            for key in keys:
                 if key in written:
                     error(
-                        (*path, key), f"{show(key)} is for webhook routes; apprise routes take urls"
+                        (*path, key),
+                        f"{show(key)} is for {other_type} routes; {route.type} routes take "
+                        + ", ".join(_ONLY[route.type]),
                     )
-        else:
-            if route.url is None:
-                error(path, 'missing required key "url" (a webhook route needs the URL to POST to)')
-            if "urls" in written:
-                error((*path, "urls"), '"urls" is for apprise routes; a webhook route takes url')
         first = names.setdefault(route.name, index)
         if first != index:
             other: KeyPath = ("alerting", "routes", first)
@@ -218,6 +259,19 @@ def routes_from(section: AlertingSection) -> tuple[Route, ...]:
             default=route.default,
             template=route.template,
             title_template=route.title_template,
+            telegram=_telegram_of(route),
         )
         for route in section.routes
+    )
+
+
+def _telegram_of(route: RouteSection) -> TelegramTarget | None:
+    if route.type != "telegram" or route.bot_token is None or route.chat_id is None:
+        return None
+    return TelegramTarget(
+        bot_token=route.bot_token,
+        chat_id=str(route.chat_id),
+        topic=route.topic,
+        parse_mode=route.parse_mode,
+        api_url=route.api_url or "https://api.telegram.org",
     )

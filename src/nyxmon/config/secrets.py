@@ -26,6 +26,9 @@ def secrets_of_routes(routes: Iterable[Route]) -> set[str]:
                 found |= secrets_in_url(url)
         if route.secret:
             found.add(route.secret)
+        if route.telegram is not None:
+            found.add(route.telegram.bot_token)
+            found |= secrets_in_url(route.telegram.api_url)
         found |= secrets_in_params({"headers": dict(route.headers)}) | {
             value for name, value in route.headers.items() if name.lower() == "authorization"
         }

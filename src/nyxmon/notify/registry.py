@@ -15,6 +15,7 @@ from nyxmon.domain.alerting.types import Route
 from nyxmon.errors import NotificationError
 from nyxmon.notify.apprise_provider import AppriseProvider
 from nyxmon.notify.base import Provider
+from nyxmon.notify.telegram import TelegramProvider
 from nyxmon.notify.webhook import WebhookProvider
 from nyxmon.runtime import OffloadPool
 
@@ -27,6 +28,7 @@ class ProviderContext:
 
     pool: OffloadPool
     webhook_timeout: float = 10.0
+    telegram_timeout: float = 10.0
     apprise_timeout: float = 60.0
     clock: Callable[[], float] = field(default=time.time)
 
@@ -42,8 +44,12 @@ def _webhook(route: Route, context: ProviderContext) -> Provider:
     return WebhookProvider(route, timeout=context.webhook_timeout, clock=context.clock)
 
 
+def _telegram(route: Route, context: ProviderContext) -> Provider:
+    return TelegramProvider(route, timeout=context.telegram_timeout)
+
+
 PROVIDERS: Mapping[str, ProviderFactory] = MappingProxyType(
-    {"apprise": _apprise, "webhook": _webhook}
+    {"apprise": _apprise, "telegram": _telegram, "webhook": _webhook}
 )
 
 

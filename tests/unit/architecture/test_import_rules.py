@@ -111,6 +111,13 @@ RULES = [
         {"domain", "errors", "runtime", "checktypes"},
         id="probes-import-no-store-no-application",
     ),
+    # Importers write config text: they read the check type registry and validate with the
+    # config package, and never touch a store, a probe or the running agent.
+    pytest.param(
+        "importers",
+        {"checktypes", "config", "domain", "errors", "notify"},
+        id="importers-write-config-only",
+    ),
 ]
 
 

@@ -6,15 +6,16 @@ from collections.abc import Iterator
 import pytest
 
 import nyxmon.notify
-from nyxmon.domain.alerting.types import Route
+from nyxmon.domain.alerting.types import Route, TelegramTarget
 from nyxmon.errors import NotificationError
 from nyxmon.notify import PROVIDERS, ProviderContext, build_providers, provider_for
 from nyxmon.notify.apprise_provider import AppriseProvider, apprise_url_problem
 from nyxmon.notify.base import Provider
+from nyxmon.notify.telegram import TelegramProvider
 from nyxmon.notify.webhook import WebhookProvider
 from nyxmon.runtime import OffloadPool
 
-PROVIDER_MODULES = {"apprise_provider": "apprise", "webhook": "webhook"}
+PROVIDER_MODULES = {"apprise_provider": "apprise", "telegram": "telegram", "webhook": "webhook"}
 
 
 @pytest.fixture
@@ -26,15 +27,19 @@ def context() -> Iterator[ProviderContext]:
 
 def test_every_provider_module_is_registered_under_its_kind() -> None:
     modules = {m.name for m in pkgutil.iter_modules(nyxmon.notify.__path__)}
-    providers = {name for name in modules if name.endswith("_provider") or name == "webhook"}
+    providers = {
+        name for name in modules if name.endswith("_provider") or name in ("webhook", "telegram")
+    }
     assert providers == set(PROVIDER_MODULES)
     assert set(PROVIDERS) == set(PROVIDER_MODULES.values())
 
 
 def test_the_registry_builds_the_provider_for_each_kind(context: ProviderContext) -> None:
     hook = Route("hook", "webhook", webhook_url="http://127.0.0.1:9/x")
+    bot = Route("bot", "telegram", telegram=TelegramTarget("1:abc", "5"))
     chat = Route("chat", "apprise", urls=("json://127.0.0.1:9/x",))
-    providers = build_providers([hook, chat], context)
+    providers = build_providers([hook, chat, bot], context)
+    assert isinstance(providers["bot"], TelegramProvider)
     assert isinstance(providers["hook"], WebhookProvider)
     assert isinstance(providers["chat"], AppriseProvider)
     assert all(isinstance(p, Provider) for p in providers.values())
@@ -45,13 +50,21 @@ def test_the_registry_builds_the_provider_for_each_kind(context: ProviderContext
     ("route", "message"),
     [
         pytest.param(
-            Route("r", "pigeon"), "unknown kind 'pigeon'; known kinds: apprise, webhook", id="kind"
+            Route("r", "pigeon"),
+            "unknown kind 'pigeon'; known kinds: apprise, telegram, webhook",
+            id="kind",
         ),
         pytest.param(Route("r", "webhook"), "needs webhook_url", id="webhook-without-url"),
         pytest.param(
             Route("r", "webhook", webhook_url="ftp://x/"), "must be an http", id="webhook-ftp"
         ),
         pytest.param(Route("r", "apprise"), "needs urls", id="apprise-without-urls"),
+        pytest.param(Route("r", "telegram"), "needs bot_token and chat_id", id="telegram-bare"),
+        pytest.param(
+            Route("r", "telegram", telegram=TelegramTarget("1:abc", "5", api_url="ftp://x/")),
+            "api_url 'ftp://\\*\\*\\*' must be an http",
+            id="telegram-ftp-api",
+        ),
         pytest.param(
             Route("r", "apprise", urls=("json://127.0.0.1/", "nope://x")),
             r"urls\[1\] is not a URL Apprise can use",

@@ -21,6 +21,7 @@ from nyxmon.domain.alerting.types import (
     Route,
     RouteMatch,
     Severity,
+    TelegramTarget,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "RouteMatch",
     "Schedule",
     "Severity",
+    "TelegramTarget",
     "Weekly",
     "active_windows",
     "apply_overrides",

@@ -20,6 +20,7 @@ __all__ = [
     "Route",
     "RouteMatch",
     "Severity",
+    "TelegramTarget",
 ]
 
 
@@ -122,11 +123,26 @@ class RouteMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class TelegramTarget:
+    """A Telegram chat reached through a bot: the native provider's settings.
+
+    ``topic`` is a forum topic (the Bot API's ``message_thread_id``); ``api_url`` lets a
+    self-hosted Bot API server (or a test's fake) stand in for https://api.telegram.org.
+    """
+
+    bot_token: str
+    chat_id: str
+    topic: int | None = None
+    parse_mode: str | None = None  # "HTML" | "MarkdownV2" | None (plain text)
+    api_url: str = "https://api.telegram.org"
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
-    """Where notices go: Apprise URLs (Telegram, Slack, e-mail, ...) or a native webhook."""
+    """Where notices go: Apprise URLs (Slack, e-mail, ...), a native webhook or Telegram."""
 
     name: str
-    kind: str  # "apprise" | "webhook"
+    kind: str  # "apprise" | "webhook" | "telegram"
     urls: tuple[str, ...] = ()  # apprise
     webhook_url: str | None = None
     headers: Mapping[str, str] = field(default_factory=_empty)
@@ -135,3 +151,4 @@ class Route:
     default: bool = False  # takes notices no other route matched
     template: str | None = None  # Jinja2 body template; None: the default
     title_template: str | None = None
+    telegram: TelegramTarget | None = None  # telegram

@@ -21,6 +21,7 @@ from nyxmon.domain.redaction import mask_url, redact
 from nyxmon.errors import NotificationError
 from nyxmon.notify.records import redacted
 from nyxmon.notify.registry import ProviderContext, provider_for
+from nyxmon.notify.telegram import telegram_target
 from nyxmon.notify.trial import trial_message
 from nyxmon.runtime import OffloadPool
 from nyxmon.web.deps import State, api_router, run_blocking
@@ -155,6 +156,8 @@ def _clock(value: dt.time) -> str:
 def _route_out(route: Route) -> RouteOut:
     if route.kind == "webhook":
         targets = [mask_url(route.webhook_url)] if route.webhook_url else []
+    elif route.telegram is not None:
+        targets = [telegram_target(route.telegram)]
     else:
         targets = [mask_url(url) for url in route.urls]
     match = route.match
