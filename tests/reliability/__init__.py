@@ -1,0 +1,1 @@
+"""Reliability tests: the running app against its own contracts (schemas, limits)."""

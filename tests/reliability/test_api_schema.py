@@ -1,0 +1,109 @@
+"""Schemathesis holds the running API to its OpenAPI document: the schema is the contract.
+
+A real agent on a real SQLite file, its web plane served by uvicorn on 127.0.0.1, called
+over real sockets with an admin token. Every operation gets generated requests, valid
+(positive) and invalid (negative), and every answer is judged by schemathesis's checks: no
+5xx, every status code and content type declared, bodies and headers as declared, schema-valid
+requests accepted and schema-invalid ones refused.
+
+Bounded for CI (a few examples per operation and mode); ``NYXMON_RELIABILITY_LONG=1`` runs many
+more. ``DELETE /api/v1/tokens/{token_id}`` is left out: it may revoke the token the run
+itself uses, after which every answer is a (correct) 401; revocation has its own tests in
+tests/integration/web/test_auth.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from tests.integration.web.conftest import WebEnv, start_web, target  # noqa: F401
+
+LONG = os.environ.get("NYXMON_RELIABILITY_LONG") == "1"
+EXAMPLES = 300 if LONG else 8
+SKIPPED = {("DELETE", "/api/v1/tokens/{token_id}")}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+]
+
+
+def _describe(error: BaseException) -> list[str]:
+    failures = getattr(error, "exceptions", None) or [error]
+    return [
+        f"{type(f).__name__}: {getattr(f, 'title', '')} {str(getattr(f, 'message', f))[:300]}"
+        for f in failures
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600 if LONG else 300)
+def test_the_running_api_keeps_its_openapi_contract(start_web: Callable[..., WebEnv]) -> None:  # noqa: F811
+    web = start_web()
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {web.token('schemathesis')}"
+    document = session.get(web.url + "/api/v1/openapi.json").json()
+    schema = schemathesis.openapi.from_dict(document)
+    failures: dict[str, list[str]] = {}
+    requests_made = 0
+    tried: set[tuple[str, str]] = set()
+    for outcome in schema.get_all_operations():
+        operation = outcome.ok()
+        key = (operation.method.upper(), operation.path)
+        if key in SKIPPED:
+            continue
+        tried.add(key)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def run(case: Any) -> None:
+                nonlocal requests_made
+                requests_made += 1
+                try:
+                    case.call_and_validate(
+                        base_url=web.url, session=session, checks=CHECKS, timeout=30
+                    )
+                except BaseExceptionGroup as error:  # a FailureGroup: keep each kind once
+                    for line in _describe(error):
+                        failures.setdefault(f"{key[0]} {key[1]}: {line}", []).append(
+                            f"{case.method} {case.formatted_path}"
+                        )
+
+            try:
+                run()
+            except Unsatisfiable:
+                if mode is GenerationMode.POSITIVE:
+                    raise
+    print(f"schemathesis: {requests_made} requests, {len(failures)} kinds of failure")
+    assert ("PUT", "/api/v1/checks/{check_id}") in tried
+    assert requests_made > len(tried)
+    report = [f"{line}\n    e.g. {where[0]} ({len(where)}x)" for line, where in failures.items()]
+    assert not failures, "\n".join(report)
