@@ -33,10 +33,11 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
 from tests.integration.web.conftest import WebEnv, start_web, target  # noqa: F401
 
 LONG = os.environ.get("NYXMON_RELIABILITY_LONG") == "1"
-EXAMPLES = 300 if LONG else 8
+EXAMPLES = int(os.environ.get("NYXMON_RELIABILITY_EXAMPLES", 300 if LONG else 8))
 SKIPPED = {("DELETE", "/api/v1/tokens/{token_id}")}
 CHECKS = [
     not_a_server_error,
@@ -84,7 +85,7 @@ def test_the_running_api_keeps_its_openapi_contract(start_web: Callable[..., Web
                 suppress_health_check=list(HealthCheck),
             )
             @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case: Any) -> None:
+            def run(case: Any, key: tuple[str, str] = key) -> None:
                 nonlocal requests_made
                 requests_made += 1
                 try:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import TokenRecord, TokenScope, UserRecord
 
 __all__ = ["REVOCATIONS_KEY", "SqliteAuthRepository"]
 
 REVOCATIONS_KEY = "auth.token_revocations"
-_TOKEN_COLUMNS = "id, name, owner, created_at, last_used_at, revoked_at"
+_TOKEN_COLUMNS = "id, name, owner, created_at, last_used_at, revoked_at, scope"
 
 
 class SqliteAuthRepository:
@@ -32,12 +32,15 @@ class SqliteAuthRepository:
             (name, password_hash, self._now, self._now),
         )
 
-    def create_token(self, name: str, token_hash: str, owner: str) -> TokenRecord:
+    def create_token(
+        self, name: str, token_hash: str, owner: str, scope: TokenScope = "admin"
+    ) -> TokenRecord:
         cursor = self._conn.execute(
-            "INSERT INTO api_tokens (name, token_hash, owner, created_at) VALUES (?, ?, ?, ?)",
-            (name, token_hash, owner, self._now),
+            "INSERT INTO api_tokens (name, token_hash, owner, created_at, scope)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (name, token_hash, owner, self._now, scope),
         )
-        return TokenRecord(int(cursor.lastrowid), name, owner, self._now, None, None)
+        return TokenRecord(int(cursor.lastrowid), name, owner, self._now, None, None, scope)
 
     def revoke_token(self, token_id: int) -> bool:
         cursor = self._conn.execute(
@@ -71,7 +74,7 @@ def user_from_row(row: Any) -> UserRecord:
 
 
 def token_from_row(row: Any) -> TokenRecord:
-    return TokenRecord(row[0], row[1], row[2], row[3], row[4], row[5])
+    return TokenRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
 TOKEN_COLUMNS = _TOKEN_COLUMNS

@@ -20,7 +20,7 @@ from nyxmon.config.schema import Labels, NonEmptyStr
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.model import Check, Result, Service
 from nyxmon.domain.status import CheckStatus
-from nyxmon.service_layer.records.accounts import TokenRecord
+from nyxmon.service_layer.records.accounts import TokenRecord, TokenScope
 from nyxmon.service_layer.records.alerts import Transition
 from nyxmon.service_layer.records.results import StoredResult
 from nyxmon.web.live import CheckView
@@ -139,10 +139,20 @@ class ServiceWrite(BaseModel):
     labels: Labels = {}
 
 
+_SCOPE_HELP = (
+    "read: GET and HEAD only (lists, history, the event stream, the agent's figures); "
+    "admin: every operation"
+)
+
+
 class TokenCreate(BaseModel):
+    """A token to create; without ``scope`` it may only read (least privilege: ask for
+    ``admin`` to let it change things)."""
+
     model_config = _WRITE
 
     name: Annotated[NonEmptyStr, Field(max_length=100)]
+    scope: Annotated[TokenScope, Field(description=_SCOPE_HELP)] = "read"
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -286,6 +296,7 @@ class TokenOut(BaseModel):
     id: int
     name: str
     owner: str
+    scope: Annotated[TokenScope, Field(description=_SCOPE_HELP)]
     created_at: float
     last_used_at: float | None
     revoked_at: float | None
@@ -416,6 +427,7 @@ def token_out(record: TokenRecord) -> TokenOut:
         id=record.id,
         name=record.name,
         owner=record.owner,
+        scope=record.scope,
         created_at=record.created_at,
         last_used_at=record.last_used_at,
         revoked_at=record.revoked_at,
