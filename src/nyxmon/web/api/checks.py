@@ -29,7 +29,8 @@ from nyxmon.domain.alerting.types import AlertState
 from nyxmon.domain.model import Check, CheckSource
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
-from nyxmon.web.api.params import bad_parameter, parse_labels
+from nyxmon.web.api.contract import problems
+from nyxmon.web.api.params import LabelsParam, bad_parameter, parse_labels
 from nyxmon.web.api.schemas import (
     CheckOut,
     CheckPut,
@@ -55,9 +56,7 @@ async def list_checks(
     request: Request,
     state: State,
     service: str | None = None,
-    label: Annotated[
-        list[str], Query(description="KEY=VALUE (own or from the service); repeat for several")
-    ] = [],  # noqa: B006
+    label: LabelsParam = [],  # noqa: B006
     state_: Annotated[AlertState | None, Query(alias="state")] = None,
     type: str | None = None,
     source: CheckSource | None = None,
@@ -107,14 +106,17 @@ async def get_check(request: Request, state: State, check_id: CheckId) -> CheckO
     return await _check_out(request, state, check_id)
 
 
-@router.post("/checks", status_code=201, summary="Create a check")
+@router.post("/checks", status_code=201, summary="Create a check", responses=problems(409, 504))
 async def create_check(
     request: Request, response: Response, state: State, body: CheckWrite
 ) -> CheckOut:
     """Create a check. The body names its `service` (created when new) and the `check`, with
     the keys a check has in the config file; without `interval` and `timeout` it gets the
     config file's `defaults`. 409 if a check with the same id exists (change it with PUT).
-    Checks created here can be changed and deleted here."""
+    Checks created here can be changed and deleted here.
+
+    Beyond its schema, a check is judged by the config file's rules (the condition language,
+    URLs and DNS names, `timeout` below `interval`): a 422 names the field that broke one."""
     check = _domain_check(body, state.context.defaults)
     store = state.context.store
     existing = await run_blocking(request, store.get_check, check.id, include_archived=True)
@@ -130,7 +132,7 @@ async def create_check(
     return await _check_out(request, state, check.id)
 
 
-@router.put("/checks/{check_id}", summary="Replace a check")
+@router.put("/checks/{check_id}", summary="Replace a check", responses=problems(409, 504))
 async def replace_check(
     request: Request, state: State, check_id: CheckId, body: CheckPut
 ) -> CheckOut:
@@ -190,7 +192,12 @@ def _field_of(issue: ConfigIssue) -> str:
     return "body"
 
 
-@router.delete("/checks/{check_id}", status_code=204, summary="Delete a check and its history")
+@router.delete(
+    "/checks/{check_id}",
+    status_code=204,
+    summary="Delete a check and its history",
+    responses=problems(409, 504),
+)
 async def delete_check(request: Request, state: State, check_id: CheckId) -> Response:
     """Delete a check with its whole history (results, uptime, incidents). Checks from the
     config file are removed from the file: 409."""
@@ -199,20 +206,26 @@ async def delete_check(request: Request, state: State, check_id: CheckId) -> Res
     return Response(status_code=204)
 
 
-@router.post("/checks/{check_id}/pause", summary="Pause a check (history kept)")
+@router.post(
+    "/checks/{check_id}/pause", summary="Pause a check (history kept)", responses=problems(504)
+)
 async def pause_check(request: Request, state: State, check_id: CheckId) -> CheckOut:
     """Stop running a check until it is resumed; its history stays. Works for every check,
     those from the config file too."""
     return await _set_paused(request, state, check_id, True)
 
 
-@router.post("/checks/{check_id}/resume", summary="Resume a paused check")
+@router.post("/checks/{check_id}/resume", summary="Resume a paused check", responses=problems(504))
 async def resume_check(request: Request, state: State, check_id: CheckId) -> CheckOut:
     """Run a paused check again on its schedule."""
     return await _set_paused(request, state, check_id, False)
 
 
-@router.post("/checks/{check_id}/run", summary="Run a check now and return its result")
+@router.post(
+    "/checks/{check_id}/run",
+    summary="Run a check now and return its result",
+    responses=problems(409, 504),
+)
 async def run_check(state: State, check_id: CheckId) -> ResultOut:
     """Run the check at once (or wait for the run already under way) and answer with its
     result, which is recorded like every other. 409 for a paused check; 504 when no result

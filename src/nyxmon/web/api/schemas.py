@@ -38,6 +38,7 @@ __all__ = [
     "SeriesOut",
     "SeriesPointOut",
     "ServiceOut",
+    "ServicePut",
     "ServiceWrite",
     "StatusOut",
     "TokenCreate",
@@ -78,7 +79,7 @@ class CheckReplace(BaseModel):
 
     model_config = _WRITE
 
-    id: str | None = None
+    id: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
     service: Annotated[NonEmptyStr, Field(max_length=200)]
     name: str
     type: str
@@ -143,6 +144,18 @@ _SCOPE_HELP = (
     "read: GET and HEAD only (lists, history, the event stream, the agent's figures); "
     "admin: every operation"
 )
+
+
+class ServicePut(BaseModel):
+    """A service's new group, description and labels; ``name``, if given, must be the URL's
+    (a service cannot be renamed), so it is read-only here."""
+
+    model_config = _WRITE
+
+    name: Annotated[str | None, Field(max_length=200, json_schema_extra=_READ_ONLY)] = None
+    group: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=2000)] = ""
+    labels: Labels = {}
 
 
 class TokenCreate(BaseModel):
