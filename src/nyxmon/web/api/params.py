@@ -27,21 +27,23 @@ __all__ = [
     "parse_time",
 ]
 
-_SECONDS = r"^[0-9]{1,11}(\.[0-9]{1,6})?$"
+_SECONDS = r"^[0-9]{1,11}(\.[0-9]{1,20})?$"
 _DURATION = r"^([0-9]{1,6}(\.[0-9]{1,3})?(ms|s|m|h|d|w))+$"
 _DATE_TIME = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TIME_HELP = (
-    "POSIX seconds, an RFC 3339 date-time (2024-06-10T08:00:00Z) or a duration back from "
-    "now (15m, 24h, 7d)"
+    "POSIX seconds, an RFC 3339 date-time (2024-06-10T08:00:00Z), a date (2024-06-10, "
+    "midnight UTC) or a duration back from now (15m, 24h, 7d)"
 )
 _TIME_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": _SECONDS},
         {"type": "string", "pattern": _DURATION},
         {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date"},
     ],
     "description": _TIME_HELP,
 }
@@ -77,9 +79,11 @@ def parse_time(value: str | None, name: str, *, now: float | None = None) -> flo
         return float(value)
     if re.fullmatch(_DURATION, value):
         return now - parse_duration(value)
-    if _DATE_TIME.fullmatch(value):
+    if _DATE_TIME.fullmatch(value) or _DATE.fullmatch(value):
         try:
             parsed = dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+            if parsed.tzinfo is None:  # a date alone: its midnight in UTC
+                parsed = parsed.replace(tzinfo=dt.UTC)
             return parsed.timestamp()
         except (ValueError, OverflowError):
             pass
