@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Query, Request, Response
 
+from nyxmon.checktypes.secrets import MaskedSecretError, restore_check_params
 from nyxmon.config import (
     COMMON_CHECK_FIELDS,
     CheckBase,
@@ -117,7 +119,7 @@ async def create_check(
 
     Beyond its schema, a check is judged by the config file's rules (the condition language,
     URLs and DNS names, `timeout` below `interval`): a 422 names the field that broke one."""
-    check = _domain_check(body, state.context.defaults)
+    check = _with_secrets(_domain_check(body, state.context.defaults), None, "check.")
     store = state.context.store
     existing = await run_blocking(request, store.get_check, check.id, include_archived=True)
     if existing is not None and existing.source is CheckSource.CONFIG:
@@ -142,6 +144,7 @@ async def replace_check(
     The body is ``{"service": ..., "check": {...}}`` like ``POST``, or exactly what ``GET``
     answered, edited or not (``source``, ``state`` and ``status`` are ignored)."""
     write = body if isinstance(body, CheckWrite) else written(body, check_id)
+    prefix = "check." if isinstance(body, CheckWrite) else "params."
     given: CheckBase = write.check
     spec_id = given.id
     if spec_id is not None and spec_id != check_id:
@@ -156,7 +159,7 @@ async def replace_check(
             f"check {check_id!r} comes from the config file and is read-only here; "
             "it can only be changed by editing the file"
         )
-    await _save(request, state, check)
+    await _save(request, state, _with_secrets(check, existing, prefix))
     return await _check_out(request, state, check_id)
 
 
@@ -241,6 +244,17 @@ def _domain_check(body: CheckWrite, defaults: CheckDefaults, check_id: str | Non
     if check_id is not None:
         spec = spec.model_copy(update={"id": check_id})
     return new_check(spec, service=body.service, defaults=defaults, source=CheckSource.API)
+
+
+def _with_secrets(check: Check, existing: Check | None, prefix: str) -> Check:
+    """``check`` with each masked secret (``********``, as GET shows it) replaced by the one
+    ``existing`` has stored; 422 naming the field for a mask with no secret behind it."""
+    stored = existing.params if existing is not None and existing.type == check.type else None
+    try:
+        params = restore_check_params(check.type, check.params, stored)
+    except MaskedSecretError as exc:
+        raise bad_parameter(prefix + exc.field, exc.message) from None
+    return replace(check, params=MappingProxyType(params))
 
 
 async def _save(request: Request, state: WebState, check: Check) -> None:

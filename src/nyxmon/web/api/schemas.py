@@ -15,6 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from nyxmon.checktypes.secrets import mask_check_params, mask_url_secrets
 from nyxmon.config import check_config_type
 from nyxmon.config.schema import Labels, NonEmptyStr
 from nyxmon.domain.history.figures import Availability, SeriesPoint
@@ -193,7 +194,9 @@ class CheckOut(BaseModel):
     """A check as the API shows it; ``PUT`` takes this shape back (:class:`CheckReplace`).
 
     ``labels`` are its own (what a PUT sets), ``effective_labels`` those filters and routes
-    match on (its service's, its own winning), ``group`` its service's group."""
+    match on (its service's, its own winning), ``group`` its service's group. Secrets in
+    ``params`` (passwords, tokens, credentials and query values in URLs, credential headers)
+    are write-only: they show as ``********``, and ``********`` written back keeps them."""
 
     id: str
     service: str
@@ -346,7 +349,7 @@ def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
         type=check.type,
         interval=check.interval,
         timeout=check.timeout,
-        params=dict(check.params),
+        params=mask_check_params(check.type, check.params),
         conditions=list(check.conditions),
         enabled=check.enabled,
         paused=check.paused,
@@ -452,6 +455,8 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_json_safe(v) for v in value]
+    if isinstance(value, str) and "://" in value:
+        return mask_url_secrets(value)  # results stored before URLs were masked at the probe
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
