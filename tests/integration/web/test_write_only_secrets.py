@@ -200,7 +200,7 @@ def test_a_mask_with_no_secret_behind_it_or_sent_to_another_host_is_refused(
     assert moved.status_code == 422, moved.text
     problem = moved.json()
     assert problem["errors"][0]["field"] == "params.basic_auth.password"
-    assert "give the secret again" in problem["errors"][0]["message"]
+    assert "points elsewhere" in problem["errors"][0]["message"]
     _clean(moved.content, "the refusal")
     assert web.agent.store.get_check("vault.basic").params["url"] == target.url("/basic-auth")
 
