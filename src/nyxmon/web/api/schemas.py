@@ -198,6 +198,36 @@ class CheckOut(BaseModel):
     ``params`` (passwords, tokens, credentials and query values in URLs, credential headers)
     are write-only: they show as ``********``, and ``********`` written back keeps them."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "website.api",
+                    "service": "Website",
+                    "name": "api",
+                    "type": "http",
+                    "interval": 30.0,
+                    "timeout": 10.0,
+                    "params": {
+                        "url": "https://********:********@example.com/health?key=********",
+                        "headers": {"X-Api-Key": "********", "Accept": "application/json"},
+                        "bearer_token": None,
+                    },
+                    "conditions": ["[STATUS] == 200"],
+                    "enabled": True,
+                    "paused": False,
+                    "labels": {},
+                    "alert": {},
+                    "source": "api",
+                    "state": "up",
+                    "status": None,
+                    "effective_labels": {},
+                    "group": "",
+                }
+            ]
+        }
+    )
+
     id: str
     service: str
     name: str
