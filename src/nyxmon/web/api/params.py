@@ -50,8 +50,10 @@ _TIME_SCHEMA: dict[str, Any] = {
 TimeParam = Annotated[str | None, WithJsonSchema(_TIME_SCHEMA), Query(description=_TIME_HELP)]
 """A ``since``/``until`` query parameter (see :func:`parse_time`)."""
 
-#: ``KEY=VALUE`` with a key that is not only white space.
-LABEL_PATTERN = r"^[^=]*[^=\s][^=]*="
+#: ``KEY=VALUE`` with a key that is not only white space (ASCII white space, spelled out: what
+#: ``\s`` means differs between regular expression dialects, and the schema's is ECMA 262's).
+_BLANK = " \t\n\r\f\v"
+LABEL_PATTERN = rf"^[^=]*[^={_BLANK}][^=]*="
 LabelsParam = Annotated[
     list[str],
     WithJsonSchema({"type": "array", "items": {"type": "string", "pattern": LABEL_PATTERN}}),
@@ -96,5 +98,5 @@ def parse_labels(values: Sequence[str], name: str = "label") -> dict[str, str]:
         key, _, value = item.partition("=")
         if not re.match(LABEL_PATTERN, item):
             raise bad_parameter(name, f"expected KEY=VALUE, got {item!r}")
-        labels[key.strip()] = value.strip()
+        labels[key.strip(_BLANK)] = value.strip(_BLANK)
     return labels

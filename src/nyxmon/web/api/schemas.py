@@ -15,6 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.checktypes.secrets import mask_check_params, mask_url_secrets
 from nyxmon.config import check_config_type
 from nyxmon.config.schema import Labels, NonEmptyStr
@@ -82,8 +83,8 @@ class CheckReplace(BaseModel):
 
     id: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
     service: Annotated[NonEmptyStr, Field(max_length=200)]
-    name: str
-    type: str
+    name: NonEmptyStr
+    type: Annotated[str, Field(json_schema_extra={"enum": sorted(CHECK_TYPES)})]
     interval: float | str | None = None
     timeout: float | str | None = None
     params: dict[str, Any] = {}
