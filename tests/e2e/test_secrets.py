@@ -63,7 +63,7 @@ def test_no_secret_reaches_an_answer_a_log_line_or_a_stored_error(
     assert "Telegram" in tried.stdout + tried.stderr, "the failure is still explained"
     _clean(tried.stdout + tried.stderr, "nyxmon notify test")
 
-    created = nyxmon("token", "create", "tester", "--config", str(config))
+    created = nyxmon("token", "create", "tester", "--scope", "admin", "--config", str(config))
     token = next(word for word in created.stdout.split() if word.startswith("nyx_"))
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {token}"

@@ -23,6 +23,7 @@ Routes (all GET unless said otherwise):
   page); with ``linger`` its body follows its headers S seconds later
 - ``/headers``: the request headers as JSON; ``/echo`` (any method): method and body as JSON
 - ``/basic-auth``: needs basic auth ``state.username`` / ``state.password``
+- ``/api-key``: needs ``state.api_key`` in the ``X-Api-Key`` header or the ``apikey`` query
 - ``/bearer``: needs ``Authorization: Bearer <state.token>``
 """
 
@@ -77,6 +78,7 @@ class TargetState:
     username: str = "nyx"
     password: str = "mon"
     token: str = "s3cret-token"
+    api_key: str = "k3y"
     hits: Counter[str] = field(default_factory=Counter)
     flaky_calls: int = 0
     in_flight: int = 0
@@ -210,6 +212,13 @@ async def _bearer(request: web.Request) -> web.Response:
     return web.Response(text="token ok")
 
 
+async def _api_key(request: web.Request) -> web.Response:
+    key = _state(request).api_key
+    if key not in (request.headers.get("X-Api-Key"), request.query.get("apikey")):
+        return web.Response(status=401, text="bad api key")
+    return web.Response(text="key ok")
+
+
 async def _gate(request: web.Request) -> web.Response:
     await _state(request).gate.wait()
     return web.Response(text="ok")
@@ -259,6 +268,7 @@ def make_app(state: TargetState | None = None) -> web.Application:
     app.router.add_route("*", "/echo", _echo)
     app.router.add_get("/basic-auth", _basic_auth)
     app.router.add_get("/bearer", _bearer)
+    app.router.add_get("/api-key", _api_key)
     return app
 
 

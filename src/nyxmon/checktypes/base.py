@@ -9,10 +9,29 @@ nor the CLI loads a probe's client library.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["CheckType", "SpecModel"]
+__all__ = ["SECRET", "CheckType", "SecretKind", "SpecModel", "secret"]
+
+#: The JSON schema key that marks a params field secret; its value is a :data:`SecretKind`.
+SECRET = "x-nyxmon-secret"
+SecretKind = Literal["value", "url", "headers"]
+"""What of a secret field is secret: the whole ``value`` (a password, a token), the
+credentials and query values of a ``url``, or the values of credential-like ``headers``
+(``Authorization``, ``X-Api-Key``, ``Cookie``, ...)."""
+
+
+def secret(kind: SecretKind = "value") -> dict[str, Any]:
+    """The ``json_schema_extra`` of a secret params field: ``Field(..., json_schema_extra=
+    secret())``. Such a field is write-only through the API, the dashboard and the CLI: they
+    show a mask, and a mask given back keeps the stored secret (:mod:`nyxmon.checktypes.secrets`).
+    The mark is part of the type's params schema, so the OpenAPI document shows it too."""
+    extra: dict[str, Any] = {SECRET: kind}
+    if kind == "value":
+        extra["writeOnly"] = True
+    return extra
 
 
 class SpecModel(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 from yarl import URL
 
-from nyxmon.checktypes.base import CheckType, SpecModel
+from nyxmon.checktypes.base import CheckType, SpecModel, secret
 from nyxmon.checktypes.durations import PositiveDuration
 
 __all__ = ["HTTP", "HTTP_OBSERVES", "BasicAuth", "HttpSpec"]
@@ -22,7 +22,11 @@ class BasicAuth(SpecModel):
     """HTTP basic authentication credentials."""
 
     username: str = Field(min_length=1, description="user name")
-    password: str = Field("", description="password (may come from an environment variable)")
+    password: str = Field(
+        "",
+        description="password (may come from an environment variable); write-only",
+        json_schema_extra=secret(),
+    )
 
 
 def _status_item(item: int | str) -> int | str:
@@ -47,15 +51,28 @@ def _status_item(item: int | str) -> int | str:
 class HttpSpec(SpecModel):
     """Params of an ``http`` check."""
 
-    url: str = Field(description="http:// or https:// URL to request")
+    url: str = Field(
+        description="http:// or https:// URL to request; its user, password and query values "
+        "are write-only",
+        json_schema_extra=secret("url"),
+    )
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = Field(
         "GET", description="HTTP method"
     )
-    headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="extra request headers; values of credential headers (Authorization, "
+        "X-Api-Key, Cookie, ...) are write-only",
+        json_schema_extra=secret("headers"),
+    )
     body: str | None = Field(None, description="request body, sent as is")
     json_body: Any = Field(None, description="request body sent as JSON (instead of body)")
     basic_auth: BasicAuth | None = Field(None, description="basic auth credentials")
-    bearer_token: str | None = Field(None, description="sent as 'Authorization: Bearer <token>'")
+    bearer_token: str | None = Field(
+        None,
+        description="sent as 'Authorization: Bearer <token>'; write-only",
+        json_schema_extra=secret(),
+    )
     expected_status: list[int | str] | None = Field(
         None,
         description="accepted statuses: codes, ranges ('200-299') or classes ('2xx'); "

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.checktypes.durations import duration_fields
+from nyxmon.checktypes.secrets import mask_check_params
 from nyxmon.cli import check_edit
 from nyxmon.cli._common import (
     STATE_STYLE,
@@ -149,12 +150,13 @@ def show(
 
 
 def _params(check: Check) -> str:
-    """The type's own settings as the file writes them, durations spelled (``500ms``)."""
+    """The type's own settings as the file writes them, durations spelled (``500ms``),
+    secrets masked as everywhere they are shown."""
     declared = CHECK_TYPES.get(check.type)
     spelled = duration_fields(declared.params) if declared is not None else frozenset()
     shown = {
         key: spell_duration(value) if key in spelled and isinstance(value, int | float) else value
-        for key, value in check.params.items()
+        for key, value in mask_check_params(check.type, check.params).items()
     }
     return yaml.safe_dump(shown, sort_keys=True).strip()
 

@@ -40,7 +40,11 @@ def _non_empty(value: str) -> str:
     return value
 
 
-NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
+NonEmptyStr = Annotated[
+    str, AfterValidator(_non_empty), Field(json_schema_extra={"pattern": r"\S"})
+]
+"""A string with something besides white space (its JSON schema says so too: the API's
+OpenAPI document is the contract)."""
 Labels = dict[str, str]
 
 _HOST_RE = re.compile(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from nyxmon.checktypes.http import BasicAuth, HttpSpec
+from nyxmon.checktypes.secrets import mask_url_secrets
 from nyxmon.domain.conditions import Condition, Observation, evaluate_all
 from nyxmon.domain.model import Outcome, Result
 from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun
@@ -145,7 +146,7 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
         details = run.details
         details["status"] = hop.status
         details["size"] = size
-        details["url"] = exchange.url
+        details["url"] = mask_url_secrets(exchange.url)  # results are shown to every reader
         if exchange.redirects:
             details["redirects"] = exchange.redirects
         if exchange.ip:

@@ -22,7 +22,7 @@ from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.history.uptime import Uptime
 from nyxmon.domain.model import Check, CheckSource, Result, Service
-from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, TokenScope, UserRecord
 from nyxmon.service_layer.records.alerts import (
     OutboxEntry,
     OutboxRow,
@@ -156,7 +156,9 @@ class AuthWriter(Protocol):
         ``session_revocations``."""
         ...
 
-    def create_token(self, name: str, token_hash: str, owner: str) -> TokenRecord: ...
+    def create_token(
+        self, name: str, token_hash: str, owner: str, scope: TokenScope = "admin"
+    ) -> TokenRecord: ...
 
     def revoke_token(self, token_id: int) -> bool:
         """Revoke a live token (False if there is none) and advance ``token_revocations``."""

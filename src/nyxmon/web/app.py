@@ -51,6 +51,7 @@ from markupsafe import Markup
 from starlette.routing import Mount
 
 from nyxmon.domain.history.uptime import percent_text
+from nyxmon.web.api.contract import install_contract
 from nyxmon.web.auth import AuthService
 from nyxmon.web.budget import CpuBudget, CpuBudgetMiddleware
 from nyxmon.web.catalog_watch import CatalogWatch
@@ -180,6 +181,7 @@ def create_app(
     app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(settings.trusted_proxies))
     install_problem_handlers(app)
     _include_routes(app)
+    install_contract(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

@@ -39,7 +39,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from nyxmon.errors import ConfigError
-from nyxmon.service_layer.records.accounts import TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import TokenRecord, TokenScope, UserRecord
 from nyxmon.service_layer.storage import Store
 from nyxmon.web.fresh_read import FreshRead
 from nyxmon.web.settings import WebSettings
@@ -112,14 +112,17 @@ def _b64(data: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller of a request: a signed-in user (cookie) or an API token's owner;
-    ``session`` is the hash of a cookie caller's session token."""
+    """The caller of a request: a signed-in user (cookie) or an API token's owner.
+
+    ``session`` is the hash of a cookie caller's session token; ``scope`` is a token's
+    (``read`` or ``admin``): a signed-in user may do everything."""
 
     user: str
     via: Literal["session", "token"]
     csrf_token: str | None = None
     token_id: int | None = None
     session: str | None = None
+    scope: TokenScope = "admin"
 
 
 class AuthService:
@@ -275,10 +278,12 @@ class AuthService:
             tx.auth.touch_token(token_id)
             tx.commit()
 
-    def create_token_blocking(self, name: str, owner: str) -> tuple[str, TokenRecord]:
+    def create_token_blocking(
+        self, name: str, owner: str, scope: TokenScope = "admin"
+    ) -> tuple[str, TokenRecord]:
         raw = new_token()
         with self.store.transaction() as tx:
-            record = tx.auth.create_token(name, hash_token(raw), owner)
+            record = tx.auth.create_token(name, hash_token(raw), owner, scope)
             tx.commit()
         return raw, record
 

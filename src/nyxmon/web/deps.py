@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from nyxmon.domain.model import Check
+from nyxmon.service_layer.records.accounts import READ_METHODS
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.service_layer.storage import Store
 from nyxmon.web.auth import SESSION_COOKIE, AuthService, Principal
@@ -168,7 +169,7 @@ async def _bearer(request: Request, state: WebState) -> Principal | None:
         )
     if state.auth.needs_touch(record.id):
         await run_blocking(request, state.auth.touch_token_blocking, record.id)
-    return Principal(record.owner, "token", token_id=record.id)
+    return Principal(record.owner, "token", token_id=record.id, scope=record.scope)
 
 
 async def _cookie(request: Request, state: WebState) -> Principal | None:
@@ -237,7 +238,8 @@ async def _require_csrf(request: Request, principal: Principal) -> None:
 
 
 async def api_principal(request: Request) -> Principal:
-    """The caller of an API route: 401 without credentials, 403 for a missing CSRF token."""
+    """The caller of an API route: 401 without credentials, 403 for a missing CSRF token or
+    a token whose scope does not cover the method (a ``read`` token writing)."""
     principal = await optional_principal(request)
     if principal is None:
         raise Problem(
@@ -246,8 +248,24 @@ async def api_principal(request: Request) -> Principal:
             kind="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    _require_scope(request, principal)
     await _require_csrf(request, principal)
     return principal
+
+
+def _require_scope(request: Request, principal: Principal) -> None:
+    if principal.via != "token" or principal.scope == "admin":
+        return
+    if request.method.upper() in READ_METHODS:
+        return
+    raise Problem(
+        403,
+        f"{request.method} {request.url.path} needs a token with the 'admin' scope; this "
+        f"token has the {principal.scope!r} scope, which allows GET and HEAD only "
+        "(create one with `nyxmon token create NAME --scope admin`)",
+        kind="insufficient-scope",
+        headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="admin"'},
+    )
 
 
 async def page_principal(request: Request) -> Principal:

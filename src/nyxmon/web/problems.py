@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nyxmon.config import ConfigValidationError, format_path
 from nyxmon.config.messages import describe_error
+from nyxmon.domain.redaction import redact
 from nyxmon.errors import (
     CheckNotFoundError,
     ConfigError,
@@ -108,11 +109,11 @@ def problem_response(
         "type": _TYPE_BASE + kind if kind else "about:blank",
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        "detail": redact(detail),
         "instance": request.url.path,
     }
-    if errors:
-        body["errors"] = list(errors)
+    if errors:  # a message may quote a value: never one of the secrets this process holds
+        body["errors"] = [{**e, "message": redact(e.get("message", ""))} for e in errors]
     if _wants_html(request):
         return _html_error(request, status, body, headers)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)

@@ -154,7 +154,7 @@ def test_api_tokens_work_until_revoked(web: WebEnv) -> None:
     client = requests.Session()
     client.headers["Authorization"] = f"Bearer {token}"
     me = client.get(web.url + "/api/v1/me").json()
-    assert me == {"user": "admin", "via": "token", "csrf_token": None}
+    assert me == {"user": "admin", "via": "token", "csrf_token": None, "scope": "read"}
     listed = admin.get(web.url + "/api/v1/tokens").json()
     assert [t["name"] for t in listed] == ["grafana"]
     assert "token" not in listed[0]

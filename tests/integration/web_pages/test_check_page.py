@@ -70,20 +70,21 @@ def test_secrets_of_a_check_are_masked_on_its_page(
             "type": "http",
             "url": target.url("/bearer"),
             "bearer_token": "s3cret-token",
-            "headers": {"X-Api-Key": "visible-by-design", "Authorization": "Basic hidden"},
+            "headers": {"X-Api-Key": "k3y-hidden-too", "Authorization": "Basic hidden"},
         },
     }
     created = session.post(nyx.url + "/api/v1/checks", json=body)
     assert created.status_code == 201, created.text
     html = session.get(nyx.url + "/checks/vault.api").text
-    assert "s3cret-token" not in html
-    assert "Basic hidden" not in html
+    for secret in ("s3cret-token", "Basic hidden", "k3y-hidden-too"):
+        assert secret not in html
     assert 'bearer_token</dt><dd class="mono">••••••' in html
     edit = session.get(nyx.url + "/checks/vault.api/edit").text
-    # The edit form must keep the secret to save it back, in a password input.
+    # The edit form holds the mask, never the secret; the mask submitted back keeps it.
+    for secret in ("s3cret-token", "Basic hidden", "k3y-hidden-too"):
+        assert secret not in edit
     assert re.search(
-        r'<input id="f-bearer_token" name="bearer_token" value="s3cret-token"\s+type="password"',
-        edit,
+        r'<input id="f-bearer_token" name="bearer_token" value="\*{8}"\s+type="password"', edit
     )
 
 

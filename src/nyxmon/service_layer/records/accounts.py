@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["SessionRecord", "TokenRecord", "UserRecord"]
+__all__ = [
+    "READ_METHODS",
+    "TOKEN_SCOPES",
+    "SessionRecord",
+    "TokenRecord",
+    "TokenScope",
+    "UserRecord",
+]
+
+TokenScope = Literal["read", "admin"]
+#: Every scope, least privilege first: ``read`` may only read, ``admin`` may do everything.
+TOKEN_SCOPES: tuple[TokenScope, ...] = ("read", "admin")
+#: The HTTP methods a ``read`` token may use: reads only (the event stream is a GET too).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +39,11 @@ class TokenRecord:
     created_at: float
     last_used_at: float | None
     revoked_at: float | None
+    scope: TokenScope = "admin"
+
+    def allows(self, method: str) -> bool:
+        """Whether this token may make a request with the HTTP ``method``."""
+        return self.scope == "admin" or method.upper() in READ_METHODS
 
 
 @dataclass(frozen=True, slots=True)

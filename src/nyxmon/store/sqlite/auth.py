@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, UserRecord
+from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, TokenScope, UserRecord
 
 __all__ = ["REVOCATIONS_KEY", "SESSION_REVOCATIONS_KEY", "SqliteAuthRepository"]
 
 REVOCATIONS_KEY = "auth.token_revocations"
 SESSION_REVOCATIONS_KEY = "auth.session_revocations"
-_TOKEN_COLUMNS = "id, name, owner, created_at, last_used_at, revoked_at"
+_TOKEN_COLUMNS = "id, name, owner, created_at, last_used_at, revoked_at, scope"
 SESSION_COLUMNS = (
     "token_hash, user, created_at, last_seen_at, ends_at, expires_at, client, user_agent"
 )
@@ -43,12 +43,15 @@ class SqliteAuthRepository:
         )
         self.end_sessions(name)
 
-    def create_token(self, name: str, token_hash: str, owner: str) -> TokenRecord:
+    def create_token(
+        self, name: str, token_hash: str, owner: str, scope: TokenScope = "admin"
+    ) -> TokenRecord:
         cursor = self._conn.execute(
-            "INSERT INTO api_tokens (name, token_hash, owner, created_at) VALUES (?, ?, ?, ?)",
-            (name, token_hash, owner, self._now),
+            "INSERT INTO api_tokens (name, token_hash, owner, created_at, scope)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (name, token_hash, owner, self._now, scope),
         )
-        return TokenRecord(int(cursor.lastrowid), name, owner, self._now, None, None)
+        return TokenRecord(int(cursor.lastrowid), name, owner, self._now, None, None, scope)
 
     def revoke_token(self, token_id: int) -> bool:
         cursor = self._conn.execute(
@@ -110,7 +113,7 @@ def user_from_row(row: Any) -> UserRecord:
 
 
 def token_from_row(row: Any) -> TokenRecord:
-    return TokenRecord(row[0], row[1], row[2], row[3], row[4], row[5])
+    return TokenRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
 def session_from_row(row: Any) -> SessionRecord:

@@ -8,11 +8,12 @@ revoked by ``nyxmon token revoke`` from another process.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from nyxmon.service_layer.records.accounts import TokenScope
 from nyxmon.web.api.schemas import TokenCreate, TokenCreated, TokenOut, token_out
 from nyxmon.web.deps import ApiUser, State, api_router, run_blocking
 from nyxmon.web.problems import Problem
@@ -24,8 +25,12 @@ router = api_router(tags=["account"])
 
 class MeOut(BaseModel):
     user: str
-    via: str
+    via: Literal["session", "token"]
     csrf_token: str | None
+    scope: Annotated[
+        TokenScope,
+        Field(description="What the caller may do: read (GET and HEAD) or admin (everything)"),
+    ]
 
 
 class AgentOut(BaseModel):
@@ -39,9 +44,10 @@ class AgentOut(BaseModel):
 
 @router.get("/me", summary="Who is calling")
 async def me(user: ApiUser) -> MeOut:
-    """The signed-in user or the token's owner, and how they signed in. Callers with a
-    session cookie also get the CSRF token their changes must carry (`X-CSRF-Token`)."""
-    return MeOut(user=user.user, via=user.via, csrf_token=user.csrf_token)
+    """The signed-in user or the token's owner, how they signed in and their scope (signed-in
+    users may do everything). Callers with a session cookie also get the CSRF token their
+    changes must carry (`X-CSRF-Token`)."""
+    return MeOut(user=user.user, via=user.via, csrf_token=user.csrf_token, scope=user.scope)
 
 
 @router.get("/tokens", summary="API tokens (secrets are never shown again)")
@@ -57,9 +63,10 @@ async def create_token(
     request: Request, state: State, user: ApiUser, body: TokenCreate
 ) -> TokenCreated:
     """Create a token for scripts (`Authorization: Bearer ...`); the answer holds the token,
-    which is never shown again: keep it."""
+    which is never shown again: keep it. Its `scope` is `read` (GET and HEAD only) unless
+    `admin` is asked for."""
     raw, record = await run_blocking(
-        request, state.auth.create_token_blocking, body.name.strip(), user.user
+        request, state.auth.create_token_blocking, body.name.strip(), user.user, body.scope
     )
     return TokenCreated(token=raw, **token_out(record).model_dump())
 

@@ -24,6 +24,7 @@ from nyxmon.notify.registry import ProviderContext, provider_for
 from nyxmon.notify.telegram import telegram_target
 from nyxmon.notify.trial import trial_message
 from nyxmon.runtime import OffloadPool
+from nyxmon.web.api.contract import problems
 from nyxmon.web.deps import State, api_router, run_blocking
 from nyxmon.web.problems import Problem
 
@@ -77,7 +78,11 @@ async def routes(state: State) -> list[RouteOut]:
     return [_route_out(route) for route in state.context.routes]
 
 
-@router.post("/notify/test", summary="Send a test notification through a route")
+@router.post(
+    "/notify/test",
+    summary="Send a test notification through a route",
+    responses=problems(404, 409, s404="No route of that name.", s409="The route cannot be used."),
+)
 async def notify_test(request: Request, state: State, body: NotifyTest) -> NotifyTestOut:
     """Send a test message through a route at once, with the route's own templates, to see
     that it arrives; it is sent once, without retries. `delivered` says whether the

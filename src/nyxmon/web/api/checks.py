@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Query, Request, Response
 
+from nyxmon.checktypes.secrets import MaskedSecretError, restore_check_params
 from nyxmon.config import (
     COMMON_CHECK_FIELDS,
     CheckBase,
@@ -29,7 +31,8 @@ from nyxmon.domain.alerting.types import AlertState
 from nyxmon.domain.model import Check, CheckSource
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
-from nyxmon.web.api.params import bad_parameter, parse_labels
+from nyxmon.web.api.contract import problems
+from nyxmon.web.api.params import LabelsParam, bad_parameter, parse_labels
 from nyxmon.web.api.schemas import (
     CheckOut,
     CheckPut,
@@ -55,9 +58,7 @@ async def list_checks(
     request: Request,
     state: State,
     service: str | None = None,
-    label: Annotated[
-        list[str], Query(description="KEY=VALUE (own or from the service); repeat for several")
-    ] = [],  # noqa: B006
+    label: LabelsParam = [],  # noqa: B006
     state_: Annotated[AlertState | None, Query(alias="state")] = None,
     type: str | None = None,
     source: CheckSource | None = None,
@@ -107,15 +108,18 @@ async def get_check(request: Request, state: State, check_id: CheckId) -> CheckO
     return await _check_out(request, state, check_id)
 
 
-@router.post("/checks", status_code=201, summary="Create a check")
+@router.post("/checks", status_code=201, summary="Create a check", responses=problems(409, 504))
 async def create_check(
     request: Request, response: Response, state: State, body: CheckWrite
 ) -> CheckOut:
     """Create a check. The body names its `service` (created when new) and the `check`, with
     the keys a check has in the config file; without `interval` and `timeout` it gets the
     config file's `defaults`. 409 if a check with the same id exists (change it with PUT).
-    Checks created here can be changed and deleted here."""
-    check = _domain_check(body, state.context.defaults)
+    Checks created here can be changed and deleted here.
+
+    Beyond its schema, a check is judged by the config file's rules (the condition language,
+    URLs and DNS names, `timeout` below `interval`): a 422 names the field that broke one."""
+    check = _with_secrets(_domain_check(body, state.context.defaults), None, "check.")
     store = state.context.store
     existing = await run_blocking(request, store.get_check, check.id, include_archived=True)
     if existing is not None and existing.source is CheckSource.CONFIG:
@@ -130,7 +134,7 @@ async def create_check(
     return await _check_out(request, state, check.id)
 
 
-@router.put("/checks/{check_id}", summary="Replace a check")
+@router.put("/checks/{check_id}", summary="Replace a check", responses=problems(409, 504))
 async def replace_check(
     request: Request, state: State, check_id: CheckId, body: CheckPut
 ) -> CheckOut:
@@ -140,6 +144,7 @@ async def replace_check(
     The body is ``{"service": ..., "check": {...}}`` like ``POST``, or exactly what ``GET``
     answered, edited or not (``source``, ``state`` and ``status`` are ignored)."""
     write = body if isinstance(body, CheckWrite) else written(body, check_id)
+    prefix = "check." if isinstance(body, CheckWrite) else "params."
     given: CheckBase = write.check
     spec_id = given.id
     if spec_id is not None and spec_id != check_id:
@@ -154,7 +159,7 @@ async def replace_check(
             f"check {check_id!r} comes from the config file and is read-only here; "
             "it can only be changed by editing the file"
         )
-    await _save(request, state, check)
+    await _save(request, state, _with_secrets(check, existing, prefix))
     return await _check_out(request, state, check_id)
 
 
@@ -190,7 +195,12 @@ def _field_of(issue: ConfigIssue) -> str:
     return "body"
 
 
-@router.delete("/checks/{check_id}", status_code=204, summary="Delete a check and its history")
+@router.delete(
+    "/checks/{check_id}",
+    status_code=204,
+    summary="Delete a check and its history",
+    responses=problems(409, 504),
+)
 async def delete_check(request: Request, state: State, check_id: CheckId) -> Response:
     """Delete a check with its whole history (results, uptime, incidents). Checks from the
     config file are removed from the file: 409."""
@@ -199,20 +209,26 @@ async def delete_check(request: Request, state: State, check_id: CheckId) -> Res
     return Response(status_code=204)
 
 
-@router.post("/checks/{check_id}/pause", summary="Pause a check (history kept)")
+@router.post(
+    "/checks/{check_id}/pause", summary="Pause a check (history kept)", responses=problems(504)
+)
 async def pause_check(request: Request, state: State, check_id: CheckId) -> CheckOut:
     """Stop running a check until it is resumed; its history stays. Works for every check,
     those from the config file too."""
     return await _set_paused(request, state, check_id, True)
 
 
-@router.post("/checks/{check_id}/resume", summary="Resume a paused check")
+@router.post("/checks/{check_id}/resume", summary="Resume a paused check", responses=problems(504))
 async def resume_check(request: Request, state: State, check_id: CheckId) -> CheckOut:
     """Run a paused check again on its schedule."""
     return await _set_paused(request, state, check_id, False)
 
 
-@router.post("/checks/{check_id}/run", summary="Run a check now and return its result")
+@router.post(
+    "/checks/{check_id}/run",
+    summary="Run a check now and return its result",
+    responses=problems(409, 504),
+)
 async def run_check(state: State, check_id: CheckId) -> ResultOut:
     """Run the check at once (or wait for the run already under way) and answer with its
     result, which is recorded like every other. 409 for a paused check; 504 when no result
@@ -228,6 +244,17 @@ def _domain_check(body: CheckWrite, defaults: CheckDefaults, check_id: str | Non
     if check_id is not None:
         spec = spec.model_copy(update={"id": check_id})
     return new_check(spec, service=body.service, defaults=defaults, source=CheckSource.API)
+
+
+def _with_secrets(check: Check, existing: Check | None, prefix: str) -> Check:
+    """``check`` with each masked secret (``********``, as GET shows it) replaced by the one
+    ``existing`` has stored; 422 naming the field for a mask with no secret behind it."""
+    stored = existing.params if existing is not None and existing.type == check.type else None
+    try:
+        params = restore_check_params(check.type, check.params, stored)
+    except MaskedSecretError as exc:
+        raise bad_parameter(prefix + exc.field, exc.message) from None
+    return replace(check, params=MappingProxyType(params))
 
 
 async def _save(request: Request, state: WebState, check: Check) -> None:

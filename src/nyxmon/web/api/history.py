@@ -16,7 +16,7 @@ from nyxmon.errors import CheckNotFoundError
 from nyxmon.service_layer.records.alerts import Transition
 from nyxmon.service_layer.records.results import ResultCursor, ResultPage
 from nyxmon.service_layer.storage import Store
-from nyxmon.web.api.params import bad_parameter, parse_time
+from nyxmon.web.api.params import TimeParam, bad_parameter, parse_time
 from nyxmon.web.api.schemas import (
     IncidentOut,
     ResultPageOut,
@@ -44,10 +44,6 @@ _SERIES: dict[str, tuple[float, float]] = {
     "30d": (30 * 86400.0, 6 * 3600.0),
     "90d": (90 * 86400.0, 86400.0),
 }
-TimeParam = Annotated[
-    str | None,
-    Query(description="POSIX seconds, ISO 8601, or a duration back from now (24h)"),
-]
 
 
 def _require_check(store: Store, check_id: str) -> None:
@@ -63,7 +59,13 @@ async def results(
     since: TimeParam = None,
     until: TimeParam = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="next_cursor of the previous page",
+            pattern=r"^-?[0-9]{1,20}(\.[0-9]{1,20})?(e[+-]?[0-9]{1,2})?:[0-9]{1,18}$",
+        ),
+    ] = None,
 ) -> ResultPageOut:
     """A check's results, newest first, `limit` at a time. `since` and `until` take POSIX
     seconds, an ISO 8601 time or a duration back from now (`24h`). Pass an answer's

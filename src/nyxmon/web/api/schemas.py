@@ -15,12 +15,14 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from nyxmon.checktypes import CHECK_TYPES
+from nyxmon.checktypes.secrets import mask_check_params, mask_url_secrets
 from nyxmon.config import check_config_type
 from nyxmon.config.schema import Labels, NonEmptyStr
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.model import Check, Result, Service
 from nyxmon.domain.status import CheckStatus
-from nyxmon.service_layer.records.accounts import TokenRecord
+from nyxmon.service_layer.records.accounts import TokenRecord, TokenScope
 from nyxmon.service_layer.records.alerts import Transition
 from nyxmon.service_layer.records.results import StoredResult
 from nyxmon.web.live import CheckView
@@ -38,6 +40,7 @@ __all__ = [
     "SeriesOut",
     "SeriesPointOut",
     "ServiceOut",
+    "ServicePut",
     "ServiceWrite",
     "StatusOut",
     "TokenCreate",
@@ -78,10 +81,10 @@ class CheckReplace(BaseModel):
 
     model_config = _WRITE
 
-    id: str | None = None
+    id: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
     service: Annotated[NonEmptyStr, Field(max_length=200)]
-    name: str
-    type: str
+    name: NonEmptyStr
+    type: Annotated[str, Field(json_schema_extra={"enum": sorted(CHECK_TYPES)})]
     interval: float | str | None = None
     timeout: float | str | None = None
     params: dict[str, Any] = {}
@@ -139,10 +142,32 @@ class ServiceWrite(BaseModel):
     labels: Labels = {}
 
 
+_SCOPE_HELP = (
+    "read: GET and HEAD only (lists, history, the event stream, the agent's figures); "
+    "admin: every operation"
+)
+
+
+class ServicePut(BaseModel):
+    """A service's new group, description and labels; ``name``, if given, must be the URL's
+    (a service cannot be renamed), so it is read-only here."""
+
+    model_config = _WRITE
+
+    name: Annotated[str | None, Field(max_length=200, json_schema_extra=_READ_ONLY)] = None
+    group: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=2000)] = ""
+    labels: Labels = {}
+
+
 class TokenCreate(BaseModel):
+    """A token to create; without ``scope`` it may only read (least privilege: ask for
+    ``admin`` to let it change things)."""
+
     model_config = _WRITE
 
     name: Annotated[NonEmptyStr, Field(max_length=100)]
+    scope: Annotated[TokenScope, Field(description=_SCOPE_HELP)] = "read"
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -170,7 +195,39 @@ class CheckOut(BaseModel):
     """A check as the API shows it; ``PUT`` takes this shape back (:class:`CheckReplace`).
 
     ``labels`` are its own (what a PUT sets), ``effective_labels`` those filters and routes
-    match on (its service's, its own winning), ``group`` its service's group."""
+    match on (its service's, its own winning), ``group`` its service's group. Secrets in
+    ``params`` (passwords, tokens, credentials and query values in URLs, credential headers)
+    are write-only: they show as ``********``, and ``********`` written back keeps them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "website.api",
+                    "service": "Website",
+                    "name": "api",
+                    "type": "http",
+                    "interval": 30.0,
+                    "timeout": 10.0,
+                    "params": {
+                        "url": "https://********:********@example.com/health?key=********",
+                        "headers": {"X-Api-Key": "********", "Accept": "application/json"},
+                        "bearer_token": None,
+                    },
+                    "conditions": ["[STATUS] == 200"],
+                    "enabled": True,
+                    "paused": False,
+                    "labels": {},
+                    "alert": {},
+                    "source": "api",
+                    "state": "up",
+                    "status": None,
+                    "effective_labels": {},
+                    "group": "",
+                }
+            ]
+        }
+    )
 
     id: str
     service: str
@@ -286,6 +343,7 @@ class TokenOut(BaseModel):
     id: int
     name: str
     owner: str
+    scope: Annotated[TokenScope, Field(description=_SCOPE_HELP)]
     created_at: float
     last_used_at: float | None
     revoked_at: float | None
@@ -322,7 +380,7 @@ def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
         type=check.type,
         interval=check.interval,
         timeout=check.timeout,
-        params=dict(check.params),
+        params=mask_check_params(check.type, check.params),
         conditions=list(check.conditions),
         enabled=check.enabled,
         paused=check.paused,
@@ -416,6 +474,7 @@ def token_out(record: TokenRecord) -> TokenOut:
         id=record.id,
         name=record.name,
         owner=record.owner,
+        scope=record.scope,
         created_at=record.created_at,
         last_used_at=record.last_used_at,
         revoked_at=record.revoked_at,
@@ -427,6 +486,8 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_json_safe(v) for v in value]
+    if isinstance(value, str) and "://" in value:
+        return mask_url_secrets(value)  # results stored before URLs were masked at the probe
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)

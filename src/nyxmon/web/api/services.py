@@ -16,8 +16,9 @@ from fastapi import Request, Response
 from nyxmon.domain.model import Service
 from nyxmon.errors import ServiceNotFoundError
 from nyxmon.service_layer.messages import RemoveService, SaveService
+from nyxmon.web.api.contract import problems
 from nyxmon.web.api.params import bad_parameter
-from nyxmon.web.api.schemas import ServiceOut, ServiceWrite, service_out
+from nyxmon.web.api.schemas import ServiceOut, ServicePut, ServiceWrite, service_out
 from nyxmon.web.deps import State, api_router, live_checks, run_blocking
 from nyxmon.web.live import CheckView
 
@@ -52,7 +53,7 @@ async def get_service(request: Request, state: State, name: str) -> ServiceOut:
     return service_out(service, grouped.get(name, []))
 
 
-@router.post("/services", status_code=201, summary="Create a service")
+@router.post("/services", status_code=201, summary="Create a service", responses=problems(409, 504))
 async def create_service(
     request: Request, response: Response, state: State, body: ServiceWrite
 ) -> ServiceOut:
@@ -64,22 +65,27 @@ async def create_service(
     return service_out(service, [])
 
 
-@router.put("/services/{name}", summary="Change a service")
+@router.put("/services/{name}", summary="Change a service", responses=problems(409, 504))
 async def replace_service(
-    request: Request, state: State, name: str, body: ServiceWrite
+    request: Request, state: State, name: str, body: ServicePut
 ) -> ServiceOut:
     """Change a service's group, description or labels (the name in the body must be the
     one in the address). Services from the config file are changed in the file: 409."""
-    if body.name != name:
+    if body.name is not None and body.name != name:
         raise bad_parameter("name", f"expected the name of the URL ({name!r}), got {body.name!r}")
-    service = _service(body)
+    service = _service(ServiceWrite.model_construct(**{**body.model_dump(), "name": name}))
     await state.context.command(SaveService(service, create=False), state.settings.command_timeout)
     state.live.invalidate()
     grouped = _by_service(await live_checks(request))
     return service_out(service, grouped.get(name, []))
 
 
-@router.delete("/services/{name}", status_code=204, summary="Delete a service without checks")
+@router.delete(
+    "/services/{name}",
+    status_code=204,
+    summary="Delete a service without checks",
+    responses=problems(409, 504),
+)
 async def delete_service(request: Request, state: State, name: str) -> Response:
     """Delete a service that has no checks left (409 while it has some, or when it comes
     from the config file)."""

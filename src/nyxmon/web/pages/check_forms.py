@@ -19,7 +19,14 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from nyxmon.checktypes import params_models as check_types
-from nyxmon.config import ConfigValidationError, check_models, unobserved, validate_check
+from nyxmon.checktypes.secrets import mask_check_params
+from nyxmon.config import (
+    ConfigIssue,
+    ConfigValidationError,
+    check_models,
+    unobserved,
+    validate_check,
+)
 from nyxmon.domain.conditions import compile_condition
 from nyxmon.domain.model import Check, CheckSource, check_id_for
 from nyxmon.errors import CheckNotFoundError, ConditionSyntaxError, ConflictError
@@ -35,6 +42,7 @@ from nyxmon.web.pages.forms import (
     parse_form,
 )
 from nyxmon.web.pages.render import render
+from nyxmon.web.problems import Problem
 
 __all__ = ["form_spec", "router"]
 
@@ -93,9 +101,10 @@ async def _page(
 
 
 def _data_of(check: Check) -> dict[str, Any]:
-    """A stored check as the config file would write it (what the inputs show)."""
+    """A stored check as the config file would write it (what the inputs show), its secrets
+    masked: they never reach the page, and a mask submitted back keeps the stored secret."""
     return {
-        **dict(check.params),
+        **mask_check_params(check.type, check.params),
         "name": check.name,
         "interval": check.interval,
         "timeout": check.timeout,
@@ -261,6 +270,11 @@ async def save_check(
             await checks_api.replace_check(request, state, check_id, body)
         except ConfigValidationError as exc:
             errors, general = attach_issues(exc.errors, spec.all, errors)
+        except Problem as exc:  # a masked secret that cannot be kept (the URL moved)
+            if not exc.errors:
+                raise
+            issues = [ConfigIssue(None, None, e["field"], e["message"]) for e in exc.errors]
+            errors, general = attach_issues(issues, spec.all, errors)
         except ConflictError as exc:
             general.append(str(exc))
         else:

@@ -13,6 +13,7 @@ from typing import Any
 
 from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.checktypes.durations import duration_fields, spell_duration
+from nyxmon.checktypes.secrets import mask_check_params
 from nyxmon.domain.durations import human_duration
 from nyxmon.domain.history.uptime import percent_text
 from nyxmon.domain.model import Check
@@ -92,7 +93,7 @@ def clock(at: float | None) -> str:
 
 def target_of(check: Check) -> str:
     """What a check probes, in one line: its URL, or ``A demo.example @ 127.0.0.1:53``."""
-    params: Mapping[str, Any] = check.params
+    params: Mapping[str, Any] = mask_check_params(check.type, check.params)
     url = params.get("url")
     if isinstance(url, str):
         method = params.get("method", "GET")
@@ -136,10 +137,11 @@ def _show(key: str, value: Any) -> str:
     return str(value)
 
 
-def shown_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """A check's own settings for people to read; unset ones left out, secrets masked."""
+def shown_params(params: Mapping[str, Any], type_name: str = "") -> list[tuple[str, str]]:
+    """A check's own settings for people to read; unset ones left out, secrets masked (those
+    its type declares, and whatever else sounds secret)."""
     return [
         (key, _show(key, value))
-        for key, value in params.items()
+        for key, value in mask_check_params(type_name, params).items()
         if value is not None and value != {} and value != []
     ]
