@@ -10,12 +10,15 @@ from pydantic import Field, field_validator, model_validator
 from yarl import URL
 
 from nyxmon.checktypes.base import CheckType, SpecModel
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.checktypes.durations import PositiveDuration
 
-__all__ = ["HTTP", "HTTP_OBSERVES", "BasicAuth", "HttpSpec"]
+__all__ = ["HTTP", "HTTP_OBSERVES", "MAX_BODY_BYTES", "BasicAuth", "HttpSpec"]
 
 _RANGE_RE = re.compile(r"^\s*([1-5]\d\d)\s*-\s*([1-5]\d\d)\s*$")
 _CLASS_RE = re.compile(r"^\s*([1-5])xx\s*$", re.IGNORECASE)
+MAX_BODY_BYTES = 64 * 1_048_576
+"""The most body a probe may read (64 MiB): conditions see that much, held in memory."""
 
 
 class BasicAuth(SpecModel):
@@ -63,21 +66,24 @@ class HttpSpec(SpecModel):
     )
     keyword: str | None = Field(None, description="text the body must contain")
     keyword_absent: str | None = Field(None, description="text the body must not contain")
-    keyword_case_sensitive: bool = Field(True, description="match keywords case-sensitively")
-    follow_redirects: bool = Field(True, description="follow 3xx redirects")
+    keyword_case_sensitive: Boolean = Field(True, description="match keywords case-sensitively")
+    follow_redirects: Boolean = Field(True, description="follow 3xx redirects")
     max_redirects: int = Field(10, ge=0, le=50, description="redirects followed at most")
-    verify_tls: bool = Field(True, description="verify the server certificate and host name")
+    verify_tls: Boolean = Field(True, description="verify the server certificate and host name")
     ca_file: str | None = Field(
         None, description="PEM file of CAs to trust instead of the system's"
     )
     max_response_time: PositiveDuration | None = Field(
         None, description="a passing run slower than this is degraded: 500ms, 2s (or seconds)"
     )
-    keep_alive: bool = Field(
+    keep_alive: Boolean = Field(
         False, description="reuse connections between runs (then connect/TLS are not measured)"
     )
     max_body_bytes: int = Field(
-        1_048_576, ge=0, description="read at most this many body bytes (conditions see these)"
+        1_048_576,
+        ge=0,
+        le=MAX_BODY_BYTES,
+        description="read at most this many body bytes (conditions see these)",
     )
 
     @field_validator("method", mode="before")

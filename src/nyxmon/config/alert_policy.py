@@ -15,8 +15,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.config._text import did_you_mean, show
-from nyxmon.config.durations import PositiveDuration, spell_duration
+from nyxmon.config.durations import IntervalDuration, PositiveDuration, spell_duration
 from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.domain.alerting import AlertPolicy, apply_overrides, policy_problems
 
@@ -34,7 +35,7 @@ class AlertSection(BaseModel):
     failure_threshold: Annotated[int, Field(ge=1, le=1000)] | None = None
     success_threshold: Annotated[int, Field(ge=1, le=1000)] | None = None
     retries: Annotated[int, Field(ge=0, le=100)] | None = None
-    retry_interval: PositiveDuration | None = None
+    retry_interval: IntervalDuration | None = None
     degraded_threshold: Annotated[int, Field(ge=1, le=1000)] | None = None
     flap_window: Annotated[int, Field(ge=0, le=1000)] | None = None
     flap_high: Annotated[float, Field(gt=0, le=1)] | None = None
@@ -43,8 +44,8 @@ class AlertSection(BaseModel):
     remind_max: Annotated[int, Field(ge=0, le=1000)] | None = None
     escalate_after: PositiveDuration | None = None
     escalate_to: list[str] | None = None
-    send_on_resolved: bool | None = None
-    notify_degraded: bool | None = None
+    send_on_resolved: Boolean | None = None
+    notify_degraded: Boolean | None = None
 
 
 def overrides_of(section: AlertSection | None) -> dict[str, Any]:

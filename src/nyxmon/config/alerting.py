@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.config._text import did_you_mean, format_path, invalid, show
 from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.domain.alerting import NoticeKind, Route, RouteMatch, Severity
@@ -110,7 +111,7 @@ class RouteSection(BaseModel):
     headers: dict[str, str] = {}
     secret: str | None = None
     match: RouteMatchSection = RouteMatchSection()
-    default: bool = False
+    default: Boolean = False
     template: Template | None = None
     title_template: Template | None = None
 

@@ -21,7 +21,7 @@ from nyxmon.checktypes import params_models
 from nyxmon.config._text import did_you_mean, format_path, show
 from nyxmon.config.alerting_pass import check_alerting
 from nyxmon.config.checks import CheckBase, ConditionCompiler, Registry, valid_check_id
-from nyxmon.config.durations import PositiveDuration
+from nyxmon.config.durations import IntervalDuration, TimeoutDuration
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.loader import KeyPath, YamlDocument, parse_yaml
 from nyxmon.config.messages import issues_from_validation_error
@@ -63,7 +63,10 @@ _RULE_KEYS: dict[str, frozenset[str]] = {
     "web": frozenset({"status_pages"}),
     "defaults": frozenset({"interval", "timeout", "alert"}),
 }
-_DURATION: TypeAdapter[float] = TypeAdapter(PositiveDuration)
+_TIMING: dict[str, TypeAdapter[float]] = {
+    "interval": TypeAdapter(IntervalDuration),
+    "timeout": TypeAdapter(TimeoutDuration),
+}
 
 
 def load_config(
@@ -320,7 +323,7 @@ def _stand_in(raw: Any) -> CheckBase | None:
     for key in ("interval", "timeout"):
         if key in raw:
             try:
-                timing[key] = _DURATION.validate_python(raw[key])
+                timing[key] = _TIMING[key].validate_python(raw[key])
             except ValidationError:
                 timing = {}  # a rule judged on one of the two would judge a guess
                 break
