@@ -39,7 +39,7 @@ __all__ = ["MAX_DEPTH", "MAX_NODES", "LimitExceeded", "YamlNode", "compose"]
 
 MAX_DEPTH = 64
 """Lists and mappings inside each other, at most (a real config needs fewer than ten)."""
-MAX_NODES = 1_000_000
+MAX_NODES = 500_000
 """Keys, items and scalars of a document at most, aliases counted as what they expand to."""
 
 SCALAR, SEQUENCE, MAPPING = "scalar", "sequence", "mapping"
@@ -48,14 +48,13 @@ SCALAR, SEQUENCE, MAPPING = "scalar", "sequence", "mapping"
 @dataclass(slots=True, eq=False)
 class YamlNode:
     """One node: ``value`` is the text of a scalar, the items of a sequence, or the
-    ``(key, value)`` pairs of a mapping. ``size`` counts the node and everything under it,
+    ``(key, value)`` pairs of a mapping; ``position`` its 1-based line and column. ``size`` counts the node and everything under it,
     aliases expanded (0 while the node is still open)."""
 
     kind: str
     tag: str
     value: Any
-    line: int
-    column: int
+    position: tuple[int, int]
     plain: bool = False
     size: int = 0
 
@@ -179,12 +178,12 @@ class _Composer:
                 event.start_mark,
             )
         self.count(1, line, alias=False)
-        column = event.start_mark.column + 1
+        position = (line, event.start_mark.column + 1)
         tag = event.tag
         if isinstance(event, ScalarEvent):
             if tag is None or tag == "!":
                 tag = self.parser.resolve(ScalarNode, event.value, event.implicit)
-            node = YamlNode(SCALAR, tag, event.value, line, column, not event.style, 1)
+            node = YamlNode(SCALAR, tag, event.value, position, not event.style, 1)
         else:
             kind = SEQUENCE if isinstance(event, SequenceStartEvent) else MAPPING
             assert isinstance(event, SequenceStartEvent | MappingStartEvent)
@@ -197,7 +196,7 @@ class _Composer:
                     self.path(),
                     f"nested more than {MAX_DEPTH} lists and mappings deep; flatten this value",
                 )
-            node = YamlNode(kind, tag, None, line, column)
+            node = YamlNode(kind, tag, None, position)
             self.stack.append(_Open(node))
         if anchor is not None:
             self.anchors[anchor] = (node, event.start_mark)

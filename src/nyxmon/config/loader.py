@@ -31,10 +31,24 @@ from nyxmon.config._text import format_path, show
 from nyxmon.config.envsubst import SubstitutionError, substitute
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError, KeyPath
 
-__all__ = ["KeyPath", "YamlDocument", "parse_yaml"]
+__all__ = ["MAX_TEXT", "KeyPath", "YamlDocument", "parse_yaml", "too_large"]
 
 
 _TAG = "tag:yaml.org,2002:"
+MAX_TEXT = 4 * 1_048_576
+"""The largest config accepted, in bytes (4 MiB: some 20,000 checks; validating one that
+large takes a few hundred MB at most, and a larger one is more likely a mistake or an attack)."""
+
+
+def too_large(filename: str) -> ConfigIssue:
+    """The issue of a file over :data:`MAX_TEXT`."""
+    return ConfigIssue(
+        filename,
+        None,
+        "",
+        f"the file is larger than {MAX_TEXT // 1_048_576} MiB ({MAX_TEXT:,} bytes), the most "
+        "a config may be",
+    )
 
 
 _IMPLICIT: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
@@ -131,6 +145,8 @@ def parse_yaml(
     A syntax error raises :class:`ConfigValidationError` at once (nothing after it can be
     trusted); every other problem is collected in the returned document's ``issues``.
     """
+    if len(text) > MAX_TEXT:
+        raise ConfigValidationError([too_large(filename)])
     composer = _Composer(text)
     try:
         root = compose(composer)
@@ -193,7 +209,7 @@ class _Builder:
         self._active: set[int] = set()
 
     def issue(self, node: YamlNode, path: KeyPath, message: str) -> None:
-        self.issues.append(ConfigIssue(self.filename, node.line, format_path(path), message))
+        self.issues.append(ConfigIssue(self.filename, node.position[0], format_path(path), message))
 
     def build(self, node: YamlNode, path: KeyPath) -> Any:
         if node.kind == SCALAR:
@@ -215,7 +231,7 @@ class _Builder:
         items: list[Any] = []
         for index, item in enumerate(node.value):
             item_path = (*path, index)
-            self.locations[item_path] = (item.line, item.column)
+            self.locations[item_path] = item.position
             items.append(self.build(item, item_path))
         return items
 
@@ -234,7 +250,7 @@ class _Builder:
                 continue
             key = key_node.value
             key_path = (*path, key)
-            line = key_node.line
+            line = key_node.position[0]
             if key in first_line:
                 self.issue(
                     key_node,
@@ -244,7 +260,7 @@ class _Builder:
                 )
                 continue
             first_line[key] = line
-            self.locations[key_path] = (line, key_node.column)
+            self.locations[key_path] = key_node.position
             result[key] = self.build(value_node, key_path)
         # Explicit keys win over merged ones, and earlier merge sources over later ones.
         for source in merges:
@@ -252,7 +268,7 @@ class _Builder:
                 if key_node.kind != SCALAR or key_node.value in result:
                     continue
                 key_path = (*path, key_node.value)
-                self.locations[key_path] = (key_node.line, key_node.column)
+                self.locations[key_path] = key_node.position
                 result[key_node.value] = self.build(value_node, key_path)
         return result
 

@@ -23,7 +23,7 @@ from nyxmon.config.alerting_pass import check_alerting
 from nyxmon.config.checks import CheckBase, ConditionCompiler, Registry, valid_check_id
 from nyxmon.config.durations import IntervalDuration, TimeoutDuration
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
-from nyxmon.config.loader import KeyPath, YamlDocument, parse_yaml
+from nyxmon.config.loader import MAX_TEXT, KeyPath, YamlDocument, parse_yaml, too_large
 from nyxmon.config.messages import issues_from_validation_error
 from nyxmon.config.schema import (
     AgentSection,
@@ -83,10 +83,13 @@ def load_config(
     """
     filename = os.fspath(path)
     try:
-        data = Path(filename).read_bytes()
+        with open(filename, "rb") as file:
+            data = file.read(MAX_TEXT + 1)  # never more: the file may be endless (/dev/zero)
     except OSError as exc:
         issue = ConfigIssue(filename, None, "", f"cannot read: {exc.strerror or exc}")
         raise ConfigValidationError([issue]) from None
+    if len(data) > MAX_TEXT:
+        raise ConfigValidationError([too_large(filename)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
