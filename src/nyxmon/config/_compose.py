@@ -48,8 +48,9 @@ SCALAR, SEQUENCE, MAPPING = "scalar", "sequence", "mapping"
 @dataclass(slots=True, eq=False)
 class YamlNode:
     """One node: ``value`` is the text of a scalar, the items of a sequence, or the
-    ``(key, value)`` pairs of a mapping; ``position`` its 1-based line and column. ``size`` counts the node and everything under it,
-    aliases expanded (0 while the node is still open)."""
+    ``(key, value)`` pairs of a mapping; ``position`` its 1-based line and column (one tuple,
+    shared by every place an alias repeats it). ``size`` counts the node and everything under
+    it, aliases expanded (0 while the node is still open)."""
 
     kind: str
     tag: str
