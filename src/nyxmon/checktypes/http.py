@@ -13,12 +13,16 @@ from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.booleans import Boolean
 from nyxmon.checktypes.durations import PositiveDuration
 
-__all__ = ["HTTP", "HTTP_OBSERVES", "MAX_BODY_BYTES", "BasicAuth", "HttpSpec"]
+__all__ = ["HTTP", "HTTP_OBSERVES", "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "BasicAuth", "HttpSpec"]
 
 _RANGE_RE = re.compile(r"^\s*([1-5]\d\d)\s*-\s*([1-5]\d\d)\s*$")
 _CLASS_RE = re.compile(r"^\s*([1-5])xx\s*$", re.IGNORECASE)
 MAX_BODY_BYTES = 64 * 1_048_576
 """The most body a probe may read (64 MiB): conditions see that much, held in memory."""
+MAX_JSON_DEPTH = 32
+"""Lists and objects inside each other in ``json_body`` at most: the API's JSON arrives
+parsed, and a value nested thousands deep would break every later step that recurses (the
+config file's composer bounds the file's nesting the same way)."""
 
 
 class BasicAuth(SpecModel):
@@ -112,6 +116,21 @@ class HttpSpec(SpecModel):
                 raise ValueError(f"{name!r} is not a header name")
             if "\r" in header or "\n" in header:
                 raise ValueError(f"header {name!r} contains a line break")
+        return value
+
+    @field_validator("json_body")
+    @classmethod
+    def _check_json_depth(cls, value: Any) -> Any:
+        stack: list[tuple[Any, int]] = [(value, 0)]
+        while stack:  # a loop, not a recursion: the value may be nested past Python's limit
+            item, depth = stack.pop()
+            if isinstance(item, dict | list):
+                if depth >= MAX_JSON_DEPTH:
+                    raise ValueError(
+                        f"nested more than {MAX_JSON_DEPTH} lists and objects deep; flatten it"
+                    )
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, depth + 1) for child in children)
         return value
 
     @field_validator("expected_status")

@@ -263,6 +263,8 @@ def _value(field: FormField, raw: str) -> tuple[Any, str | None]:
             return json.loads(raw), None
         except json.JSONDecodeError as exc:
             return None, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        except RecursionError:  # Python's parser recurses once per level
+            return None, "not valid JSON here: nested too deeply"
     if kind in ("textarea", "password"):
         return raw, None
     return raw.strip(), None
