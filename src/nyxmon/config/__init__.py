@@ -35,6 +35,7 @@ from nyxmon.config.durations import (
 )
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.jsonschema import config_json_schema
+from nyxmon.config.loader import parse_value
 from nyxmon.config.report import ValidationReport, format_report, validate_config_file
 from nyxmon.config.semantics import MIN_INTERVAL
 from nyxmon.config.settings import (
@@ -82,6 +83,7 @@ __all__ = [
     "load_config_text",
     "new_check",
     "parse_duration",
+    "parse_value",
     "spell_duration",
     "unobserved",
     "validate_check",

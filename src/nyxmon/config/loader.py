@@ -31,7 +31,7 @@ from nyxmon.config._text import format_path, show
 from nyxmon.config.envsubst import SubstitutionError, substitute
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError, KeyPath
 
-__all__ = ["MAX_TEXT", "KeyPath", "YamlDocument", "parse_yaml", "too_large"]
+__all__ = ["MAX_TEXT", "KeyPath", "YamlDocument", "parse_value", "parse_yaml", "too_large"]
 
 
 _TAG = "tag:yaml.org,2002:"
@@ -170,6 +170,18 @@ def parse_yaml(
     document.plain_scalars = builder.plain_scalars
     document.issues = builder.issues
     return document
+
+
+def parse_value(text: str, *, where: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One value written as YAML outside a file (``nyxmon check add --set KEY=VALUE``), read
+    as the file reads its values: the same scalars (``yes`` is text) and the same bounds.
+
+    Raises :class:`ConfigValidationError` whose issues carry ``where`` as their file.
+    """
+    document = parse_yaml(text, filename=where, environ=environ)
+    if document.issues:
+        raise ConfigValidationError(document.issues)
+    return document.data
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, filename: str, text: str) -> ConfigIssue:
