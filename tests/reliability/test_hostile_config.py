@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from nyxmon.config import ConfigValidationError, load_config_text
@@ -134,6 +134,9 @@ def test_the_example_with_one_hostile_value_loads_or_names_it(
     levels=st.integers(min_value=1, max_value=12),
     merge=st.booleans(),
 )
+@example(fan_out=9, levels=9, merge=False)  # billion laughs
+@example(fan_out=30, levels=4, merge=True)  # 810,000 values: past the bound
+@example(fan_out=20, levels=4, merge=False)  # 160,000 values: within it
 def test_alias_chains_of_any_shape_stay_within_bounded_memory(
     fan_out: int, levels: int, merge: bool
 ) -> None:

@@ -83,7 +83,9 @@ def _body_size(obs: Observation) -> Any:
 
 def _response_time(obs: Observation) -> Any:
     ms = obs.response_time_ms
-    return _NOT_OBSERVED if ms is None else int(ms)
+    if ms is None:
+        return _NOT_OBSERVED
+    return int(ms) if math.isfinite(ms) else Missing(f"no finite response time ({ms})")
 
 
 def _connected(obs: Observation) -> Any:
@@ -92,7 +94,12 @@ def _connected(obs: Observation) -> Any:
 
 def _certificate(obs: Observation) -> Any:
     seconds = obs.certificate_expiration
-    return Missing("no TLS certificate observed") if seconds is None else int(seconds * 1000)
+    if seconds is None:
+        return Missing("no TLS certificate observed")
+    ms = seconds * 1000
+    if not math.isfinite(ms):
+        return Missing(f"no finite certificate expiration ({seconds})")
+    return int(ms)
 
 
 def _rcode(obs: Observation) -> Any:
