@@ -14,6 +14,7 @@ import dns.reversename
 from pydantic import Field, field_validator, model_validator
 
 from nyxmon.checktypes.base import CheckType, SpecModel
+from nyxmon.checktypes.booleans import Boolean
 
 __all__ = ["DNS", "RECORD_TYPES", "DnsSpec"]
 
@@ -47,7 +48,7 @@ class DnsSpec(SpecModel):
         "any_of", description="how answers must match expected"
     )
     expected_rcode: str = Field("NOERROR", description="response code that counts as success")
-    allow_empty_answer: bool = Field(
+    allow_empty_answer: Boolean = Field(
         False, description="with NOERROR, accept an empty answer (NODATA) instead of failing"
     )
 

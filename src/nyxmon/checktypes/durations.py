@@ -6,6 +6,10 @@ the CLI and the check types' own params (``max_response_time: 500ms``) accept th
 and show them the same way (:func:`spell_duration`). It lives with the check types because
 their params models use it and they import nothing else of ours; :mod:`nyxmon.config` exports
 it for everything else.
+
+Every duration has a ceiling (:data:`MAX_DURATION`, ten years; an interval one year, a timeout
+one day): a number past it is a typo or an attack, never a schedule, and an unbounded one ends
+in ``inf`` seconds (a check that never runs) or an ``OverflowError`` somewhere far away.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import math
 import re
 import types
+from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, PlainValidator, WithJsonSchema
@@ -21,8 +26,13 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "EXAMPLE",
+    "MAX_DURATION",
+    "MAX_INTERVAL",
+    "MAX_TIMEOUT",
     "Duration",
+    "IntervalDuration",
     "PositiveDuration",
+    "TimeoutDuration",
     "duration_fields",
     "is_duration",
     "parse_duration",
@@ -43,6 +53,12 @@ _PART_RE = re.compile(_PART)
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _SHOWN = 60
 EXAMPLE = "a duration like 30s, 5m or 1h30m"
+MAX_DURATION = 3650 * 86400.0
+"""The longest duration anywhere (ten years: retention, reminders, maintenance windows)."""
+MAX_INTERVAL = 365 * 86400.0
+"""The longest interval of a check, and of a retry (one year)."""
+MAX_TIMEOUT = 86400.0
+"""The longest timeout of a probe (one day)."""
 # Errors of this kind are shown word for word by the config's messages (its "nyxmon_" kinds).
 _ERROR_KIND = "nyxmon_duration"
 
@@ -56,31 +72,45 @@ def _show(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, int | float):
-        return repr(value)
+        text = repr(value)
+        return text if len(text) <= _SHOWN else f"{text[:20]}... ({len(text)} digits)"
     return "a mapping" if isinstance(value, dict) else type(value).__name__
 
 
-def parse_duration(value: object) -> float:
+def parse_duration(value: object, *, maximum: float = MAX_DURATION) -> float:
     """Seconds for ``value``: a number of seconds or a string such as ``"1h30m"`` or ``"250ms"``.
 
     Raises ``ValueError`` naming what was expected; negative durations are refused because no
-    setting here can mean "before now".
+    setting here can mean "before now", and those above ``maximum`` because none can mean
+    "never" (a huge number is compared before it becomes a float, which could overflow).
     """
     if isinstance(value, bool):
         raise ValueError(f"expected {EXAMPLE}, got {_show(value)}")
     if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"expected {EXAMPLE} (not negative), got {value}")
-        return float(value)
+        if isinstance(value, float) and math.isnan(value):
+            raise ValueError(f"expected {EXAMPLE}, got {_show(value)}")
+        if value < 0:
+            raise ValueError(f"expected {EXAMPLE} (not negative), got {_show(value)}")
+        return _at_most(value, maximum, value)
     if not isinstance(value, str):
         raise ValueError(f"expected {EXAMPLE}, got {_show(value)}")
     text = value.strip().lower()
     if _NUMBER_RE.fullmatch(text):
-        return float(text)
+        return _at_most(float(text), maximum, value)
     if not text or not _WHOLE_RE.fullmatch(text):
         hint = " (not negative)" if text.startswith("-") else ""
         raise ValueError(f"expected {EXAMPLE}{hint}, got {_show(value)}")
-    return sum(float(num) * _UNITS[unit] for num, unit in _PART_RE.findall(text))
+    total = sum(float(num) * _UNITS[unit] for num, unit in _PART_RE.findall(text))
+    return _at_most(total, maximum, value)
+
+
+def _at_most(seconds: float, maximum: float, value: object) -> float:
+    # ``seconds`` may be an int of any size or ``inf`` (float("1e999")): compare, then convert.
+    if not seconds <= maximum:
+        raise ValueError(
+            f"expected a duration of at most {spell_duration(maximum)}, got {_show(value)}"
+        )
+    return float(seconds)
 
 
 def spell_duration(seconds: float) -> str:
@@ -101,38 +131,67 @@ def spell_duration(seconds: float) -> str:
     return "".join(parts)
 
 
-def _validate(value: Any) -> float:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise PydanticCustomError(_ERROR_KIND, "{reason}", {"reason": str(exc)}) from None
+def _validator(*, positive: bool, maximum: float) -> Callable[[Any], float]:
+    """The pydantic validator of durations in ``(0 or above, maximum]`` seconds."""
+
+    def validate(value: Any) -> float:
+        try:
+            seconds = parse_duration(value, maximum=maximum)
+        except ValueError as exc:
+            raise PydanticCustomError(_ERROR_KIND, "{reason}", {"reason": str(exc)}) from None
+        if positive and seconds <= 0:
+            reason = f"expected a duration above zero, got {_show(value)}"
+            raise PydanticCustomError(_ERROR_KIND, "{reason}", {"reason": reason})
+        return seconds
+
+    return validate
 
 
-def _validate_positive(value: Any) -> float:
-    seconds = _validate(value)
-    if seconds <= 0:
-        reason = f"expected a duration above zero, got {_show(value)}"
-        raise PydanticCustomError(_ERROR_KIND, "{reason}", {"reason": reason})
-    return seconds
+def _json_schema(maximum: float) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": rf"^\s*(?:{_PART}\s*)+$|^\d+(?:\.\d+)?$"},
+            {"type": "number", "minimum": 0, "maximum": maximum},
+        ],
+        "description": "seconds, or a duration like 500ms, 30s, 5m, 1h30m, 7d; at most "
+        + spell_duration(maximum),
+    }
 
 
-_JSON_SCHEMA = {
-    "anyOf": [
-        {"type": "string", "pattern": rf"^\s*(?:{_PART}\s*)+$|^\d+(?:\.\d+)?$"},
-        {"type": "number", "minimum": 0},
-    ],
-    "description": "seconds, or a duration like 500ms, 30s, 5m, 1h30m, 7d",
-}
-
-Duration = Annotated[float, PlainValidator(_validate), WithJsonSchema(_JSON_SCHEMA)]
+Duration = Annotated[
+    float,
+    PlainValidator(_validator(positive=False, maximum=MAX_DURATION)),
+    WithJsonSchema(_json_schema(MAX_DURATION)),
+]
 """A pydantic field type: accepts ``"30s"`` or ``30``, holds float seconds (zero allowed)."""
 
 PositiveDuration = Annotated[
-    float, PlainValidator(_validate_positive), WithJsonSchema(_JSON_SCHEMA)
+    float,
+    PlainValidator(_validator(positive=True, maximum=MAX_DURATION)),
+    WithJsonSchema(_json_schema(MAX_DURATION)),
 ]
-"""Like :data:`Duration` but zero is refused (intervals, timeouts)."""
+"""Like :data:`Duration` but zero is refused (retry intervals, reminders)."""
 
-_MARKS = frozenset(id(meta) for tp in (Duration, PositiveDuration) for meta in get_args(tp)[1:])
+IntervalDuration = Annotated[
+    float,
+    PlainValidator(_validator(positive=True, maximum=MAX_INTERVAL)),
+    WithJsonSchema(_json_schema(MAX_INTERVAL)),
+]
+"""A check's interval: above zero, at most :data:`MAX_INTERVAL`."""
+
+TimeoutDuration = Annotated[
+    float,
+    PlainValidator(_validator(positive=True, maximum=MAX_TIMEOUT)),
+    WithJsonSchema(_json_schema(MAX_TIMEOUT)),
+]
+"""A probe's timeout: above zero, at most :data:`MAX_TIMEOUT`."""
+
+
+_MARKS = frozenset(
+    id(meta)
+    for tp in (Duration, PositiveDuration, IntervalDuration, TimeoutDuration)
+    for meta in get_args(tp)[1:]
+)
 
 
 def is_duration(annotation: Any) -> bool:

@@ -10,12 +10,19 @@ from pydantic import Field, field_validator, model_validator
 from yarl import URL
 
 from nyxmon.checktypes.base import CheckType, SpecModel, secret
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.checktypes.durations import PositiveDuration
 
-__all__ = ["HTTP", "HTTP_OBSERVES", "BasicAuth", "HttpSpec"]
+__all__ = ["HTTP", "HTTP_OBSERVES", "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "BasicAuth", "HttpSpec"]
 
 _RANGE_RE = re.compile(r"^\s*([1-5]\d\d)\s*-\s*([1-5]\d\d)\s*$")
 _CLASS_RE = re.compile(r"^\s*([1-5])xx\s*$", re.IGNORECASE)
+MAX_BODY_BYTES = 64 * 1_048_576
+"""The most body a probe may read (64 MiB): conditions see that much, held in memory."""
+MAX_JSON_DEPTH = 32
+"""Lists and objects inside each other in ``json_body`` at most: the API's JSON arrives
+parsed, and a value nested thousands deep would break every later step that recurses (the
+config file's composer bounds the file's nesting the same way)."""
 
 
 class BasicAuth(SpecModel):
@@ -80,21 +87,24 @@ class HttpSpec(SpecModel):
     )
     keyword: str | None = Field(None, description="text the body must contain")
     keyword_absent: str | None = Field(None, description="text the body must not contain")
-    keyword_case_sensitive: bool = Field(True, description="match keywords case-sensitively")
-    follow_redirects: bool = Field(True, description="follow 3xx redirects")
+    keyword_case_sensitive: Boolean = Field(True, description="match keywords case-sensitively")
+    follow_redirects: Boolean = Field(True, description="follow 3xx redirects")
     max_redirects: int = Field(10, ge=0, le=50, description="redirects followed at most")
-    verify_tls: bool = Field(True, description="verify the server certificate and host name")
+    verify_tls: Boolean = Field(True, description="verify the server certificate and host name")
     ca_file: str | None = Field(
         None, description="PEM file of CAs to trust instead of the system's"
     )
     max_response_time: PositiveDuration | None = Field(
         None, description="a passing run slower than this is degraded: 500ms, 2s (or seconds)"
     )
-    keep_alive: bool = Field(
+    keep_alive: Boolean = Field(
         False, description="reuse connections between runs (then connect/TLS are not measured)"
     )
     max_body_bytes: int = Field(
-        1_048_576, ge=0, description="read at most this many body bytes (conditions see these)"
+        1_048_576,
+        ge=0,
+        le=MAX_BODY_BYTES,
+        description="read at most this many body bytes (conditions see these)",
     )
 
     @field_validator("method", mode="before")
@@ -123,6 +133,21 @@ class HttpSpec(SpecModel):
                 raise ValueError(f"{name!r} is not a header name")
             if "\r" in header or "\n" in header:
                 raise ValueError(f"header {name!r} contains a line break")
+        return value
+
+    @field_validator("json_body")
+    @classmethod
+    def _check_json_depth(cls, value: Any) -> Any:
+        stack: list[tuple[Any, int]] = [(value, 0)]
+        while stack:  # a loop, not a recursion: the value may be nested past Python's limit
+            item, depth = stack.pop()
+            if isinstance(item, dict | list):
+                if depth >= MAX_JSON_DEPTH:
+                    raise ValueError(
+                        f"nested more than {MAX_JSON_DEPTH} lists and objects deep; flatten it"
+                    )
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, depth + 1) for child in children)
         return value
 
     @field_validator("expected_status")

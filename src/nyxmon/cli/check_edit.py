@@ -10,12 +10,12 @@ here, as in the API.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 from rich.markup import escape
 
 from nyxmon.cli._common import (
@@ -28,7 +28,13 @@ from nyxmon.cli._common import (
     load_for_defaults,
     open_cli_store,
 )
-from nyxmon.config import ConfigIssue, ConfigValidationError, new_check, spell_duration
+from nyxmon.config import (
+    ConfigIssue,
+    ConfigValidationError,
+    new_check,
+    parse_value,
+    spell_duration,
+)
 from nyxmon.config import validate_check as validate_spec
 from nyxmon.domain.model import Check, CheckSource
 from nyxmon.errors import CheckNotFoundError, ConflictError, NyxmonError
@@ -77,7 +83,7 @@ def add(
         key, value = pair(item, "--set")
         if key in _OPTION_OF:
             fail(f"--set {key}: use {_OPTION_OF[key]} for that")
-        data[key] = yaml.safe_load(value) if value else value
+        data[key] = _set_value(key, value) if value else value
     for key, option_value in (("interval", interval), ("timeout", timeout), ("id", check_id)):
         if option_value is not None:
             data[key] = option_value
@@ -101,6 +107,17 @@ def add(
         store.close()
     every = f"every {spell_duration(check.interval)}, timeout {spell_duration(check.timeout)}"
     console.print(f"{outcome} check [bold]{escape(check.id)}[/] ({check.type}, {every})")
+
+
+def _set_value(key: str, text: str) -> Any:
+    """``--set KEY=VALUE``'s value read as the config file reads a value (``yes`` is text,
+    nesting and aliases bounded), so the CLI accepts what the file accepts."""
+    try:
+        return parse_value(text, where=f"--set {key}", environ=os.environ)
+    except ConfigValidationError as exc:
+        for issue in exc.errors:
+            err.print(f"[red]--set {escape(key)}[/]: {escape(issue.message)}", soft_wrap=True)
+        fail("the check was not added")
 
 
 def _report(issues: list[ConfigIssue], conditions: list[str]) -> None:

@@ -21,9 +21,21 @@ from nyxmon.config.checks import (
     check_params,
     unobserved,
 )
-from nyxmon.config.durations import Duration, PositiveDuration, parse_duration, spell_duration
+from nyxmon.config.durations import (
+    MAX_DURATION,
+    MAX_INTERVAL,
+    MAX_TIMEOUT,
+    Duration,
+    IntervalDuration,
+    PositiveDuration,
+    TimeoutDuration,
+    is_duration,
+    parse_duration,
+    spell_duration,
+)
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
 from nyxmon.config.jsonschema import config_json_schema
+from nyxmon.config.loader import parse_value
 from nyxmon.config.report import ValidationReport, format_report, validate_config_file
 from nyxmon.config.semantics import MIN_INTERVAL
 from nyxmon.config.settings import (
@@ -38,6 +50,9 @@ from nyxmon.config.validate import load_config, load_config_text
 
 __all__ = [
     "COMMON_CHECK_FIELDS",
+    "MAX_DURATION",
+    "MAX_INTERVAL",
+    "MAX_TIMEOUT",
     "MIN_INTERVAL",
     "AgentConfig",
     "CheckBase",
@@ -46,10 +61,12 @@ __all__ = [
     "ConfigIssue",
     "ConfigValidationError",
     "Duration",
+    "IntervalDuration",
     "LoadedConfig",
     "PositiveDuration",
     "Registry",
     "RetentionPolicy",
+    "TimeoutDuration",
     "ValidationReport",
     "WebConfig",
     "check_adapter",
@@ -61,10 +78,12 @@ __all__ = [
     "config_json_schema",
     "format_path",
     "format_report",
+    "is_duration",
     "load_config",
     "load_config_text",
     "new_check",
     "parse_duration",
+    "parse_value",
     "spell_duration",
     "unobserved",
     "validate_check",

@@ -24,7 +24,8 @@ def show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(value)
+        text = repr(value)  # a 401-digit number is shown by its start and its length
+        return text if len(text) <= _MAX_SHOWN else f"{text[:20]}... ({len(text)} digits)"
     if isinstance(value, str):
         text = value if len(value) <= _MAX_SHOWN else value[: _MAX_SHOWN - 3] + "..."
         return json.dumps(text, ensure_ascii=False)

@@ -13,10 +13,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nyxmon.config._text import did_you_mean, show
-from nyxmon.config.durations import PositiveDuration, spell_duration
+from nyxmon.checktypes.booleans import Boolean
+from nyxmon.config._text import did_you_mean, invalid, show
+from nyxmon.config.durations import IntervalDuration, PositiveDuration, spell_duration
 from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.domain.alerting import AlertPolicy, apply_overrides, policy_problems
 
@@ -24,6 +25,12 @@ __all__ = ["AlertSection", "PolicyCheck", "overrides_of", "policy_issues"]
 
 # Rules between two keys: when one is inherited, the message goes to the one the check set.
 _PARTNERS = {"flap_low": "flap_high", "flap_high": "flap_low"}
+
+
+_NOT_NULL = (
+    *("failure_threshold", "success_threshold", "retries", "degraded_threshold", "flap_window"),
+    *("flap_high", "flap_low", "remind_max", "escalate_to", "send_on_resolved", "notify_degraded"),
+)
 
 
 class AlertSection(BaseModel):
@@ -34,7 +41,7 @@ class AlertSection(BaseModel):
     failure_threshold: Annotated[int, Field(ge=1, le=1000)] | None = None
     success_threshold: Annotated[int, Field(ge=1, le=1000)] | None = None
     retries: Annotated[int, Field(ge=0, le=100)] | None = None
-    retry_interval: PositiveDuration | None = None
+    retry_interval: IntervalDuration | None = None
     degraded_threshold: Annotated[int, Field(ge=1, le=1000)] | None = None
     flap_window: Annotated[int, Field(ge=0, le=1000)] | None = None
     flap_high: Annotated[float, Field(gt=0, le=1)] | None = None
@@ -43,8 +50,17 @@ class AlertSection(BaseModel):
     remind_max: Annotated[int, Field(ge=0, le=1000)] | None = None
     escalate_after: PositiveDuration | None = None
     escalate_to: list[str] | None = None
-    send_on_resolved: bool | None = None
-    notify_degraded: bool | None = None
+    send_on_resolved: Boolean | None = None
+    notify_degraded: Boolean | None = None
+
+    @field_validator(*_NOT_NULL)
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # ``null`` turns a duration off (no reminders); these keys have no "off", and the
+        # alert machine would meet a None where it counts.
+        if value is None:
+            raise invalid("null", "expected a value, got null; leave the key out to inherit it")
+        return value
 
 
 def overrides_of(section: AlertSection | None) -> dict[str, Any]:

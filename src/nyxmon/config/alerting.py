@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.config._text import did_you_mean, format_path, invalid, show
 from nyxmon.config.issues import KeyPath, ReportIssue
 from nyxmon.domain.alerting import NoticeKind, Route, RouteMatch, Severity, TelegramTarget
@@ -139,7 +140,7 @@ class RouteSection(BaseModel):
     parse_mode: Literal["HTML", "MarkdownV2"] | None = None
     api_url: Annotated[str, AfterValidator(_check_webhook_url)] | None = None
     match: RouteMatchSection = RouteMatchSection()
-    default: bool = False
+    default: Boolean = False
     template: Template | None = None
     title_template: Template | None = None
 

@@ -21,9 +21,10 @@ from typing import Annotated, Any, Literal, Union, cast
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo, create_model
 
 from nyxmon.checktypes import CHECK_TYPES, params_models
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.config._text import invalid, show
 from nyxmon.config.alert_policy import AlertSection
-from nyxmon.config.durations import PositiveDuration
+from nyxmon.config.durations import IntervalDuration, TimeoutDuration
 from nyxmon.config.schema import SECTION_CONFIG, Labels, NonEmptyStr
 from nyxmon.domain.conditions import compile_condition
 
@@ -128,12 +129,12 @@ class CheckBase(BaseModel):
     name: NonEmptyStr
     type: str
     id: Annotated[str, AfterValidator(_check_id)] | None = None
-    interval: PositiveDuration | None = None
-    timeout: PositiveDuration | None = None
+    interval: IntervalDuration | None = None
+    timeout: TimeoutDuration | None = None
     conditions: list[ConditionText] = []
     labels: Labels = {}
-    enabled: bool = True
-    paused: bool = False
+    enabled: Boolean = True
+    paused: Boolean = False
     alert: AlertSection | None = None
 
 

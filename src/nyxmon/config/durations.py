@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from nyxmon.checktypes.durations import (
     EXAMPLE,
+    MAX_DURATION,
+    MAX_INTERVAL,
+    MAX_TIMEOUT,
     Duration,
+    IntervalDuration,
     PositiveDuration,
+    TimeoutDuration,
+    is_duration,
     parse_duration,
     spell_duration,
 )
 
 __all__ = [
     "EXAMPLE",
+    "MAX_DURATION",
+    "MAX_INTERVAL",
+    "MAX_TIMEOUT",
     "Duration",
+    "IntervalDuration",
     "PositiveDuration",
+    "TimeoutDuration",
+    "is_duration",
     "parse_duration",
     "spell_duration",
 ]

@@ -8,6 +8,9 @@ it is working on.
 Scalars follow the YAML 1.2 core schema, as Gatus's Go parser does: only ``true``/``false`` are
 booleans (``no``, ``on`` and ``NO`` stay strings), ``1:30`` is not sexagesimal and ``2024-01-01``
 is not a date. A string the schema wants as a number or a boolean is converted there.
+
+The node graph comes from :mod:`nyxmon.config._compose`, which bounds nesting and what aliases
+may expand to before anything is built, so the building here may recurse and expand freely.
 """
 
 from __future__ import annotations
@@ -21,17 +24,31 @@ from typing import Any
 
 import yaml
 import yaml._yaml as _yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
+from nyxmon.config._compose import MAPPING, SCALAR, SEQUENCE, LimitExceeded, YamlNode, compose
 from nyxmon.config._text import format_path, show
 from nyxmon.config.envsubst import SubstitutionError, substitute
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError, KeyPath
 
-__all__ = ["KeyPath", "YamlDocument", "parse_yaml"]
+__all__ = ["MAX_TEXT", "KeyPath", "YamlDocument", "parse_value", "parse_yaml", "too_large"]
 
 
 _TAG = "tag:yaml.org,2002:"
-_MAX_NODES = 2_000_000
+MAX_TEXT = 4 * 1_048_576
+"""The largest config accepted, in bytes (4 MiB: some 20,000 checks; validating one that
+large takes a few hundred MB at most, and a larger one is more likely a mistake or an attack)."""
+
+
+def too_large(filename: str) -> ConfigIssue:
+    """The issue of a file over :data:`MAX_TEXT`."""
+    return ConfigIssue(
+        filename,
+        None,
+        "",
+        f"the file is larger than {MAX_TEXT // 1_048_576} MiB ({MAX_TEXT:,} bytes), the most "
+        "a config may be",
+    )
 
 
 _IMPLICIT: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
@@ -128,9 +145,14 @@ def parse_yaml(
     A syntax error raises :class:`ConfigValidationError` at once (nothing after it can be
     trusted); every other problem is collected in the returned document's ``issues``.
     """
+    if len(text) > MAX_TEXT:
+        raise ConfigValidationError([too_large(filename)])
     composer = _Composer(text)
     try:
-        root = composer.get_single_node()
+        root = compose(composer)
+    except LimitExceeded as exc:
+        issue = ConfigIssue(filename, exc.line, format_path(exc.path), exc.message)
+        raise ConfigValidationError([issue]) from None
     except yaml.MarkedYAMLError as exc:
         raise ConfigValidationError([_syntax_issue(exc, filename, text)]) from None
     except yaml.YAMLError as exc:
@@ -148,6 +170,18 @@ def parse_yaml(
     document.plain_scalars = builder.plain_scalars
     document.issues = builder.issues
     return document
+
+
+def parse_value(text: str, *, where: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One value written as YAML outside a file (``nyxmon check add --set KEY=VALUE``), read
+    as the file reads its values: the same scalars (``yes`` is text) and the same bounds.
+
+    Raises :class:`ConfigValidationError` whose issues carry ``where`` as their file.
+    """
+    document = parse_yaml(text, filename=where, environ=environ)
+    if document.issues:
+        raise ConfigValidationError(document.issues)
+    return document.data
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, filename: str, text: str) -> ConfigIssue:
@@ -185,62 +219,50 @@ class _Builder:
         self.plain_scalars: dict[KeyPath, str] = {}
         self.issues: list[ConfigIssue] = []
         self._active: set[int] = set()
-        self._count = 0
 
-    def issue(self, node: Node, path: KeyPath, message: str) -> None:
-        self.issues.append(
-            ConfigIssue(self.filename, node.start_mark.line + 1, format_path(path), message)
-        )
+    def issue(self, node: YamlNode, path: KeyPath, message: str) -> None:
+        self.issues.append(ConfigIssue(self.filename, node.position[0], format_path(path), message))
 
-    def build(self, node: Node, path: KeyPath) -> Any:
-        self._count += 1
-        if self._count > _MAX_NODES:
-            if self._count == _MAX_NODES + 1:
-                self.issue(node, path, "document too large (aliases expanding without bound?)")
-            return None
-        if isinstance(node, ScalarNode):
+    def build(self, node: YamlNode, path: KeyPath) -> Any:
+        if node.kind == SCALAR:
             return self.scalar(node, path)
         if id(node) in self._active:
             self.issue(node, path, "an alias refers to a node that contains it (endless data)")
             return None
         self._active.add(id(node))
         try:
-            if isinstance(node, SequenceNode):
+            if node.kind == SEQUENCE:
                 return self.sequence(node, path)
-            if isinstance(node, MappingNode):
-                return self.mapping(node, path)
+            return self.mapping(node, path)
         finally:
             self._active.discard(id(node))
-        self.issue(node, path, f"unsupported YAML node {node.tag}")  # pragma: no cover
-        return None  # pragma: no cover
 
-    def sequence(self, node: SequenceNode, path: KeyPath) -> list[Any]:
-        if node.tag not in (_TAG + "seq",):
+    def sequence(self, node: YamlNode, path: KeyPath) -> list[Any]:
+        if node.tag != _TAG + "seq":
             self.issue(node, path, f"unsupported YAML tag {node.tag!r} on a list")
         items: list[Any] = []
         for index, item in enumerate(node.value):
             item_path = (*path, index)
-            mark = item.start_mark
-            self.locations[item_path] = (mark.line + 1, mark.column + 1)
+            self.locations[item_path] = item.position
             items.append(self.build(item, item_path))
         return items
 
-    def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
+    def mapping(self, node: YamlNode, path: KeyPath) -> dict[str, Any]:
         if node.tag != _TAG + "map":
             self.issue(node, path, f"unsupported YAML tag {node.tag!r} on a mapping")
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
-        merges: list[MappingNode] = []
+        merges: list[YamlNode] = []
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 merges.extend(self._merge_sources(value_node, path))
                 continue
-            if not isinstance(key_node, ScalarNode):
+            if key_node.kind != SCALAR:
                 self.issue(key_node, path, "a key must be a plain string, not a list or mapping")
                 continue
             key = key_node.value
             key_path = (*path, key)
-            line = key_node.start_mark.line + 1
+            line = key_node.position[0]
             if key in first_line:
                 self.issue(
                     key_node,
@@ -250,28 +272,27 @@ class _Builder:
                 )
                 continue
             first_line[key] = line
-            self.locations[key_path] = (line, key_node.start_mark.column + 1)
+            self.locations[key_path] = key_node.position
             result[key] = self.build(value_node, key_path)
         # Explicit keys win over merged ones, and earlier merge sources over later ones.
         for source in merges:
             for key_node, value_node in source.value:
-                if not isinstance(key_node, ScalarNode) or key_node.value in result:
+                if key_node.kind != SCALAR or key_node.value in result:
                     continue
                 key_path = (*path, key_node.value)
-                mark = key_node.start_mark
-                self.locations[key_path] = (mark.line + 1, mark.column + 1)
+                self.locations[key_path] = key_node.position
                 result[key_node.value] = self.build(value_node, key_path)
         return result
 
-    def _merge_sources(self, node: Node, path: KeyPath) -> list[MappingNode]:
-        if isinstance(node, MappingNode):
+    def _merge_sources(self, node: YamlNode, path: KeyPath) -> list[YamlNode]:
+        if node.kind == MAPPING:
             return [node]
-        if isinstance(node, SequenceNode) and all(isinstance(n, MappingNode) for n in node.value):
+        if node.kind == SEQUENCE and all(item.kind == MAPPING for item in node.value):
             return list(node.value)
         self.issue(node, path, "'<<' (merge) expects a mapping or a list of mappings")
         return []
 
-    def scalar(self, node: ScalarNode, path: KeyPath) -> Any:
+    def scalar(self, node: YamlNode, path: KeyPath) -> Any:
         tag, text = node.tag, node.value
         if tag == _TAG + "str":
             if "$" in text:
@@ -290,7 +311,7 @@ class _Builder:
         except ValueError:
             self.issue(node, path, f"{show(text)} is not a valid {tag.removeprefix(_TAG)}")
             return None
-        if not node.style:
+        if node.plain:
             self.plain_scalars[path] = text
         return value
 

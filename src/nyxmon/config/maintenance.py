@@ -19,6 +19,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.config._text import did_you_mean, format_path, invalid, show
 from nyxmon.config.durations import PositiveDuration
 from nyxmon.config.issues import KeyPath, ReportIssue
@@ -133,7 +134,7 @@ class MaintenanceSection(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: NonEmptyStr
-    all: bool = False
+    all: Boolean = False
     checks: list[str] = []
     services: list[str] = []
     labels: Labels = {}

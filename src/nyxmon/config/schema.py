@@ -14,9 +14,15 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from nyxmon.checktypes.booleans import Boolean
 from nyxmon.config._text import invalid, show
 from nyxmon.config.alert_policy import AlertSection
-from nyxmon.config.durations import Duration, PositiveDuration
+from nyxmon.config.durations import (
+    Duration,
+    IntervalDuration,
+    PositiveDuration,
+    TimeoutDuration,
+)
 from nyxmon.config.settings import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from nyxmon.config.web import StatusPageSection, check_metrics_token, check_trusted_proxy
 
@@ -134,9 +140,9 @@ class WebSection(BaseModel):
     status_pages: list[StatusPageSection] = []
     metrics_token: Annotated[str, AfterValidator(check_metrics_token)] | None = None
     admin_password_file: NonEmptyStr | None = None
-    secure_cookies: bool = False
+    secure_cookies: Boolean = False
     trusted_proxies: list[Annotated[str, AfterValidator(check_trusted_proxy)]] = []
-    separate_process: bool = True
+    separate_process: Boolean = True
 
 
 class DefaultsSection(BaseModel):
@@ -144,8 +150,8 @@ class DefaultsSection(BaseModel):
 
     model_config = SECTION_CONFIG
 
-    interval: PositiveDuration = DEFAULT_INTERVAL
-    timeout: PositiveDuration = DEFAULT_TIMEOUT
+    interval: IntervalDuration = DEFAULT_INTERVAL
+    timeout: TimeoutDuration = DEFAULT_TIMEOUT
     alert: AlertSection = AlertSection()
 
 

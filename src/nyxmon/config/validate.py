@@ -21,9 +21,9 @@ from nyxmon.checktypes import params_models
 from nyxmon.config._text import did_you_mean, format_path, show
 from nyxmon.config.alerting_pass import check_alerting
 from nyxmon.config.checks import CheckBase, ConditionCompiler, Registry, valid_check_id
-from nyxmon.config.durations import PositiveDuration
+from nyxmon.config.durations import IntervalDuration, TimeoutDuration
 from nyxmon.config.issues import ConfigIssue, ConfigValidationError
-from nyxmon.config.loader import KeyPath, YamlDocument, parse_yaml
+from nyxmon.config.loader import MAX_TEXT, KeyPath, YamlDocument, parse_yaml, too_large
 from nyxmon.config.messages import issues_from_validation_error
 from nyxmon.config.schema import (
     AgentSection,
@@ -63,7 +63,10 @@ _RULE_KEYS: dict[str, frozenset[str]] = {
     "web": frozenset({"status_pages"}),
     "defaults": frozenset({"interval", "timeout", "alert"}),
 }
-_DURATION: TypeAdapter[float] = TypeAdapter(PositiveDuration)
+_TIMING: dict[str, TypeAdapter[float]] = {
+    "interval": TypeAdapter(IntervalDuration),
+    "timeout": TypeAdapter(TimeoutDuration),
+}
 
 
 def load_config(
@@ -80,10 +83,13 @@ def load_config(
     """
     filename = os.fspath(path)
     try:
-        data = Path(filename).read_bytes()
+        with open(filename, "rb") as file:
+            data = file.read(MAX_TEXT + 1)  # never more: the file may be endless (/dev/zero)
     except OSError as exc:
         issue = ConfigIssue(filename, None, "", f"cannot read: {exc.strerror or exc}")
         raise ConfigValidationError([issue]) from None
+    if len(data) > MAX_TEXT:
+        raise ConfigValidationError([too_large(filename)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -320,7 +326,7 @@ def _stand_in(raw: Any) -> CheckBase | None:
     for key in ("interval", "timeout"):
         if key in raw:
             try:
-                timing[key] = _DURATION.validate_python(raw[key])
+                timing[key] = _TIMING[key].validate_python(raw[key])
             except ValidationError:
                 timing = {}  # a rule judged on one of the two would judge a guess
                 break

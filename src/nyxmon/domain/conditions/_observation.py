@@ -68,6 +68,8 @@ class Observation:
                     return self._json
                 except ValueError as exc:
                     self._json_error = f"body is not valid JSON ({_short_json_error(exc)})"
+                except RecursionError:  # the parser recurses once per level of nesting
+                    self._json_error = "body is JSON nested too deeply to read"
             self._json = None
         if self._json_error:
             raise ValueError(self._json_error)

@@ -6,6 +6,7 @@ never raises: what cannot be read becomes a :class:`Missing` carrying the reason
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -25,6 +26,7 @@ __all__ = [
     "Pattern",
     "PlaceholderInfo",
     "Ref",
+    "glob_match",
     "glob_regex",
 ]
 
@@ -81,7 +83,9 @@ def _body_size(obs: Observation) -> Any:
 
 def _response_time(obs: Observation) -> Any:
     ms = obs.response_time_ms
-    return _NOT_OBSERVED if ms is None else int(ms)
+    if ms is None:
+        return _NOT_OBSERVED
+    return int(ms) if math.isfinite(ms) else Missing(f"no finite response time ({ms})")
 
 
 def _connected(obs: Observation) -> Any:
@@ -90,7 +94,12 @@ def _connected(obs: Observation) -> Any:
 
 def _certificate(obs: Observation) -> Any:
     seconds = obs.certificate_expiration
-    return Missing("no TLS certificate observed") if seconds is None else int(seconds * 1000)
+    if seconds is None:
+        return Missing("no TLS certificate observed")
+    ms = seconds * 1000
+    if not math.isfinite(ms):
+        return Missing(f"no finite certificate expiration ({seconds})")
+    return int(ms)
 
 
 def _rcode(obs: Observation) -> Any:
@@ -290,9 +299,54 @@ def _days_left(ms: float) -> str:
 
 
 def glob_regex(glob: str) -> re.Pattern[str]:
-    """A compiled regex for a ``pat()`` glob: ``*`` any run, ``?`` one character, rest literal."""
+    """A compiled regex for a ``pat()`` glob: ``*`` any run, ``?`` one character, rest literal.
+
+    Kept to describe the glob; matching goes through :func:`glob_match`, because a regex of
+    several ``.*`` backtracks for a time that grows with the body to the power of the stars.
+    """
     parts = [".*" if char == "*" else "." if char == "?" else re.escape(char) for char in glob]
     return re.compile("".join(parts), re.DOTALL)
+
+
+def glob_match(glob: str, text: str) -> bool:
+    """Whether ``text`` matches ``glob`` whole, in time about linear in ``text``.
+
+    The pieces between stars are found left to right, each at its first place after the one
+    before (which is always right for globs): no backtracking, whatever the glob.
+    """
+    pieces = glob.split("*")
+    if len(pieces) == 1:
+        return len(text) == len(glob) and _piece_at(glob, text, 0)
+    first, *middle, last = pieces
+    end = len(text) - len(last)
+    if end < len(first) or not _piece_at(first, text, 0) or not _piece_at(last, text, end):
+        return False
+    position = len(first)
+    for piece in middle:
+        if piece:
+            found = _find_piece(piece, text, position, end)
+            if found < 0:
+                return False
+            position = found + len(piece)
+    return True
+
+
+def _piece_at(piece: str, text: str, start: int) -> bool:
+    if "?" not in piece:
+        return text.startswith(piece, start)
+    return _piece_regex(piece).match(text, start, start + len(piece)) is not None
+
+
+def _find_piece(piece: str, text: str, start: int, end: int) -> int:
+    if "?" not in piece:
+        return text.find(piece, start, end)
+    found = _piece_regex(piece).search(text, start, end)
+    return -1 if found is None else found.start()
+
+
+@functools.lru_cache(maxsize=256)
+def _piece_regex(piece: str) -> re.Pattern[str]:
+    return re.compile("".join("." if char == "?" else re.escape(char) for char in piece), re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +366,7 @@ class Pattern(Operand):
         return self.source
 
     def matches(self, value: Any) -> bool:
-        return not isinstance(value, Missing) and self.regex.fullmatch(render(value)) is not None
+        return not isinstance(value, Missing) and glob_match(self.glob, render(value))
 
 
 @dataclass(frozen=True, slots=True)

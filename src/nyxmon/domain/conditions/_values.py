@@ -39,7 +39,10 @@ def parse_number(text: str) -> int | float | None:
         return None
     if "." in text or "e" in text or "E" in text:
         return float(text)
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:  # past Python's 4,300 digits: as a float (inf) it still compares
+        return float(text)
 
 
 def parse_duration_ms(text: str) -> int | float | None:
@@ -128,7 +131,10 @@ def render(value: Any) -> str:
     if isinstance(value, Missing):
         return f"missing: {value.reason}"
     if isinstance(value, list | tuple | dict):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        except RecursionError:  # a body nested nearly as deep as the parser allows
+            return "(a value nested too deeply to show)"
     return str(value)
 
 

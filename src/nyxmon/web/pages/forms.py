@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from nyxmon.config import CheckBase, ConfigIssue, Duration, PositiveDuration, spell_duration
+from nyxmon.config import CheckBase, ConfigIssue, is_duration, spell_duration
 
 __all__ = [
     "COMMON_HELP",
@@ -50,7 +50,6 @@ Kind = Literal[
     "json",
 ]
 
-_DURATION_MARKS = {id(meta) for tp in (Duration, PositiveDuration) for meta in get_args(tp)[1:]}
 _WORDS = {"url": "URL", "tls": "TLS", "ca": "CA", "json": "JSON", "id": "ID", "dns": "DNS",
           "ip": "IP", "http": "HTTP", "rcode": "rcode"}  # fmt: skip
 _SECRET = re.compile(r"password|token|secret", re.IGNORECASE)
@@ -97,10 +96,9 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
 
 def _kind(name: str, tp: Any, optional: bool) -> tuple[Kind, tuple[str, ...]]:
     if get_origin(tp) is Annotated:
-        base, *metadata = get_args(tp)
-        if any(id(meta) in _DURATION_MARKS for meta in metadata):
+        if is_duration(tp):
             return "duration", ()
-        tp = base
+        tp = get_args(tp)[0]
     if tp is bool:
         return ("tristate" if optional else "checkbox"), ()
     if get_origin(tp) is Literal:
@@ -265,6 +263,8 @@ def _value(field: FormField, raw: str) -> tuple[Any, str | None]:
             return json.loads(raw), None
         except json.JSONDecodeError as exc:
             return None, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        except RecursionError:  # Python's parser recurses once per level
+            return None, "not valid JSON here: nested too deeply"
     if kind in ("textarea", "password"):
         return raw, None
     return raw.strip(), None
