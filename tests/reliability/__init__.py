@@ -1,0 +1,1 @@
+"""The standing reliability suite: a real agent process under crashes, faults and hostile input."""
