@@ -71,12 +71,12 @@ class Agent:
         self.proc.wait(10)
         self._out.close()
 
-    def stop(self) -> None:
-        """SIGTERM, which must end it cleanly (exit 0)."""
+    def stop(self, expect: int = 0) -> None:
+        """SIGTERM, which must end it with exit code ``expect`` (0: cleanly)."""
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(60)
         self._out.close()
-        assert code == 0, self.output()[-3000:]
+        assert code == expect, self.output()[-3000:]
 
     def get(self, path: str) -> tuple[int, Any]:
         """``GET path`` on the web plane: status and JSON body (``(0, None)`` if unreachable)."""
@@ -287,13 +287,18 @@ def can_unshare() -> None:
 
 class MountNamespace:
     """A private mount namespace, held open by a sleeping process, with a small tmpfs mounted
-    on ``folder`` inside it; the test (outside) sees the folder's contents through
-    ``/proc/PID/root``, and commands run inside with :meth:`run` or :attr:`prefix`."""
+    on ``folder`` inside it; commands run inside with :meth:`run` or :attr:`prefix`, and the
+    test (outside) reaches the folder's files through :meth:`inside` (``/proc/PID/root``)."""
 
-    def __init__(self, folder: Path, size: str) -> None:
+    def inside(self, path: Path) -> Path:
+        """Where the test, outside the namespace, finds ``path`` of the inside."""
+        return Path(f"/proc/{self._holder.pid}/root") / path.relative_to("/")
+
+    def __init__(self, folder: Path, mount: str) -> None:
+        """``mount`` is the shell command, run inside, that mounts something on ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        script = f"mount -t tmpfs -o size={size} nyxmon-test {folder} && echo up && exec sleep 600"
+        script = f"{mount} && echo up && exec sleep 600"
         self._holder = subprocess.Popen(
             ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
             stdout=subprocess.PIPE,
@@ -301,29 +306,68 @@ class MountNamespace:
             text=True,
         )
         assert self._holder.stdout is not None
+        assert self._holder.stderr is not None
         line = self._holder.stdout.readline()
         if line.strip() != "up":
-            self._holder.kill()
-            pytest.skip(f"cannot mount a tmpfs here: {self._holder.stderr.read().strip()}")
+            why = self._holder.stderr.read().strip()
+            self.close()
+            pytest.skip(f"cannot mount a file system for the test here ({mount}): {why}")
+
+    @classmethod
+    def tmpfs(cls, folder: Path, size: str) -> MountNamespace:
+        return cls(folder, f"mount -t tmpfs -o size={size} nyxmon-test {folder}")
 
     @property
     def prefix(self) -> tuple[str, ...]:
         """Runs a command inside the namespace."""
         return ("nsenter", "-t", str(self._holder.pid), "-m", "--")
 
-    def inside(self, path: Path) -> Path:
-        """Where the test, outside the namespace, finds ``path`` of the inside."""
-        return Path(f"/proc/{self._holder.pid}/root") / path.relative_to("/")
-
-    def run(self, *command: str) -> None:
+    def scheduled_times(self, db: Path) -> dict[str, list[float]]:
+        """Each check's stored results' ``scheduled_at``, ascending, read through the store
+        inside the namespace (SQLite follows ``/proc/PID/root`` back to this namespace's
+        ``/``, so the file cannot be opened from outside)."""
         done = subprocess.run(
-            [*self.prefix, *command], capture_output=True, text=True, timeout=30, check=False
+            [*self.prefix, sys.executable, "-c", _SCHEDULED_TIMES, str(db)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        times: dict[str, list[float]] = json.loads(done.stdout)
+        return times
+
+    def run(self, *command: str) -> str:
+        done = subprocess.run(
+            [*self.prefix, *command], capture_output=True, text=True, timeout=60, check=False
         )
         assert done.returncode == 0, f"{' '.join(command)}: {done.stderr}"
+        return done.stdout
 
     def close(self) -> None:
         self._holder.kill()
         self._holder.wait(10)
+        for pipe in (self._holder.stdout, self._holder.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+_SCHEDULED_TIMES = """
+import json, sys
+from nyxmon.store.sqlite import SqliteStore
+times = {}
+with SqliteStore(sys.argv[1], readonly=True) as store:
+    for check in store.list_checks().items:
+        found, cursor = [], None
+        while True:
+            page = store.results(check.id, limit=1000, after=cursor)
+            found.extend(stored.result.scheduled_at for stored in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        times[check.id] = sorted(found)
+print(json.dumps(times))
+"""
 
 
 @pytest.fixture
