@@ -104,9 +104,14 @@ def test_a_receiver_down_then_back_gets_every_notice_once_and_in_order(
         "three DOWN notices tried and failed",
     )
     assert all("cannot connect" in row.last_error.lower() for row in outbox(db)), outbox(db)
+    # /healthz hears from the agent each second: its figure catches up.
+    wait_for(
+        lambda: agent.health()[1]["figures"]["notifications_pending"] >= 3,
+        10,
+        "/healthz to count the notices waiting",
+    )
     code, health = agent.health()
     assert code == 200, health  # a receiver that is down is not the agent failing
-    assert health["figures"]["notifications_pending"] >= 3
     _switch(target, "up")
     wait_for(lambda: len(outbox(db)) == 6, 30, "three RECOVERED notices queued behind them")
 
@@ -181,9 +186,8 @@ def test_dns_checks_go_down_saying_why_while_the_dns_server_is_gone_and_come_bac
         wait_for(lambda: _states(db).get("names.apex") == "down", 30, "the dns check down")
         result = _latest(db, "names.apex")
         assert result.outcome.value in ("fail", "error", "timeout"), result
-        assert f"127.0.0.1:{dns.port}" in result.message or "127.0.0.1" in result.message, (
-            f"the message names the server: {result.message!r}"
-        )
+        # "no DNS answer from 127.0.0.1:PORT within 0.8 s"
+        assert f"127.0.0.1:{dns.port}" in result.message, result.message
         code, health = agent.health()
         assert code == 200, health  # a check failing is its target's trouble, not the agent's
         assert _states(db)["names.site"] == "up"
