@@ -123,10 +123,13 @@ class DnsTestServer:
             self.queries[(name, qtype, protocol)] += 1
 
     def start(self) -> DnsTestServer:
+        """Serve on a free port, or, started again after :meth:`stop`, on the port it had
+        (a DNS server that went away and came back)."""
         resolver = _ZoneResolver(self)
-        for _attempt in range(20):
+        wanted = self.port
+        for _attempt in range(1 if wanted else 20):
             udp = DNSServer(
-                resolver, address=self.host, port=0, logger=_NullLogger(), handler=_Handler
+                resolver, address=self.host, port=wanted, logger=_NullLogger(), handler=_Handler
             )
             port = udp.server.server_address[1]
             try:

@@ -114,8 +114,12 @@ class ControlServer:
             with contextlib.suppress(Exception):
                 self._runtime.call(self._close, timeout=timeout)
             self._runtime.shutdown(timeout=timeout, drain=False)
-        with contextlib.suppress(FileNotFoundError):
+        try:
             self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a read-only or failing disk must not stop the agent's stop
+            log.warning("could not remove the control socket %s: %s", self.path, exc.strerror)
 
     # -- the server's loop ------------------------------------------------------------------
     async def _open(self) -> None:

@@ -47,6 +47,7 @@ RunCheck = Callable[[Check, float], Awaitable[Result]]
 """Runs one check once: ``await run(check, scheduled_at_wall)`` -> Result (never raises)."""
 
 _IDLE, _WAITING, _RUNNING = 0, 1, 2
+_WALL_CLOCK_STEP = 1.0  # seconds the wall clock may drift from the loop's before we follow it
 
 
 def _ignore(_: object) -> None:
@@ -425,9 +426,10 @@ class Scheduler:
             self._tg.start_soon(self._execute, slot, slot.check, due, host)
 
     async def _execute(self, slot: _Slot, check: Check, due: float, host: str) -> None:
-        lag = max(0.0, self._now() - due)
+        now = self._now()
+        lag = max(0.0, now - due)
         self._lag.add(lag)
-        scheduled_at = due + self._wall_offset
+        scheduled_at = due + self._wall_offset_at(now)
         try:
             result = await self._run(check, scheduled_at)
         except Exception as exc:  # runners must not raise; if one does, record it as an error
@@ -449,6 +451,24 @@ class Scheduler:
             self._sink_failures += 1
             log.exception("handing over the result of check %r failed", check.id)
         self._notify_waiters(check.id, result)
+
+    def _wall_offset_at(self, now: float) -> float:
+        """Wall-clock minus loop time, taken again when the wall clock was stepped.
+
+        Runs follow the loop's monotonic clock whatever the wall clock does; but a result
+        stamped ``due + offset`` with the offset of start-up would, after the wall clock is
+        set hours forward or back (NTP stepping it, ``date -s``), say it was due hours before
+        or after it started.
+        """
+        offset = self._wall_clock() - now
+        if abs(offset - self._wall_offset) > _WALL_CLOCK_STEP:
+            log.warning(
+                "the wall clock moved by %+.1f s; runs keep their schedule, results are stamped "
+                "on the new time",
+                offset - self._wall_offset,
+            )
+            self._wall_offset = offset
+        return self._wall_offset
 
     def _notify_waiters(self, check_id: str, result: Result | None) -> None:
         for waiter in self._result_waiters.pop(check_id, ()):

@@ -119,6 +119,7 @@ class Deliverer:
         self._recorder = recorder
         self._lanes: dict[LaneKey, _Lane] = {}
         self._held: set[int] = set()
+        self._monotonic_due: dict[int, float] = {}  # outbox id -> when it may be tried
         self._limiters: dict[str, anyio.CapacityLimiter] = {}
         self._inbox: deque[list[OutboxEntry]] = deque()
         self._waker: Callable[[Callable[[], object]], object] | None = None
@@ -247,7 +248,7 @@ class Deliverer:
         try:
             while lane.items and not self._closing:
                 item = lane.items[0]
-                wait = item.next_attempt_at - self._clock()
+                wait = self._due(item) - anyio.current_time()
                 if wait > 0:
                     with anyio.CancelScope() as scope:
                         lane.sleep_scope = scope
@@ -274,6 +275,19 @@ class Deliverer:
             lane.sleep_scope = None
             if not lane.items and self._lanes.get(lane.key) is lane:
                 del self._lanes[lane.key]
+
+    def _due(self, item: OutboxEntry) -> float:
+        """When ``item`` may be tried, on the loop's monotonic clock.
+
+        ``next_attempt_at`` is wall-clock time (it is stored and shown); waiting for it on the
+        wall clock would make a retry wait hours after the clock is set back by hours, so the
+        wait is turned into a monotonic deadline once, when the item first comes up.
+        """
+        due = self._monotonic_due.get(item.id)
+        if due is None:
+            delay = max(0.0, item.next_attempt_at - self._clock())
+            due = self._monotonic_due[item.id] = anyio.current_time() + delay
+        return due
 
     def _stopping(self) -> bool:
         return self._closing
@@ -362,10 +376,13 @@ class Deliverer:
         if isinstance(outcome, RetryAt):
             self._counts["retried"] += 1
             lane.items[at] = replace(item, attempts=outcome.attempts, next_attempt_at=outcome.at)
+            delay = max(0.0, outcome.at - self._clock())
+            self._monotonic_due[item.id] = anyio.current_time() + delay
         else:
             self._counts["delivered" if isinstance(outcome, Delivered) else "gave_up"] += 1
             del lane.items[at]
             self._held.discard(item.id)
+            self._monotonic_due.pop(item.id, None)
             self._report_pending()
         try:
             self._on_outcome(item, outcome)

@@ -99,8 +99,14 @@ async def run_for(scheduler: Scheduler, seconds: float) -> None:
 SINKS: dict[Scheduler, Callable[[Result], None]] = {}
 
 
+def wall_clock() -> float:
+    """A wall clock that runs with the loop's, as a real one does (from WALL_BASE)."""
+    return WALL_BASE + anyio.current_time()
+
+
 def scheduler_for(harness: Harness, **kw: Any) -> Scheduler:
-    scheduler = Scheduler(harness.run, wall_clock=lambda: WALL_BASE, **kw)
+    kw.setdefault("wall_clock", wall_clock)
+    scheduler = Scheduler(harness.run, **kw)
     SINKS[scheduler] = harness.sink
     return scheduler
 
@@ -230,12 +236,53 @@ async def test_paused_and_disabled_checks_are_not_scheduled() -> None:
     assert set(harness.starts) == {"on"}
 
 
+async def test_a_stepped_wall_clock_moves_the_stamps_and_not_the_schedule() -> None:
+    """The wall clock set three hours forward, then six back: runs stay one a second on the
+    loop's clock, and each is stamped with the wall-clock time it was due at, as read then
+    (its start lag stays its own, not three hours)."""
+    step = 0.0
+
+    def stepped() -> float:
+        return WALL_BASE + anyio.current_time() + step
+
+    harness = Harness()
+    wall_at_start: list[float] = []
+    plain_run = harness.run
+
+    async def run(check: Check, scheduled_at: float) -> Result:
+        wall_at_start.append(stepped())
+        return await plain_run(check, scheduled_at)
+
+    scheduler = Scheduler(run, wall_clock=stepped)
+    SINKS[scheduler] = harness.sink
+    scheduler.set_checks([make_check("j", 1.0)])
+
+    async def set_the_clock() -> None:
+        nonlocal step
+        await anyio.sleep(5.5)
+        step = 3 * 3600.0
+        await anyio.sleep(5.0)
+        step = -3 * 3600.0
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(scheduler.run, harness.sink)
+        tg.start_soon(set_the_clock)
+        await anyio.sleep(15.5)
+        scheduler.stop()
+    starts = harness.starts["j"]
+    assert len(starts) >= 15
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert gaps == [pytest.approx(1.0)] * len(gaps)
+    lags = [wall - r.scheduled_at for wall, r in zip(wall_at_start, harness.results, strict=True)]
+    assert lags == [pytest.approx(0.0, abs=1e-6)] * len(lags)
+
+
 async def test_a_runner_that_raises_becomes_an_error_result() -> None:
     async def broken(check: Check, scheduled_at: float) -> Result:
         raise RuntimeError("runner bug")
 
     results: list[Result] = []
-    scheduler = Scheduler(broken, wall_clock=lambda: WALL_BASE)
+    scheduler = Scheduler(broken, wall_clock=wall_clock)
     SINKS[scheduler] = results.append
     scheduler.set_checks([make_check("x", 1.0)])
     await run_for(scheduler, 3.5)

@@ -368,6 +368,28 @@ async def test_a_restored_item_waits_for_its_next_attempt_time() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_retry_waits_its_backoff_even_when_the_wall_clock_is_set_back_hours() -> None:
+    """The backoff is waited on the loop's monotonic clock: setting the wall clock back three
+    hours (NTP, ``date -s``) while an item waits must not make it wait three hours more."""
+    jump = 0.0
+
+    def wall_clock() -> float:
+        return T0 + anyio.current_time() + jump
+
+    ops = ScriptedProvider(webhook_route("ops"), failures(1))
+    h = Harness({"ops": ops}, clock=wall_clock, policy=RetryPolicy(base=5, cap=600))
+    async with running(h) as d:
+        started = anyio.current_time()
+        d.submit([item(1)])
+        await anyio.sleep(1.0)  # the first attempt failed; the retry waits 2.5 s
+        jump = -3 * 3600
+        await d.wait_idle()
+        waited = anyio.current_time() - started
+    assert isinstance(h.of(1)[-1], Delivered)
+    assert waited == pytest.approx(2.5)
+
+
+@pytest.mark.anyio
 async def test_a_failing_outcome_callback_does_not_stop_delivery(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -8,6 +8,7 @@ Readers open the file with ``mode=ro`` so a bug in a read path cannot write.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sqlite3
@@ -23,7 +24,7 @@ from nyxmon.errors import StoreError
 from nyxmon.store.sqlite.checkpointer import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from nyxmon.store.sqlite.write_gate import WriteGate
 
-__all__ = ["Connections", "SqlConnection", "ensure_ln", "sqlite_errors"]
+__all__ = ["Connections", "SqlConnection", "ensure_ln", "sqlite_errors", "store_error"]
 
 
 class SqlConnection(Protocol):
@@ -55,13 +56,27 @@ def sqlite_errors(what: str, path: Path | None = None) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        why = why_not_writable(path) if path is not None and _is_access_error(exc) else ""
-        raise StoreError(f"{what}: {exc}{f' ({why})' if why else ''}") from exc
+        raise store_error(what, exc, path) from exc
+
+
+def store_error(what: str, exc: sqlite3.Error, path: Path | None = None) -> StoreError:
+    """``what: <SQLite's words>``, with why the file cannot be written when that is the
+    trouble and ``path`` is known."""
+    why = why_not_writable(path) if path is not None and _is_access_error(exc) else ""
+    return StoreError(f"{what}: {exc}{f' ({why})' if why else ''}")
+
+
+_ACCESS_ERRORS = ("unable to open", "readonly", "read-only", "disk i/o error", "disk is full")
 
 
 def _is_access_error(exc: sqlite3.Error) -> bool:
+    # A file system turned read-only under open files (ext4 after an error) gives a bare
+    # "disk I/O error", a full one "database or disk is full": both worth a reason.
     text = str(exc).lower()
-    return "unable to open" in text or "readonly" in text or "read-only" in text
+    return any(words in text for words in _ACCESS_ERRORS)
+
+
+_NEARLY_FULL = 1024 * 1024  # bytes free below which a failed write is put down to a full disk
 
 
 def why_not_writable(path: Path) -> str:
@@ -70,13 +85,17 @@ def why_not_writable(path: Path) -> str:
     if not folder.is_dir():
         return f"its folder {folder} does not exist"
     try:
-        if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return (
-                f"{folder} is on a read-only file system; NyxMon writes the database and its "
-                "-wal and -shm files there"
-            )
+        fs = os.statvfs(folder)
     except OSError as exc:
         return f"cannot inspect {folder}: {exc.strerror or exc}"
+    if fs.f_flag & os.ST_RDONLY:
+        return (
+            f"{folder} is on a read-only file system; NyxMon writes the database and its "
+            "-wal and -shm files there"
+        )
+    free = (fs.f_bfree if os.getuid() == 0 else fs.f_bavail) * fs.f_frsize
+    if free < _NEARLY_FULL:
+        return f"the file system holding {folder} is full ({free // 1024} KiB free)"
     if not os.access(folder, os.W_OK | os.X_OK):
         return (
             f"the folder {folder} is not writable by this user (uid {os.getuid()}); SQLite "
@@ -87,6 +106,32 @@ def why_not_writable(path: Path) -> str:
         return f"the file is not readable and writable by this user (uid {os.getuid()}, {mode})"
     if path.exists() and path.is_dir():
         return "it is a folder, not a file"
+    return _write_probe(folder)
+
+
+def _write_probe(folder: Path) -> str:
+    """Write a byte to a new file in ``folder`` and say why that fails, if it does.
+
+    Some file systems refuse writes without saying so in statvfs (ext4 turned read-only by an
+    error sets its own flag, not ``ST_RDONLY``), and SQLite reports only "disk I/O error";
+    the OS's own words ("Read-only file system") are what a person needs.
+    """
+    probe = folder / f".nyxmon-write-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return ""
+    except OSError as exc:
+        return f"writing in {folder} fails: {exc.strerror or exc}"
+    try:
+        os.write(fd, b"x")
+        os.fsync(fd)
+    except OSError as exc:
+        return f"writing in {folder} fails: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
     return ""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from nyxmon.errors import StoreError
 from nyxmon.store.sqlite.alerts import SqliteAlertRepository
 from nyxmon.store.sqlite.auth import SqliteAuthRepository
-from nyxmon.store.sqlite.connections import Connections, sqlite_errors
+from nyxmon.store.sqlite.connections import Connections, sqlite_errors, store_error
 from nyxmon.store.sqlite.repositories import SqliteCheckRepository, SqliteServiceRepository
 from nyxmon.store.sqlite.results import SqliteResultRepository
 
@@ -94,7 +94,7 @@ class SqliteTransaction:
             self._conns.writer_busy = False
             self._conns.write_lock.release()
         if isinstance(exc, sqlite3.Error):
-            raise StoreError(f"write transaction failed: {exc}") from exc
+            raise store_error("write transaction failed", exc, self._conns.path) from exc
 
     def _open_conn(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -105,7 +105,7 @@ class SqliteTransaction:
         """Commit everything so far; the unit of work stays usable for more."""
         conn = self._open_conn()
         if conn.in_transaction:
-            with sqlite_errors("committing"):
+            with sqlite_errors("committing", self._conns.path):
                 conn.execute("COMMIT")
 
     def rollback(self) -> None:
