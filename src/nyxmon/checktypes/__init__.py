@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from nyxmon.checktypes.amqp import AMQP
 from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
 from nyxmon.checktypes.http import HTTP
@@ -27,7 +28,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # databases and brokers, websocket, grpc (alphabetical)
-            *(MYSQL, POSTGRES, REDIS),
+            *(AMQP, MYSQL, POSTGRES, REDIS),
         )
     }
 )
