@@ -16,6 +16,7 @@ from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
 from nyxmon.checktypes.http import HTTP
 from nyxmon.checktypes.json import JSON
+from nyxmon.checktypes.mqtt import MQTT
 from nyxmon.checktypes.mysql import MYSQL
 from nyxmon.checktypes.postgres import POSTGRES
 from nyxmon.checktypes.redis import REDIS
@@ -28,7 +29,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # databases and brokers, websocket, grpc (alphabetical)
-            *(AMQP, MYSQL, POSTGRES, REDIS),
+            *(AMQP, MQTT, MYSQL, POSTGRES, REDIS),
         )
     }
 )
