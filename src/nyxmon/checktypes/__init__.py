@@ -18,6 +18,7 @@ from nyxmon.checktypes.http import HTTP
 from nyxmon.checktypes.json import JSON
 from nyxmon.checktypes.mqtt import MQTT
 from nyxmon.checktypes.mysql import MYSQL
+from nyxmon.checktypes.nats import NATS
 from nyxmon.checktypes.postgres import POSTGRES
 from nyxmon.checktypes.redis import REDIS
 
@@ -29,7 +30,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # databases and brokers, websocket, grpc (alphabetical)
-            *(AMQP, MQTT, MYSQL, POSTGRES, REDIS),
+            *(AMQP, MQTT, MYSQL, NATS, POSTGRES, REDIS),
         )
     }
 )
