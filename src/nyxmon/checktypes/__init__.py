@@ -21,6 +21,7 @@ from nyxmon.checktypes.mysql import MYSQL
 from nyxmon.checktypes.nats import NATS
 from nyxmon.checktypes.postgres import POSTGRES
 from nyxmon.checktypes.redis import REDIS
+from nyxmon.checktypes.websocket import WEBSOCKET
 
 __all__ = ["CHECK_TYPES", "CheckType", "SpecModel", "params_models"]
 
@@ -30,7 +31,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # databases and brokers, websocket, grpc (alphabetical)
-            *(AMQP, MQTT, MYSQL, NATS, POSTGRES, REDIS),
+            *(AMQP, MQTT, MYSQL, NATS, POSTGRES, REDIS, WEBSOCKET),
         )
     }
 )
