@@ -14,6 +14,7 @@ from types import MappingProxyType
 from nyxmon.checktypes.amqp import AMQP
 from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
+from nyxmon.checktypes.grpc import GRPC
 from nyxmon.checktypes.http import HTTP
 from nyxmon.checktypes.json import JSON
 from nyxmon.checktypes.mqtt import MQTT
@@ -31,7 +32,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # databases and brokers, websocket, grpc (alphabetical)
-            *(AMQP, MQTT, MYSQL, NATS, POSTGRES, REDIS, WEBSOCKET),
+            *(AMQP, GRPC, MQTT, MYSQL, NATS, POSTGRES, REDIS, WEBSOCKET),
         )
     }
 )
