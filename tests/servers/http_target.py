@@ -44,6 +44,8 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
+from tests.servers.ws_routes import add_ws_routes
+
 __all__ = [
     "JSON_DOCUMENT",
     "HttpTarget",
@@ -247,6 +249,7 @@ def make_app(state: TargetState | None = None) -> web.Application:
     app = web.Application(middlewares=[_count_hits])
     app[STATE_KEY] = state or TargetState()
     app.router.add_get("/", _ok)
+    add_ws_routes(app)
     app.router.add_get("/health", _ok)
     app.router.add_get("/slow", _slow)
     app.router.add_get("/flaky", _flaky)

@@ -60,3 +60,10 @@ def test_the_redactor_removes_every_registered_secret_longest_first() -> None:
     text = "GET /botabcd:efgh/send failed for abcd (xy)"
     assert redactor.redact(text) == "GET /bot***/send failed for *** (xy)"
     assert len(redactor) == 2
+
+
+def test_a_websocket_urls_host_is_not_a_secret_but_its_credentials_are() -> None:
+    found = secrets_in_params({"url": "wss://bob:hunter22@feed.example:8443/live?key=k3yk3y"})
+    assert {"hunter22", "k3yk3y"} <= found
+    assert not {"feed.example", "feed.example:8443", "live"} & found
+    assert mask_url("ws://127.0.0.1:9000/ws?token=abc") == "ws://127.0.0.1:9000/ws?***"

@@ -11,15 +11,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from nyxmon.checktypes.amqp import AMQP
 from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
+from nyxmon.checktypes.grpc import GRPC
 from nyxmon.checktypes.http import HTTP
 from nyxmon.checktypes.json import JSON
+from nyxmon.checktypes.mqtt import MQTT
+from nyxmon.checktypes.mysql import MYSQL
+from nyxmon.checktypes.nats import NATS
+from nyxmon.checktypes.postgres import POSTGRES
+from nyxmon.checktypes.redis import REDIS
+from nyxmon.checktypes.websocket import WEBSOCKET
 
 __all__ = ["CHECK_TYPES", "CheckType", "SpecModel", "params_models"]
 
 CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
-    {check_type.name: check_type for check_type in (HTTP, JSON, DNS)}
+    {
+        check_type.name: check_type
+        for check_type in (
+            *(HTTP, JSON, DNS),
+            # databases and brokers, websocket, grpc (alphabetical)
+            *(AMQP, GRPC, MQTT, MYSQL, NATS, POSTGRES, REDIS, WEBSOCKET),
+        )
+    }
 )
 
 

@@ -47,6 +47,8 @@ class CheckType:
     ``observes`` names the condition placeholders (without brackets) its probe fills in; a
     condition reading any other can never pass, so validation refuses it. ``executor`` is the
     ``module:function`` of the executor factory, resolved lazily by the probe registry.
+    ``condition_fields`` names params that hold more conditions (``degraded_conditions``): they
+    are validated like ``conditions``.
     """
 
     name: str
@@ -54,3 +56,4 @@ class CheckType:
     observes: frozenset[str]
     executor: str
     summary: str
+    condition_fields: tuple[str, ...] = ()

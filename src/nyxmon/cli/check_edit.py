@@ -18,6 +18,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.cli._common import (
     ConfigOption,
     DbOption,
@@ -59,7 +60,7 @@ _OPTION_OF = {
 def add(
     service: str = typer.Option(..., "--service", help="The service it belongs to."),
     name: str = typer.Option(..., "--name", help="The check's name within the service."),
-    type_: str = typer.Option(..., "--type", help="http, json or dns."),
+    type_: str = typer.Option(..., "--type", help=f"One of: {', '.join(sorted(CHECK_TYPES))}."),
     setting: list[str] = typer.Option(  # noqa: B008
         [],
         "--set",

@@ -58,7 +58,7 @@ def default_compiler() -> ConditionCompiler:
     return compile_condition
 
 
-def _check_condition(text: str, info: ValidationInfo) -> str:
+def _check_condition(text: str, info: ValidationInfo, type_name: str | None = None) -> str:
     compiler: ConditionCompiler | None = None
     if isinstance(info.context, Mapping):
         compiler = info.context.get(CONTEXT_COMPILER)
@@ -71,11 +71,16 @@ def _check_condition(text: str, info: ValidationInfo) -> str:
         if not reason.startswith("invalid condition"):
             reason = f"invalid condition {show(text)}: {reason}"
         raise invalid("condition", reason) from None
-    type_name = info.data.get("type") if isinstance(info.data, Mapping) else None
+    if type_name is None and isinstance(info.data, Mapping):
+        type_name = info.data.get("type")
     unseen = unobserved(compiled, type_name) if isinstance(type_name, str) else None
     if unseen is not None:
         raise invalid("condition", unseen)
     return text
+
+
+def _condition_of_type(text: str, info: ValidationInfo, *, type_name: str) -> str:
+    return _check_condition(text, info, type_name)
 
 
 def unobserved(condition: object, type_name: str) -> str | None:
@@ -158,11 +163,20 @@ def _build(items: tuple[tuple[str, type[BaseModel]], ...]) -> dict[str, type[Che
             )
         bases: tuple[type[CheckBase], ...] = (CheckBase, cast(type[CheckBase], params_model))
         tag: Any = Literal.__getitem__(type_name)
+        declared = CHECK_TYPES.get(type_name)
+        of_type: Any = Annotated[
+            str, AfterValidator(functools.partial(_condition_of_type, type_name=type_name))
+        ]  # the params' fields are validated before ``type``: the type is bound here
+        more_conditions: dict[str, Any] = {
+            name: (list[of_type], params_model.model_fields[name])
+            for name in (declared.condition_fields if declared is not None else ())
+        }  # judged like ``conditions``: syntax, and placeholders the type observes
         models[type_name] = create_model(
             _model_name(type_name),
             __base__=bases,
             __doc__=f"A check of type {type_name!r}: common fields plus {params_model.__name__}.",
             type=(tag, ...),
+            **more_conditions,
         )
     return models
 

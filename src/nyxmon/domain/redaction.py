@@ -8,10 +8,10 @@ every text that leaves (an API answer, a log line, an outbox error, a probe mess
 through :func:`redact`, which replaces any registered secret with ``***``, whoever wrote it.
 
 What counts as secret in a URL: the user name and password, every query value, and, for
-notification schemes other than http(s) (Apprise puts tokens there), the host and every path
-segment; for http(s) webhook URLs, path segments that look like tokens (long and mixed, as in
-Slack's ``/services/T0/B0/XXXX``). Short parts (under 4 characters) are never registered:
-replacing every ``a`` would destroy the text without protecting anything.
+notification schemes other than http(s) and ws(s) (Apprise puts tokens there), the host and
+every path segment; for http(s) webhook URLs, path segments that look like tokens (long and
+mixed, as in Slack's ``/services/T0/B0/XXXX``). Short parts (under 4 characters) are never
+registered: replacing every ``a`` would destroy the text without protecting anything.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 MASK = "***"
+#: Schemes whose host and path are addresses, not tokens (http probes, websocket checks).
+_WEB_SCHEMES = ("http", "https", "ws", "wss", "")
 _MIN_SECRET = 4
 _TOKEN_LIKE = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-]{16,}$")
 #: Keys whose values are secrets wherever they appear in a check's params.
@@ -66,7 +68,7 @@ def secrets_in_url(url: str) -> set[str]:
         found.add(parts.password)
     found.update(value for _, value in parse_qsl(parts.query, keep_blank_values=False))
     segments = [s for s in parts.path.split("/") if s]
-    if parts.scheme not in ("http", "https", ""):
+    if parts.scheme not in _WEB_SCHEMES:
         netloc = parts.netloc.rsplit("@", 1)[-1]
         found.add(netloc)
         found.update(netloc.split(":"))
@@ -110,7 +112,7 @@ def mask_url(url: str) -> str:
         parts = urlsplit(url.strip())
     except ValueError:
         return MASK
-    if parts.scheme in ("http", "https"):
+    if parts.scheme in _WEB_SCHEMES and parts.scheme:
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
         path = "/".join(MASK if _TOKEN_LIKE.match(s) else s for s in parts.path.split("/"))

@@ -7,6 +7,11 @@
   :func:`~nyxmon.probes.registry.check_types` (each type's pydantic params spec).
 - :mod:`nyxmon.probes.http`, :mod:`nyxmon.probes.json_http`, :mod:`nyxmon.probes.dns`: the
   built-in types ``http``, ``json`` and ``dns``.
+- databases, brokers and more (alphabetical): :mod:`nyxmon.probes.amqp`,
+  :mod:`nyxmon.probes.grpc`, :mod:`nyxmon.probes.mqtt`, :mod:`nyxmon.probes.mysql`,
+  :mod:`nyxmon.probes.nats`, :mod:`nyxmon.probes.postgres`, :mod:`nyxmon.probes.redis`,
+  :mod:`nyxmon.probes.websocket`; :mod:`nyxmon.probes.endpoint` is what the database and
+  broker probes share (a fresh connection per run, passwords kept out of results).
 - :mod:`nyxmon.probes.http_client`: the libcurl bridge the HTTP types share (a CurlMulti per
   event loop, pooled easy handles); :mod:`nyxmon.probes.http_exchange`: one run's request and
   redirects over it; :mod:`nyxmon.probes.http_failures`: how its failures are worded.

@@ -183,6 +183,12 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
         reason = _reason(hop.lines[start]) if start >= 0 else ""
         message = f"{hop.status} {reason}".rstrip()
         message = f"{message} in {total * 1000:.0f} ms"
+        degrading = self._degrading(run.check.id, plan.prepared, observation)
+        if degrading:
+            details["degraded_conditions"] = degrading
+            return run.finish(
+                Outcome.OK, f"{message}, degraded: {'; '.join(degrading)}", degraded=True
+            )
         if spec.max_response_time is not None and total > spec.max_response_time:
             return run.finish(
                 Outcome.OK,
@@ -215,6 +221,12 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
                     where = "not found in" if wanted else "found in"
                     problems.append(f"keyword {keyword!r} {where} the body")
         return problems
+
+    def _degrading(
+        self, check_id: str, prepared: PreparedCheck[HttpSpec], observation: Observation
+    ) -> list[str]:
+        """Failed rules that make a passing run degraded rather than failed (none for http)."""
+        return []
 
     def on_timeout(self, run: ProbeRun) -> str:
         exchange = run.context

@@ -3,7 +3,9 @@
 Everything of the ``http`` type applies (status, keywords, TLS, timings); in addition the body
 must parse as JSON, or the run fails saying so, and conditions address the parsed document with
 paths such as ``[BODY].data[0].status == UP``. Requests send ``Accept: application/json``
-unless the check sets its own ``Accept`` header.
+unless the check sets its own ``Accept`` header. ``degraded_conditions`` are rules of lesser
+severity: when the run passes otherwise but one of them fails, the run is degraded (the check
+turns DEGRADED, not DOWN) and the message names the failed rules.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import ClassVar
 
 from nyxmon.checktypes.http import HttpSpec
 from nyxmon.checktypes.json import JsonSpec
-from nyxmon.domain.conditions import Condition, Observation
+from nyxmon.domain.conditions import Condition, Observation, compile_condition, evaluate_all
+from nyxmon.errors import ConditionSyntaxError
+from nyxmon.probes.base import PreparedCheck
 from nyxmon.probes.http import HttpExecutor
 from nyxmon.probes.http_client import HttpClients
 from nyxmon.probes.registry import SharedResources
@@ -28,6 +32,31 @@ class JsonExecutor(HttpExecutor):
     type_name: ClassVar[str] = TYPE_NAME
     spec_model = JsonSpec
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
+
+    def __init__(self, clients: HttpClients) -> None:
+        super().__init__(clients)
+        self._degrading_rules: dict[str, tuple[PreparedCheck[HttpSpec], tuple[Condition, ...]]] = {}
+
+    def _degrading(
+        self, check_id: str, prepared: PreparedCheck[HttpSpec], observation: Observation
+    ) -> list[str]:
+        spec = prepared.spec
+        if not isinstance(spec, JsonSpec) or not spec.degraded_conditions:
+            return []
+        cached = self._degrading_rules.get(check_id)
+        if cached is None or cached[0] is not prepared:
+            try:
+                rules = tuple(compile_condition(text) for text in spec.degraded_conditions)
+            except ConditionSyntaxError as exc:  # validated on the way in; say so if not
+                return [f"degraded_conditions: {exc}"]
+            if len(self._degrading_rules) >= 100_000:
+                self._degrading_rules.clear()
+            cached = self._degrading_rules[check_id] = (prepared, rules)
+        return [o.description for o in evaluate_all(cached[1], observation) if not o.ok]
+
+    async def aclose(self) -> None:
+        self._degrading_rules.clear()
+        await super().aclose()
 
     def _problems(
         self,

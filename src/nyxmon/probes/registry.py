@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
@@ -18,6 +19,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel
 
 from nyxmon.checktypes import CHECK_TYPES, CheckType
+from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.errors import UnknownCheckTypeError
 from nyxmon.probes.base import Executor
 
@@ -146,15 +148,42 @@ def builtin_registry(types: Mapping[str, CheckType] = CHECK_TYPES) -> ExecutorRe
     library) is imported only when the first check of that type runs."""
     registry = ExecutorRegistry()
     for check_type in types.values():
-        registry.register(check_type.name, check_type.params, _lazy_factory(check_type.executor))
+        registry.register(
+            check_type.name, check_type.params, _lazy_factory(check_type.name, check_type.executor)
+        )
     return registry
 
 
-def _lazy_factory(path: str) -> ExecutorFactory:
+class _MissingLibrary:
+    """Stands in for an executor whose client library is not installed (an optional extra
+    such as ``grpc``): each run ends in an error that says what to install."""
+
+    def __init__(self, type_name: str, missing: str) -> None:
+        self._message = (
+            f"the {type_name} check type needs the Python package {missing!r}, which is not "
+            f"installed (pip install 'nyxmon[{type_name}]')"
+        )
+
+    async def execute(self, check: Check, scheduled_at: float) -> Result:
+        now = time.time()
+        return Result(check.id, scheduled_at, now, 0.0, Outcome.ERROR, self._message)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _lazy_factory(type_name: str, path: str) -> ExecutorFactory:
     module_name, _, function = path.partition(":")
 
     def create(resources: SharedResources) -> Executor:
-        factory: ExecutorFactory = getattr(importlib.import_module(module_name), function)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or exc.name.split(".")[0] == "nyxmon":
+                raise
+            logger.error("check type %r: %s is not installed", type_name, exc.name)
+            return _MissingLibrary(type_name, exc.name.partition(".")[0])
+        factory: ExecutorFactory = getattr(module, function)
         return factory(resources)
 
     return create

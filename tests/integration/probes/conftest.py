@@ -1,4 +1,5 @@
-"""Real peers for the probe tests: the HTTP(S) target, the DNS server and TLS material."""
+"""Real peers for the probe tests: the HTTP(S) target, the DNS server, TLS material and a
+listener that never answers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from tests.servers.dns_server import DnsTestServer
 from tests.servers.http_target import HttpTarget, serve_http_target
+from tests.servers.sockets import silent_listener
 from tests.servers.tls import TlsMaterial, make_tls_material
 
 from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
@@ -60,3 +62,10 @@ async def registry() -> AsyncIterator[ExecutorRegistry]:
 @pytest.fixture
 def missing_file(tmp_path: Path) -> Path:
     return tmp_path / "does-not-exist.pem"
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts TCP connections and never answers: probes of it must time out."""
+    with silent_listener() as port:
+        yield port

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from tests.servers.checks import make_check
-from tests.servers.http_target import HttpTarget
+from tests.servers.http_target import JSON_DOCUMENT, HttpTarget
 
 from nyxmon.domain.model import Outcome, Result
 from nyxmon.probes.registry import ExecutorRegistry
@@ -124,3 +124,41 @@ async def test_json_checks_share_the_http_session_resource(
     await registry.get("http").execute(check, time.time())
     assert registry.shared_resources() == ("http",)
     assert set(registry.created()) == {"json", "http"}
+
+
+async def test_a_failed_degraded_rule_makes_a_passing_run_degraded_not_failed(
+    registry: ExecutorRegistry, http_target: HttpTarget
+) -> None:
+    params = {
+        "url": http_target.url("/json"),
+        "degraded_conditions": ["[BODY].uptime_seconds < 60", "[BODY].status == UP"],
+    }
+    result = await probe(registry, params, "[BODY].status == UP")
+    assert result.outcome is Outcome.OK, result.message
+    assert result.degraded
+    assert result.details["degraded_conditions"] == [
+        f"[BODY].uptime_seconds ({JSON_DOCUMENT['uptime_seconds']}) < 60"
+    ]
+    assert result.message.endswith(
+        f", degraded: [BODY].uptime_seconds ({JSON_DOCUMENT['uptime_seconds']}) < 60"
+    )
+
+
+async def test_degraded_rules_that_hold_leave_the_run_up(
+    registry: ExecutorRegistry, http_target: HttpTarget
+) -> None:
+    params = {"url": http_target.url("/json"), "degraded_conditions": ["[BODY].status == UP"]}
+    result = await probe(registry, params)
+    assert result.outcome is Outcome.OK, result.message
+    assert not result.degraded
+    assert "degraded_conditions" not in result.details
+
+
+async def test_a_failed_ordinary_condition_still_fails_whatever_the_degraded_rules(
+    registry: ExecutorRegistry, http_target: HttpTarget
+) -> None:
+    params = {"url": http_target.url("/json/down"), "degraded_conditions": ["[BODY].x == 1"]}
+    result = await probe(registry, params, "[BODY].status == UP")
+    assert result.outcome is Outcome.FAIL
+    assert not result.degraded
+    assert result.message == "[BODY].status (DOWN) == UP"

@@ -13,8 +13,10 @@ from tests.servers.checks import make_check
 from tests.servers.http_target import HttpTarget
 
 import nyxmon.probes
+from nyxmon.checktypes import CheckType
 from nyxmon.checktypes import params_models as check_types
 from nyxmon.checktypes.dns import DnsSpec
+from nyxmon.checktypes.grpc import GrpcSpec
 from nyxmon.checktypes.http import HttpSpec
 from nyxmon.checktypes.json import JsonSpec
 from nyxmon.domain.model import Check, Outcome, Result
@@ -38,7 +40,12 @@ class _Closable:
 
 
 def test_check_types_maps_each_built_in_type_to_its_spec() -> None:
-    assert dict(check_types()) == {"http": HttpSpec, "json": JsonSpec, "dns": DnsSpec}
+    types = dict(check_types())
+    assert {"http": HttpSpec, "json": JsonSpec, "dns": DnsSpec, "grpc": GrpcSpec}.items() <= (
+        types.items()
+    )
+    data_types = {"amqp", "mqtt", "mysql", "nats", "postgres", "redis", "websocket"}
+    assert data_types <= set(types)
 
 
 def test_every_probe_module_with_a_type_is_registered() -> None:
@@ -120,9 +127,11 @@ def test_http_spec_round_trips_through_plain_data() -> None:
 
 def test_unknown_type_names_the_known_ones() -> None:
     with pytest.raises(UnknownCheckTypeError) as caught:
-        builtin_registry().get("smtp")
-    assert str(caught.value) == "unknown check type 'smtp'; known types: dns, http, json"
-    assert caught.value.check_type == "smtp"
+        builtin_registry().get("gopher")
+    message, _, known = str(caught.value).partition("; known types: ")
+    assert message == "unknown check type 'gopher'"
+    assert known.split(", ") == sorted(builtin_registry().types)
+    assert caught.value.check_type == "gopher"
 
 
 def test_registering_a_type_twice_is_refused() -> None:
@@ -190,3 +199,21 @@ async def test_params_are_parsed_once_per_check_until_they_change() -> None:
     new_condition = make_check("http", {"url": "http://127.0.0.1:2/"}, "[STATUS] == 201")
     assert executor.prepare(new_condition).conditions[0].text == "[STATUS] == 201"
     await registry.aclose_all()
+
+
+async def test_a_type_whose_client_library_is_missing_errors_saying_what_to_install() -> None:
+    missing = CheckType(
+        name="grpc",
+        params=GrpcSpec,
+        observes=frozenset(),
+        executor="grpc_client_not_installed:create_executor",
+        summary="as if the grpc extra were not installed",
+    )
+    registry = builtin_registry({"grpc": missing})
+    check = make_check("grpc", {"host": "127.0.0.1"})
+    result = await registry.get("grpc").execute(check, time.time())
+    assert result.outcome is Outcome.ERROR
+    assert result.message == (
+        "the grpc check type needs the Python package 'grpc_client_not_installed', which "
+        "is not installed (pip install 'nyxmon[grpc]')"
+    )

@@ -43,7 +43,9 @@ def test_the_new_check_form_has_labelled_inputs_for_its_type(
     assert f'<option value="{type_name}" selected>' in html
     for input_id in re.findall(r'<(?:input|select|textarea) id="(f-[^"]+)"', html):
         assert f'<label for="{input_id}"' in html, f"{input_id} has no label"
-    key = "url" if type_name in ("http", "json") else "query_name"
+    key = {"http": "url", "json": "url", "websocket": "url", "dns": "query_name"}.get(
+        type_name, "host"
+    )
     assert f'name="{key}"' in html
 
 

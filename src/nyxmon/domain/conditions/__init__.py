@@ -11,7 +11,9 @@ Placeholders (names are case-insensitive):
 - ``[RESPONSE_TIME]`` milliseconds; ``[CONNECTED]`` true/false;
   ``[CERTIFICATE_EXPIRATION]`` time left on the peer certificate, in milliseconds;
 - ``[DNS_RCODE]`` ``NOERROR``/``NXDOMAIN``/...; ``[IP]`` the first address, ``[IPS]`` all of
-  them; ``[ANSWERS]`` every DNS answer as text; ``[PACKET_LOSS]`` the percentage of pings lost.
+  them; ``[ANSWERS]`` every DNS answer as text; ``[PACKET_LOSS]`` the percentage of pings lost;
+- ``[VALUE]`` the first value a database or broker check's query returned, ``[VALUE].a`` a key
+  of it when it is a document (a JSON column).
 
 Operators ``== != < <= > >=``. Functions: ``len(x)`` (characters, items), ``has(x)`` (a path or
 header exists, a value is non-empty), ``pat(glob)`` (``*`` and ``?``), ``any(v1, v2)``, plus
@@ -31,7 +33,12 @@ from nyxmon.domain.conditions._condition import Condition, ConditionOutcome, eva
 from nyxmon.domain.conditions._observation import Missing, Observation
 from nyxmon.domain.conditions._operands import PLACEHOLDERS, PlaceholderInfo
 from nyxmon.domain.conditions._parser import compile_condition
-from nyxmon.domain.conditions._values import format_duration_ms, parse_duration_ms
+from nyxmon.domain.conditions._values import (
+    format_duration_ms,
+    parse_duration_ms,
+    render,
+    truncate,
+)
 
 __all__ = [
     "PLACEHOLDERS",
@@ -44,4 +51,6 @@ __all__ = [
     "evaluate_all",
     "format_duration_ms",
     "parse_duration_ms",
+    "render",
+    "truncate",
 ]

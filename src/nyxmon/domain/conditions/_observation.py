@@ -19,6 +19,9 @@ class Missing:
     reason: str
 
 
+_NO_QUERY = Missing("no query or command ran")
+
+
 @dataclass(slots=True)
 class Observation:
     """What one probe run saw: the input of every condition of its check.
@@ -28,7 +31,8 @@ class Observation:
     is decoded and parsed as JSON at most once, on first use, so conditions that never look into
     it cost nothing. ``certificate_expiration`` is seconds until the peer certificate expires
     (negative once expired); ``response_time_ms`` is milliseconds, like Gatus's placeholder;
-    ``packet_loss`` is the percentage of pings that got no reply.
+    ``packet_loss`` is the percentage of pings that got no reply; ``value`` is the first value
+    a database or broker check's own query returned (a number, text, null or a document).
     """
 
     status: int | None = None
@@ -42,6 +46,7 @@ class Observation:
     answers: Sequence[str] | None = None
     body_size: int | None = None
     packet_loss: float | None = None
+    value: Any = _NO_QUERY
     _text: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json_error: str = field(default="", init=False, repr=False, compare=False)

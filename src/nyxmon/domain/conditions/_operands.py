@@ -7,6 +7,7 @@ never raises: what cannot be read becomes a :class:`Missing` carrying the reason
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from collections.abc import Callable
@@ -63,6 +64,9 @@ PLACEHOLDERS: dict[str, PlaceholderInfo] = {
         PlaceholderInfo("IPS", "list", "none", "every resolved address"),
         PlaceholderInfo("ANSWERS", "list", "none", "every DNS answer, as text"),
         PlaceholderInfo("PACKET_LOSS", "number", "none", "share of pings lost, in percent"),
+        PlaceholderInfo(
+            "VALUE", "json", "json", "first value of the check's query; [VALUE].a reads JSON"
+        ),
     )
 }
 
@@ -122,6 +126,23 @@ def _packet_loss(obs: Observation) -> Any:
     return _NOT_OBSERVED if obs.packet_loss is None else obs.packet_loss
 
 
+def _value(obs: Observation) -> Any:
+    return obs.value
+
+
+def _value_document(obs: Observation) -> Any:
+    """The query's value as a document: itself, or parsed when it is JSON text (a json column)."""
+    value = obs.value
+    if isinstance(value, str | bytes):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError("[VALUE] is not JSON") from None
+    if isinstance(value, Missing):
+        raise ValueError(value.reason)
+    return value
+
+
 _SIMPLE_GETTERS: dict[str, Getter] = {
     "STATUS": _status,
     "BODY": _body,
@@ -134,16 +155,25 @@ _SIMPLE_GETTERS: dict[str, Getter] = {
     "IPS": _ips,
     "ANSWERS": _answers,
     "PACKET_LOSS": _packet_loss,
+    "VALUE": _value,
 }
 
 
-def _json_getter(path: tuple[PathSegment, ...]) -> Getter:
+def _body_document(obs: Observation) -> Any:
+    return obs.json()
+
+
+def _json_getter(
+    path: tuple[PathSegment, ...],
+    document: Getter = _body_document,
+    root: str = "[BODY]",
+) -> Getter:
     def get(obs: Observation) -> Any:
         try:
-            value = obs.json()
+            value = document(obs)
         except ValueError as exc:
             return Missing(str(exc))
-        where = "[BODY]"
+        where = root
         for segment in path:
             if isinstance(segment, int):
                 if not isinstance(value, list):
@@ -206,6 +236,8 @@ class Ref(Operand):
         getter: Getter
         if info.path == "header":
             getter = _header_getter(str(path[0]))
+        elif path and name == "VALUE":
+            getter = _json_getter(path, _value_document, "[VALUE]")
         elif path:
             getter = _json_getter(path)
         else:
@@ -266,7 +298,7 @@ class Has(Operand):
             return False
         if self.inner.checks_existence:
             return True
-        return value not in ("", [])
+        return value not in ("", [], None)
 
 
 @dataclass(frozen=True, slots=True)
