@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from nyxmon.checktypes.base import SpecModel
+from nyxmon.checktypes.base import SpecModel, secret
 from nyxmon.checktypes.durations import PositiveDuration
 
 __all__ = [
@@ -25,8 +25,9 @@ __all__ = [
     "slow_field",
 ]
 
-#: JSON schema marks of a secret field: OpenAPI's password format, never echoed back.
-SECRET_FIELD: dict[str, Any] = {"format": "password", "writeOnly": True, "secret": True}
+#: JSON schema marks of a secret field: the declared secret (write-only through the API, masked
+#: in answers and pages), and OpenAPI's password format so forms show a password input.
+SECRET_FIELD: dict[str, Any] = {**secret("value"), "format": "password"}
 
 #: What every database and broker probe observes: the login's round trip and the query's value.
 ENDPOINT_OBSERVES = frozenset({"CONNECTED", "RESPONSE_TIME", "VALUE"})
