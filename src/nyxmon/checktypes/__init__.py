@@ -15,11 +15,19 @@ from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
 from nyxmon.checktypes.http import HTTP
 from nyxmon.checktypes.json import JSON
+from nyxmon.checktypes.tcp import TCP
 
 __all__ = ["CHECK_TYPES", "CheckType", "SpecModel", "params_models"]
 
 CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
-    {check_type.name: check_type for check_type in (HTTP, JSON, DNS)}
+    {
+        check_type.name: check_type
+        for check_type in (
+            *(HTTP, JSON, DNS),
+            # network types (alphabetical)
+            *(TCP,),
+        )
+    }
 )
 
 
