@@ -16,6 +16,7 @@ from nyxmon.checktypes.dns import DNS
 from nyxmon.checktypes.http import HTTP
 from nyxmon.checktypes.json import JSON
 from nyxmon.checktypes.tcp import TCP
+from nyxmon.checktypes.tls import TLS
 
 __all__ = ["CHECK_TYPES", "CheckType", "SpecModel", "params_models"]
 
@@ -25,7 +26,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # network types (alphabetical)
-            *(TCP,),
+            *(TCP, TLS),
         )
     }
 )

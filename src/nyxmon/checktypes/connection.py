@@ -47,16 +47,15 @@ Host = Annotated[
     AfterValidator(_host),
 ]
 Port = Annotated[int, Field(ge=1, le=65_535)]
-VerifyTls = Annotated[
-    bool, Field(description="verify the server certificate chain and host name")
-]
+VerifyTls = Annotated[bool, Field(description="verify the server certificate chain and host name")]
 CaFile = Annotated[
     str | None, Field(description="PEM file of CAs to trust instead of the system's")
 ]
 ServerName = Annotated[
     str | None,
-    Field(description="TLS server name (SNI) and the name the certificate must carry; "
-          "default: host"),
+    Field(
+        description="TLS server name (SNI) and the name the certificate must carry; default: host"
+    ),
 ]
 TlsMode = Literal["none", "implicit", "starttls"]
 StartTlsProtocol = Literal["smtp", "imap", "pop3", "ftp", "postgres"]

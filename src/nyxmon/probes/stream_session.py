@@ -29,10 +29,12 @@ _LINE_LIMIT = 65_536
 class SessionFailure(Exception):
     """The connection did not give what the probe needed: an outcome and a one-line reason."""
 
-    def __init__(self, outcome: Outcome, message: str) -> None:
+    def __init__(self, outcome: Outcome, message: str, *, rejected: str | None = None) -> None:
         super().__init__(message)
         self.outcome = outcome
         self.message = message
+        #: Why certificate verification rejected the peer, when that is what failed.
+        self.rejected = rejected
 
 
 def show_target(host: str, port: int) -> str:
@@ -108,7 +110,9 @@ class StreamSession:
         except ssl.SSLCertVerificationError as exc:
             reason = exc.verify_message or exc.reason or str(exc)
             raise SessionFailure(
-                Outcome.ERROR, f"TLS certificate of {self.target} rejected: {reason}"
+                Outcome.ERROR,
+                f"TLS certificate of {self.target} rejected: {reason}",
+                rejected=reason,
             ) from None
         except ssl.SSLError as exc:
             raise SessionFailure(

@@ -127,9 +127,7 @@ class TcpExecutor(ProbeExecutor[TcpSpec]):
             certificate_expiration=cert_left,
             ips=(session.ip,) if session.ip else (),
         )
-        failed = [
-            o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok
-        ]
+        failed = [o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok]
         if failed:
             details["failed_conditions"] = failed
             problems.extend(failed)
@@ -151,8 +149,7 @@ class TcpExecutor(ProbeExecutor[TcpSpec]):
             where.close()
             got = f"; got {quote(where.received[:200])}" if where.received else ""
             return (
-                f"no answer from {where.target} within {run.check.timeout:g} s "
-                f"({where.stage}{got})"
+                f"no answer from {where.target} within {run.check.timeout:g} s ({where.stage}{got})"
             )
         stage = where if isinstance(where, str) else "connecting"
         return f"no answer within {run.check.timeout:g} s ({stage})"
