@@ -4,8 +4,9 @@
 (aiosmtpd's Controller); ``smtp.messages`` holds every message as an ``email.message.Message``
 with its envelope. With a username the server offers AUTH PLAIN/LOGIN without TLS (loopback
 only) and checks the credentials: ``smtp.logins`` lists the accepted logins and
-``smtp.rejected_logins`` counts bad ones. With ``tls_context`` it offers STARTTLS. AUTH is offered, not required, because aiosmtpd warns
-about requiring it without TLS (and pytest turns warnings into errors).
+``smtp.rejected_logins`` counts bad ones. AUTH is offered, not required, because aiosmtpd warns
+about requiring it without TLS (and pytest turns warnings into errors). With ``tls_context``
+it offers STARTTLS.
 """
 
 from __future__ import annotations
