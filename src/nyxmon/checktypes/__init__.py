@@ -13,8 +13,13 @@ from types import MappingProxyType
 
 from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
+from nyxmon.checktypes.ftp import FTP
 from nyxmon.checktypes.http import HTTP
+from nyxmon.checktypes.imap import IMAP
 from nyxmon.checktypes.json import JSON
+from nyxmon.checktypes.pop3 import POP3
+from nyxmon.checktypes.smtp import SMTP
+from nyxmon.checktypes.ssh import SSH
 from nyxmon.checktypes.tcp import TCP
 from nyxmon.checktypes.tls import TLS
 
@@ -26,7 +31,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # network types (alphabetical)
-            *(TCP, TLS),
+            *(FTP, IMAP, POP3, SMTP, SSH, TCP, TLS),
         )
     }
 )

@@ -39,20 +39,26 @@ class CodeReply:
 
 
 async def read_code_reply(session: StreamSession, what: str, protocol: str) -> CodeReply:
-    """An SMTP/FTP reply: ``NNN-text`` lines ending with ``NNN text``."""
-    lines: list[str] = []
-    code = 0
+    """An SMTP/FTP reply: ``NNN text``, or ``NNN-text`` then any lines up to ``NNN text``
+    (FTP's continuation lines need not repeat the code, RFC 959 section 4.2)."""
+    raw = await session.read_line(what)
+    head = raw[:3]
+    if len(raw) < 3 or not head.isdigit() or raw[3:4] not in (b"-", b" ", b""):
+        raise SessionFailure(
+            Outcome.FAIL, f"{what} from {session.target} is not {protocol}: {quote(raw)}"
+        )
+    code = int(head)
+    lines = [raw[4:].decode("utf-8", "replace")]
+    if raw[3:4] != b"-":
+        return CodeReply(code, tuple(lines))
+    last = head + b" "
     while len(lines) < _MAX_LINES:
         raw = await session.read_line(what)
-        head = raw[:3]
-        if len(raw) < 3 or not head.isdigit() or raw[3:4] not in (b"-", b" ", b""):
-            raise SessionFailure(
-                Outcome.FAIL, f"{what} from {session.target} is not {protocol}: {quote(raw)}"
-            )
-        code = int(head)
-        lines.append(raw[4:].decode("utf-8", "replace"))
-        if raw[3:4] != b"-":
+        if raw.startswith(last) or raw == head:
+            lines.append(raw[4:].decode("utf-8", "replace"))
             return CodeReply(code, tuple(lines))
+        text = raw[4:] if raw.startswith(head + b"-") else raw
+        lines.append(text.decode("utf-8", "replace"))
     raise SessionFailure(Outcome.FAIL, f"{what} from {session.target} never ends")
 
 
