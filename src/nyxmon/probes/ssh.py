@@ -2,9 +2,9 @@
 RFC 4253 section 4.2): protocol version and software, no key exchange and no login.
 
 Lines before the identification are allowed (the RFC lets servers send them) when the
-identification follows within a second, so a non-SSH service fails instead of timing out; a server that
-offers another protocol version than the check's ``protocol_version`` (1.99 counts as 2.0, it
-speaks both) fails, and so does one whose first lines are not SSH at all.
+identification follows within a second, so a non-SSH service fails instead of timing out. A
+server that offers another protocol version than the check's ``protocol_version`` (1.99 counts
+as 2.0: it speaks both) fails.
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ async def test_smtp_against_aiosmtpd_ehlo_starttls_and_login(
                 "ca_file": str(tls.ca_file),
                 "username": "nyx",
                 "password": "pw",
-            },  # fmt: skip
+            },
         )
         wrong = await probe(
             registry, "smtp", {**base, "username": "nyx", "password": "s3cret-wrong"}
