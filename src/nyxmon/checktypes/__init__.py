@@ -22,6 +22,7 @@ from nyxmon.checktypes.smtp import SMTP
 from nyxmon.checktypes.ssh import SSH
 from nyxmon.checktypes.tcp import TCP
 from nyxmon.checktypes.tls import TLS
+from nyxmon.checktypes.udp import UDP
 
 __all__ = ["CHECK_TYPES", "CheckType", "SpecModel", "params_models"]
 
@@ -31,7 +32,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # network types (alphabetical)
-            *(FTP, IMAP, POP3, SMTP, SSH, TCP, TLS),
+            *(FTP, IMAP, POP3, SMTP, SSH, TCP, TLS, UDP),
         )
     }
 )
