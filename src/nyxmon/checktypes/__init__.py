@@ -15,6 +15,7 @@ from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
 from nyxmon.checktypes.ftp import FTP
 from nyxmon.checktypes.http import HTTP
+from nyxmon.checktypes.icmp import ICMP
 from nyxmon.checktypes.imap import IMAP
 from nyxmon.checktypes.json import JSON
 from nyxmon.checktypes.pop3 import POP3
@@ -32,7 +33,7 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         for check_type in (
             *(HTTP, JSON, DNS),
             # network types (alphabetical)
-            *(FTP, IMAP, POP3, SMTP, SSH, TCP, TLS, UDP),
+            *(FTP, ICMP, IMAP, POP3, SMTP, SSH, TCP, TLS, UDP),
         )
     }
 )
