@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from nyxmon.checktypes.base import SpecModel
 from nyxmon.checktypes.durations import PositiveDuration
@@ -26,6 +26,7 @@ __all__ = [
     "ServerName",
     "ServerSpec",
     "StartTlsProtocol",
+    "TextSpecModel",
     "TlsMode",
     "VerifyTls",
     "tls_problem",
@@ -76,7 +77,14 @@ def tls_problem(*, uses_tls: bool, verify_tls: bool, ca_file: str | None) -> str
     return None
 
 
-class ServerSpec(SpecModel):
+class TextSpecModel(SpecModel):
+    """A spec whose text settings also take numbers as text: YAML and ``--set`` read
+    ``expect: 220`` or a numeric password as a number, which a banner or a password is not."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class ServerSpec(TextSpecModel):
     """Params every protocol check (``smtp``, ``imap``, ``pop3``, ``ftp``, ``ssh``) has."""
 
     host: Host

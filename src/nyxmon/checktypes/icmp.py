@@ -19,7 +19,7 @@ class IcmpSpec(SpecModel):
 
     host: Host
     count: int = Field(3, ge=1, le=100, description="echo requests sent per run")
-    interval: PositiveDuration = Field(0.2, description="time between two echo requests")
+    packet_interval: PositiveDuration = Field(0.2, description="time between two echo requests")
     reply_wait: PositiveDuration = Field(
         1.0, description="how long replies are awaited after the last request"
     )

@@ -7,13 +7,14 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from nyxmon.checktypes.base import CheckType, SpecModel
+from nyxmon.checktypes.base import CheckType
 from nyxmon.checktypes.connection import (
     CaFile,
     Host,
     Port,
     ServerName,
     StartTlsProtocol,
+    TextSpecModel,
     VerifyTls,
     tls_problem,
 )
@@ -32,7 +33,7 @@ def compile_pattern(value: str | None) -> str | None:
     return value
 
 
-class TcpSpec(SpecModel):
+class TcpSpec(TextSpecModel):
     """Params of a ``tcp`` check."""
 
     host: Host

@@ -7,15 +7,15 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nyxmon.checktypes.base import CheckType, SpecModel
-from nyxmon.checktypes.connection import Host, Port
+from nyxmon.checktypes.base import CheckType
+from nyxmon.checktypes.connection import Host, Port, TextSpecModel
 from nyxmon.checktypes.durations import PositiveDuration
 from nyxmon.checktypes.tcp import compile_pattern
 
 __all__ = ["UDP", "UdpSpec"]
 
 
-class UdpSpec(SpecModel):
+class UdpSpec(TextSpecModel):
     """Params of a ``udp`` check."""
 
     host: Host

@@ -1,4 +1,4 @@
-"""The ``icmp`` check type: ``count`` echo requests ``interval`` apart, loss and round trips.
+"""The ``icmp`` check type: ``count`` echo requests ``packet_interval`` apart, loss and round trips.
 
 A run fails when every request is lost, or more than ``max_packet_loss`` percent; a passing run
 whose average round trip exceeds ``max_rtt`` is degraded. Round trips are min/avg/max/mdev in
@@ -95,7 +95,7 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         try:
             for index in range(spec.count):
                 if index:
-                    await asyncio.sleep(spec.interval)
+                    await asyncio.sleep(spec.packet_interval)
                 sent.append((time.perf_counter(), pinger.send(address, payload)))
             wait = min(spec.reply_wait, deadline - time.perf_counter())
             pending = [future for _, future in sent if not future.done()]

@@ -43,7 +43,7 @@ async def test_loopback_answers_every_ping_and_the_socket_kind_is_said(
 ) -> None:
     check = make_check(
         "icmp",
-        {"host": host, "count": 3, "interval": "20ms"},
+        {"host": host, "count": 3, "packet_interval": "20ms"},
         "[PACKET_LOSS] == 0",
         "[CONNECTED] == true",
     )
@@ -88,7 +88,7 @@ def test_the_kernel_s_replies_across_namespaces_over_a_datagram_socket(
     monkeypatch.chdir(ROOT)
     pair.sysctl(pair.prober, "net.ipv4.ping_group_range", "0 2147483647")
     target = pair.TARGET_V4 if version == "4" else pair.TARGET_V6
-    result = run_in_prober(pair, {"host": target, "count": 4, "interval": "20ms"})
+    result = run_in_prober(pair, {"host": target, "count": 4, "packet_interval": "20ms"})
     assert result["outcome"] == "ok", result["message"]
     assert result["details"]["socket"] == "datagram"
     assert result["details"]["packet_loss"] == 0
@@ -103,7 +103,7 @@ def test_injected_loss_and_delay_are_what_the_probe_reports(
     monkeypatch.chdir(ROOT)
     start_responder(pair, "--delay-ms", "40", "--drop-every", "4")
     target = pair.TARGET_V4 if version == "4" else pair.TARGET_V6
-    params = {"host": target, "count": 8, "interval": "20ms", "reply_wait": "1s"}
+    params = {"host": target, "count": 8, "packet_interval": "20ms", "reply_wait": "1s"}
     result = run_in_prober(pair, params, "[PACKET_LOSS] < 30")
     strict = run_in_prober(pair, {**params, "max_packet_loss": 10})
     assert result["outcome"] == "ok", result["message"]
@@ -124,7 +124,7 @@ def test_a_host_that_never_answers_fails_with_full_loss(
     monkeypatch.chdir(ROOT)
     start_responder(pair, "--drop-every", "1")
     result = run_in_prober(
-        pair, {"host": pair.TARGET_V4, "count": 3, "interval": "20ms", "reply_wait": "300ms"}
+        pair, {"host": pair.TARGET_V4, "count": 3, "packet_interval": "20ms", "reply_wait": "300ms"}
     )
     assert result["outcome"] == "fail"
     assert result["message"] == f"no reply from {pair.TARGET_V4} to 3 echo requests (100% loss)"
@@ -144,7 +144,7 @@ async def test_a_name_that_does_not_resolve_is_an_error(registry: ExecutorRegist
         pytest.param({"count": 0}, "count", id="count"),
         pytest.param({"max_packet_loss": 101}, "max_packet_loss", id="loss"),
         pytest.param({"ip_version": "5"}, "ip_version", id="version"),
-        pytest.param({"interval": "soon"}, "interval", id="interval"),
+        pytest.param({"packet_interval": "soon"}, "packet_interval", id="interval"),
     ],
 )
 def test_bad_icmp_params_are_refused(params: dict[str, Any], message: str) -> None:
