@@ -18,6 +18,7 @@ import typer
 import yaml
 from rich.markup import escape
 
+from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.cli._common import (
     ConfigOption,
     DbOption,
@@ -53,11 +54,11 @@ _OPTION_OF = {
 def add(
     service: str = typer.Option(..., "--service", help="The service it belongs to."),
     name: str = typer.Option(..., "--name", help="The check's name within the service."),
-    type_: str = typer.Option(..., "--type", help="http, json or dns."),
+    type_: str = typer.Option(..., "--type", help=f"One of {', '.join(CHECK_TYPES)}."),
     setting: list[str] = typer.Option(  # noqa: B008
         [],
         "--set",
-        help="A setting of the type, KEY=VALUE (url=..., record_type=A, max_response_time=500ms).",
+        help="A setting of the type, KEY=VALUE (url=..., host=..., port=25, max_response_time=1s).",
     ),
     condition: list[str] = typer.Option([], "--condition", help='e.g. "[STATUS] == 200".'),  # noqa: B008
     interval: str | None = typer.Option(

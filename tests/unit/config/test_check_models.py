@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.config import (
     COMMON_CHECK_FIELDS,
     CheckDefaults,
@@ -102,7 +103,7 @@ def test_adapter_validates_with_an_injected_condition_compiler() -> None:
 
 def test_union_type_serves_as_a_request_body_type_with_a_json_schema() -> None:
     schema = TypeAdapter(check_config_type()).json_schema()
-    assert set(schema["discriminator"]["mapping"]) == {"http", "json", "dns"}
+    assert set(schema["discriminator"]["mapping"]) == set(CHECK_TYPES)
     http = schema["$defs"]["HttpCheckConfig"]
     assert {"url", "name", "interval"} <= set(http["properties"])
     assert http["additionalProperties"] is False
