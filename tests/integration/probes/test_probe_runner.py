@@ -107,16 +107,16 @@ async def test_unknown_type_yields_an_error_result_and_the_rest_still_run(
     http_target: HttpTarget,
 ) -> None:
     checks = [
-        make_check("ftp", {"url": "ftp://x"}, check_id="old.ftp"),
+        make_check("gopher", {"url": "gopher://x"}, check_id="old.gopher"),
         make_check("http", {"url": http_target.url("/")}, check_id="web.ok"),
     ]
     results: dict[str, Result] = {}
     await AsyncCheckRunner().run_all(checks, lambda r: results.__setitem__(r.check_id, r))
     assert results["web.ok"].outcome is Outcome.OK
-    error = results["old.ftp"]
+    error = results["old.gopher"]
     assert error.outcome is Outcome.ERROR
-    assert (
-        error.message == "check 'old.ftp': unknown check type 'ftp'; known types: dns, http, json"
+    assert error.message.startswith(
+        "check 'old.gopher': unknown check type 'gopher'; known types: dns, "
     )
 
 
