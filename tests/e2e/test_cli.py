@@ -204,7 +204,9 @@ def test_demo_runs_the_bundled_example_against_the_demo_target(
 ) -> None:
     http_port, dns_port = free_port(), free_port()
     text = EXAMPLE.read_text().replace("127.0.0.1:8090", f"127.0.0.1:{http_port}")
-    text = text.replace("port: 8053", f"port: {dns_port}")
+    text = text.replace("port: 8053", f"port: {dns_port}").replace(
+        "port: 8090", f"port: {http_port}"
+    )
     text = text.replace("${NYXMON_LISTEN:-127.0.0.1:8080}", f"127.0.0.1:{free_port()}")
     config = tmp_path / "nyxmon.yaml"
     config.write_text(text)
@@ -218,6 +220,8 @@ def test_demo_runs_the_bundled_example_against_the_demo_target(
         "demo.failing": ("fail", False),
         "demo-api.health-endpoint": ("ok", False),
         "demo-dns.apex-a-record": ("ok", False),
+        "demo-network.web-port": ("ok", False),
+        "demo-network.dns-port": ("ok", False),
     }
 
     def all_ran() -> bool:

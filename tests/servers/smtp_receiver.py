@@ -5,7 +5,8 @@
 with its envelope. With a username the server offers AUTH PLAIN/LOGIN without TLS (loopback
 only) and checks the credentials: ``smtp.logins`` lists the accepted logins and
 ``smtp.rejected_logins`` counts bad ones. AUTH is offered, not required, because aiosmtpd warns
-about requiring it without TLS (and pytest turns warnings into errors).
+about requiring it without TLS (and pytest turns warnings into errors). With ``tls_context``
+it offers STARTTLS.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import email
 import email.message
 import socket
+import ssl
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -75,7 +77,13 @@ def _free_port() -> int:
 class SmtpReceiver:
     """An aiosmtpd server in a thread; a context manager."""
 
-    def __init__(self, *, username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.host = "127.0.0.1"
         self.port = _free_port()
         self.username = username
@@ -89,6 +97,8 @@ class SmtpReceiver:
                 "authenticator": self._authenticate,
                 "auth_require_tls": False,
             }
+        if tls_context is not None:  # offered as STARTTLS, not required
+            kwargs["tls_context"] = tls_context
         self._controller = Controller(self._handler, hostname=self.host, port=self.port, **kwargs)
 
     @property

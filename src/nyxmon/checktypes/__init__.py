@@ -14,14 +14,23 @@ from types import MappingProxyType
 from nyxmon.checktypes.amqp import AMQP
 from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.dns import DNS
+from nyxmon.checktypes.ftp import FTP
 from nyxmon.checktypes.grpc import GRPC
 from nyxmon.checktypes.http import HTTP
+from nyxmon.checktypes.icmp import ICMP
+from nyxmon.checktypes.imap import IMAP
 from nyxmon.checktypes.json import JSON
 from nyxmon.checktypes.mqtt import MQTT
 from nyxmon.checktypes.mysql import MYSQL
 from nyxmon.checktypes.nats import NATS
+from nyxmon.checktypes.pop3 import POP3
 from nyxmon.checktypes.postgres import POSTGRES
 from nyxmon.checktypes.redis import REDIS
+from nyxmon.checktypes.smtp import SMTP
+from nyxmon.checktypes.ssh import SSH
+from nyxmon.checktypes.tcp import TCP
+from nyxmon.checktypes.tls import TLS
+from nyxmon.checktypes.udp import UDP
 from nyxmon.checktypes.websocket import WEBSOCKET
 
 __all__ = ["CHECK_TYPES", "CheckType", "SpecModel", "params_models"]
@@ -33,6 +42,8 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
             *(HTTP, JSON, DNS),
             # databases and brokers, websocket, grpc (alphabetical)
             *(AMQP, GRPC, MQTT, MYSQL, NATS, POSTGRES, REDIS, WEBSOCKET),
+            # network types (alphabetical)
+            *(FTP, ICMP, IMAP, POP3, SMTP, SSH, TCP, TLS, UDP),
         )
     }
 )

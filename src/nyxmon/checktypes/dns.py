@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from nyxmon.checktypes.base import CheckType, SpecModel
 from nyxmon.checktypes.booleans import Boolean
 
-__all__ = ["DNS", "RECORD_TYPES", "DnsSpec"]
+__all__ = ["DNS", "RECORD_TYPES", "DnsSpec", "split_server"]
 
 RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR"]
 RECORD_TYPES: tuple[str, ...] = typing.get_args(RecordType)
@@ -38,7 +38,19 @@ class DnsSpec(SpecModel):
     )
     record_type: RecordType = Field("A", description="record type to ask for")
     server: str | None = Field(
-        None, description="IP address of the DNS server; default: the system's first resolver"
+        None,
+        description="the DNS server: an IP address or a host name (resolved by the system), "
+        "optionally with :port; default: the system's first resolver",
+    )
+    servers: list[str] = Field(
+        default_factory=list,
+        description="several DNS servers (IP addresses or host names, optionally with :port), "
+        "instead of server",
+    )
+    servers_mode: Literal["failover", "all"] = Field(
+        "failover",
+        description="failover: ask in order until one answers, that answer decides; "
+        "all: ask every server at once, each must pass",
     )
     port: int = Field(53, ge=1, le=65_535, description="DNS server port")
     protocol: Literal["udp", "tcp"] = Field("udp", description="transport; udp retries over tcp")
@@ -66,7 +78,12 @@ class DnsSpec(SpecModel):
     @field_validator("server")
     @classmethod
     def _check_server(cls, value: str | None) -> str | None:
-        return None if value is None else _ip(value, "server")
+        return None if value is None else _server(value)
+
+    @field_validator("servers")
+    @classmethod
+    def _check_servers(cls, value: list[str]) -> list[str]:
+        return [_server(item) for item in value]
 
     @field_validator("source_address")
     @classmethod
@@ -83,6 +100,8 @@ class DnsSpec(SpecModel):
 
     @model_validator(mode="after")
     def _check_names(self) -> DnsSpec:
+        if self.server is not None and self.servers:
+            raise ValueError("server and servers exclude each other: list every server in servers")
         if self.record_type == "PTR" and _is_ip(self.query_name):
             return self
         try:
@@ -94,10 +113,56 @@ class DnsSpec(SpecModel):
                 _ip(value, "expected value")
         return self
 
+    def server_list(self) -> list[str]:
+        """The servers to ask, in order (empty: the system's)."""
+        return list(self.servers) or ([self.server] if self.server is not None else [])
+
     def qname(self) -> dns.name.Name:
         if self.record_type == "PTR" and _is_ip(self.query_name):
             return dns.reversename.from_address(self.query_name.strip())
         return dns.name.from_text(self.query_name)
+
+
+def _server(value: str) -> str:
+    """An IP address (normalized) or a host name to resolve when the check runs, each with an
+    optional port: ``192.0.2.1``, ``[2001:db8::1]:5353``, ``ns1.example.net:53``."""
+    host, port = split_server(value.strip())
+    if port is not None and not 1 <= port <= 65_535:
+        raise ValueError(f"server {value!r}: port {port} is not between 1 and 65535")
+    if _is_ip(host):
+        host = str(ipaddress.ip_address(host))
+    elif not host or any(c in host for c in " /:@[]") or not _valid_name(host):
+        raise ValueError(f"server {value!r} is not an IP address or a host name")
+    else:
+        host = host.rstrip(".").lower()
+    if port is None:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def split_server(text: str) -> tuple[str, int | None]:
+    """``(host, port or None)`` of a server entry; ValueError for a port that is no number."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if not rest:
+            return host, None
+        if not rest.startswith(":") or not rest[1:].isdigit():
+            raise ValueError(f"server {text!r} is not [IPv6]:port")
+        return host, int(rest[1:])
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        if not port.isdigit():
+            raise ValueError(f"server {text!r}: port {port!r} is not a number")
+        return host, int(port)
+    return text, None
+
+
+def _valid_name(text: str) -> bool:
+    try:
+        dns.name.from_text(text)
+    except dns.exception.DNSException:
+        return False
+    return True
 
 
 def _is_ip(text: str) -> bool:

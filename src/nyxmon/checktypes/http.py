@@ -106,6 +106,20 @@ class HttpSpec(SpecModel):
         le=MAX_BODY_BYTES,
         description="read at most this many body bytes (conditions see these)",
     )
+    retries: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="in-run retries of a request that could not connect or got a "
+        "retry_status_codes answer: one result with its attempts (not alert.retries)",
+    )
+    retry_status_codes: list[int] = Field(
+        default_factory=lambda: [502, 503, 504],
+        description="statuses worth another attempt within the run",
+    )
+    retry_backoff: PositiveDuration = Field(
+        0.2, description="wait before the first in-run retry; doubled before each next one"
+    )
 
     @field_validator("method", mode="before")
     @classmethod
@@ -148,6 +162,14 @@ class HttpSpec(SpecModel):
                     )
                 children = item.values() if isinstance(item, dict) else item
                 stack.extend((child, depth + 1) for child in children)
+        return value
+
+    @field_validator("retry_status_codes")
+    @classmethod
+    def _check_retry_statuses(cls, value: list[int]) -> list[int]:
+        for code in value:
+            if not 100 <= code <= 599:
+                raise ValueError(f"status {code} is not between 100 and 599")
         return value
 
     @field_validator("expected_status")

@@ -64,7 +64,7 @@ def add(
     setting: list[str] = typer.Option(  # noqa: B008
         [],
         "--set",
-        help="A setting of the type, KEY=VALUE (url=..., record_type=A, max_response_time=500ms).",
+        help="A setting of the type, KEY=VALUE (url=..., host=..., port=25, max_response_time=1s).",
     ),
     condition: list[str] = typer.Option([], "--condition", help='e.g. "[STATUS] == 200".'),  # noqa: B008
     interval: str | None = typer.Option(

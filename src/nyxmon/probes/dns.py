@@ -6,11 +6,19 @@ value among the answers, ``all_of`` every one, ``exactly`` the same set. Values 
 loosely where DNS is loose: names without case or trailing dot, IPv6 in any spelling, and an MX,
 SRV, SOA or CAA answer also matches by its target alone (``mail.example.com`` matches
 ``10 mail.example.com.``). UDP queries retry over TCP when the answer is truncated.
+
+Several ``servers`` (IP addresses or host names, resolved by the system and kept a minute) are
+asked in order in ``failover`` mode: a server that cannot be reached or does not answer within
+its share of the timeout gives way to the next, and the first answer decides (the details name
+the servers that failed). In ``all`` mode every server is asked at once and each must pass: a
+monitor of a zone's secondaries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
 import time
 from typing import Any, ClassVar
 
@@ -23,7 +31,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 
-from nyxmon.checktypes.dns import DnsSpec
+from nyxmon.checktypes.dns import DnsSpec, split_server
 from nyxmon.domain.conditions import Observation, evaluate_all
 from nyxmon.domain.model import Outcome, Result
 from nyxmon.probes.base import (
@@ -33,6 +41,7 @@ from nyxmon.probes.base import (
     os_error_reason,
 )
 from nyxmon.probes.registry import SharedResources
+from nyxmon.probes.stream_session import show_target
 
 __all__ = ["TYPE_NAME", "DnsExecutor", "create_executor"]
 
@@ -41,6 +50,8 @@ _TARGET_TYPES = ("MX", "SRV", "CAA")
 _SHOWN_ANSWERS = 20
 
 TYPE_NAME = "dns"
+_RESOLVED_TTL = 60.0
+_RESOLVED_LIMIT = 10_000
 
 
 class _NoServer(Exception):
@@ -111,59 +122,144 @@ class DnsExecutor(ProbeExecutor[DnsSpec]):
     def __init__(self) -> None:
         super().__init__()
         self._system_server: str | None = None
+        self._resolved: dict[str, tuple[str, float]] = {}
 
-    def _server(self, spec: DnsSpec) -> str:
-        if spec.server is not None:
-            return spec.server
+    def _system_servers(self) -> list[str]:
         if self._system_server is None:
             nameservers = dns.resolver.Resolver().nameservers
             if not nameservers:
                 raise _NoServer("/etc/resolv.conf lists no nameserver")
             self._system_server = str(nameservers[0])
-        return self._system_server
+        return [self._system_server]
+
+    async def _address(self, server: str) -> str:
+        """``server`` as an IP address: itself, or its name resolved (cached for a minute)."""
+        if _is_ip(server):
+            return server
+        now = time.monotonic()
+        cached = self._resolved.get(server)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        infos = await asyncio.get_running_loop().getaddrinfo(server, None, type=socket.SOCK_DGRAM)
+        address = str(infos[0][4][0])
+        if len(self._resolved) >= _RESOLVED_LIMIT:
+            self._resolved.clear()
+        self._resolved[server] = (address, now + _RESOLVED_TTL)
+        return address
+
+    async def _ask(
+        self,
+        run: ProbeRun,
+        spec: DnsSpec,
+        server: str,
+        query: dns.message.Message,
+        wait: float | None,
+    ) -> tuple[str, dns.message.Message | str, float]:
+        """(where, the response or why there is none, seconds the query took)."""
+        sent = time.perf_counter()
+        host, own_port = split_server(server)
+        port = own_port or spec.port
+        where = show_target(host, port)
+        try:
+            address = await self._address(host)
+            if address != host:
+                where = f"{host} ({address}):{port}"
+            if spec.protocol == "tcp":
+                response = await dns.asyncquery.tcp(
+                    query, address, port=port, source=spec.source_address, timeout=wait
+                )
+            else:
+                response, used_tcp = await dns.asyncquery.udp_with_fallback(
+                    query, address, port=port, source=spec.source_address, timeout=wait
+                )
+                if used_tcp:
+                    run.details["tcp_fallback"] = True
+        except socket.gaierror:
+            return where, f"cannot resolve DNS server {server}", time.perf_counter() - sent
+        except OSError as exc:
+            return where, f"DNS server {where} unreachable: {os_error_reason(exc)}", 0.0
+        except dns.exception.Timeout:
+            return where, f"no answer from {where} within {wait or 0:.1f} s", 0.0
+        except dns.exception.DNSException as exc:
+            return where, f"bad answer from {where}: {exc}", 0.0
+        return where, response, time.perf_counter() - sent
 
     async def probe(self, run: ProbeRun, prepared: PreparedCheck[DnsSpec]) -> Result:
         spec = prepared.spec
         try:
-            server = self._server(spec)
+            servers = spec.server_list() or self._system_servers()
         except (dns.exception.DNSException, _NoServer) as exc:
             return run.finish(Outcome.ERROR, f"no DNS server given and none configured: {exc}")
-        run.details["server"] = f"{server}:{spec.port}"
         run.details["protocol"] = spec.protocol
         rdtype = dns.rdatatype.from_text(spec.record_type)
         query = dns.message.make_query(spec.qname(), rdtype)
-        sent = time.perf_counter()
-        try:
-            if spec.protocol == "tcp":
-                response = await dns.asyncquery.tcp(
-                    query, server, port=spec.port, source=spec.source_address
-                )
-            else:
-                response, used_tcp = await dns.asyncquery.udp_with_fallback(
-                    query, server, port=spec.port, source=spec.source_address
-                )
-                if used_tcp:
-                    run.details["tcp_fallback"] = True
-        except OSError as exc:
-            return run.finish(
-                Outcome.ERROR,
-                f"DNS server {server}:{spec.port} unreachable: {os_error_reason(exc)}",
-            )
-        except dns.exception.DNSException as exc:
-            return run.finish(Outcome.ERROR, f"bad answer from {server}:{spec.port}: {exc}")
-        end = time.perf_counter()
-        run.timings["query"] = end - sent
-        run.timings["total"] = end - run.start
-        return self._judge(run, prepared, response, rdtype, end - run.start)
+        if spec.servers_mode == "all" and len(servers) > 1:
+            return await self._ask_all(run, prepared, servers, query, rdtype)
+        host, port = split_server(servers[0])
+        run.details["server"] = show_target(host, port or spec.port)
+        tried: list[str] = []
+        for index, server in enumerate(servers):
+            left = run.start + run.check.timeout - time.perf_counter()
+            # A server that does not answer leaves the rest their share of the timeout.
+            share = left / (len(servers) - index) if len(servers) > 1 else None
+            where, answer, took = await self._ask(run, spec, server, query, share)
+            run.details["server"] = where
+            if isinstance(answer, str):
+                tried.append(answer)
+                continue
+            if tried:
+                run.details["failed_servers"] = tried
+            run.timings["query"] = took
+            run.timings["total"] = run.elapsed()
+            problems, summary = self._verdict(prepared, answer, rdtype, took, run)
+            if problems:
+                return run.finish(Outcome.FAIL, "; ".join(problems))
+            return run.finish(Outcome.OK, summary)
+        if len(tried) == 1:
+            return run.finish(Outcome.ERROR, tried[0])
+        return run.finish(Outcome.ERROR, "no DNS server answered: " + "; ".join(tried))
 
-    def _judge(
+    async def _ask_all(
         self,
         run: ProbeRun,
+        prepared: PreparedCheck[DnsSpec],
+        servers: list[str],
+        query: dns.message.Message,
+        rdtype: dns.rdatatype.RdataType,
+    ) -> Result:
+        spec = prepared.spec
+        left = run.start + run.check.timeout - time.perf_counter() - 0.05
+        asked = await asyncio.gather(*(self._ask(run, spec, s, query, left) for s in servers))
+        problems: list[str] = []
+        per_server: dict[str, str] = {}
+        slowest = 0.0
+        for where, answer, took in asked:
+            if isinstance(answer, str):
+                problems.append(answer)
+                per_server[where] = "no answer"
+                continue
+            slowest = max(slowest, took)
+            failed, summary = self._verdict(prepared, answer, rdtype, took, run)
+            per_server[where] = "; ".join(failed) or summary
+            problems.extend(f"{where}: {problem}" for problem in failed)
+        run.details["servers"] = per_server
+        run.details["server"] = ", ".join(per_server)
+        run.timings["query"] = slowest
+        if problems:
+            answered = [a for _, a, _ in asked if not isinstance(a, str)]
+            outcome = Outcome.FAIL if answered else Outcome.ERROR
+            return run.finish(outcome, "; ".join(problems))
+        return run.finish(Outcome.OK, f"all {len(servers)} servers agree: {summary}")
+
+    def _verdict(
+        self,
         prepared: PreparedCheck[DnsSpec],
         response: dns.message.Message,
         rdtype: dns.rdatatype.RdataType,
         total: float,
-    ) -> Result:
+        run: ProbeRun,
+    ) -> tuple[list[str], str]:
+        """(problems, the passing summary) of one response."""
         spec = prepared.spec
         rcode = dns.rcode.to_text(response.rcode())
         answers: list[str] = []
@@ -200,13 +296,10 @@ class DnsExecutor(ProbeExecutor[DnsSpec]):
         if failed:
             details["failed_conditions"] = failed
             problems.extend(failed)
-        if problems:
-            return run.finish(Outcome.FAIL, "; ".join(problems))
         count = len(answers)
         noun = "record" if count == 1 else "records"
-        return run.finish(
-            Outcome.OK, f"{rcode}: {count} {spec.record_type} {noun} in {total * 1000:.0f} ms"
-        )
+        summary = f"{rcode}: {count} {spec.record_type} {noun} in {total * 1000:.0f} ms"
+        return problems, summary
 
     def on_timeout(self, run: ProbeRun) -> str:
         server = run.details.get("server", "the DNS server")

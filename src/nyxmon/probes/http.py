@@ -6,6 +6,11 @@ reads ``[STATUS]`` itself, in which case the conditions alone decide. A passing 
 ``max_response_time`` is marked degraded. Each run opens a fresh connection unless
 ``keep_alive`` is set, so DNS, connect and TLS are part of every measurement.
 
+With ``retries``, a request that could not connect or got one of ``retry_status_codes`` is tried
+again within the same run (after ``retry_backoff``, doubling, never past the timeout): still one
+result, whose details and message say how many ``attempts`` it took. This is distinct from the
+alert policy's ``retries``, which count whole runs.
+
 The request goes through libcurl (:mod:`nyxmon.probes.http_client`), one hop per redirect
 (:mod:`nyxmon.probes.http_exchange`); response times are libcurl's, measured from the first
 request's start to the final body's end, so they leave out the agent's own scheduling delays.
@@ -13,7 +18,9 @@ request's start to the final body's end, so they leave out the agent's own sched
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
@@ -27,6 +34,7 @@ from nyxmon.domain.model import Outcome, Result
 from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun
 from nyxmon.probes.http_client import HttpClients
 from nyxmon.probes.http_exchange import Exchange, HttpRequest
+from nyxmon.probes.http_failures import Failure
 from nyxmon.probes.registry import SharedResources
 
 __all__ = ["TYPE_NAME", "HttpExecutor", "create_executor", "http_request"]
@@ -123,9 +131,32 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
 
     async def probe(self, run: ProbeRun, prepared: PreparedCheck[HttpSpec]) -> Result:
         plan = self._plan(run.check.id, prepared)
-        exchange = Exchange(plan.request, run.check.timeout)
-        run.context = exchange
-        failure = await exchange.run(self._clients, run.start + run.check.timeout)
+        spec = prepared.spec
+        deadline = run.start + run.check.timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            exchange = Exchange(plan.request, run.check.timeout)
+            run.context = exchange
+            failure = await exchange.run(self._clients, deadline)
+            if attempt > spec.retries:
+                break
+            reason = _retry_reason(spec, exchange, failure)
+            wait = spec.retry_backoff * 2 ** (attempt - 1)
+            if reason is None or time.perf_counter() + wait >= deadline:
+                break
+            run.details.setdefault("retried", []).append(reason)
+            await asyncio.sleep(wait)
+        if spec.retries:
+            run.details["attempts"] = attempt
+        result = self._outcome(run, plan, exchange, failure)
+        if attempt > 1:
+            return dataclasses.replace(result, message=f"{result.message} (attempt {attempt})")
+        return result
+
+    def _outcome(
+        self, run: ProbeRun, plan: _Plan, exchange: Exchange, failure: Failure | None
+    ) -> Result:
         if failure is not None:
             run.timings.update(exchange.phases())
             if exchange.redirects:
@@ -238,6 +269,15 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
     async def aclose(self) -> None:
         self._plans.clear()
         await super().aclose()
+
+
+def _retry_reason(spec: HttpSpec, exchange: Exchange, failure: Failure | None) -> str | None:
+    """Why an attempt deserves another within the run (None: it does not): it could not get
+    an answer (refused, reset, TLS), or its status is one of ``retry_status_codes``."""
+    if failure is not None:
+        return failure.message if failure.outcome is Outcome.ERROR else None
+    status = exchange.hops[-1].status if exchange.hops else 0
+    return f"status {status}" if status in spec.retry_status_codes else None
 
 
 def _reason(status_line: bytes) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from nyxmon.checktypes import CHECK_TYPES
+
 __all__ = ["COMMON_PARAMETERS", "SECTIONS", "Operation", "Parameter", "inline", "prose", "sections"]
 
 #: Tag -> (heading, what the operations are for), in the order the page shows them.
@@ -34,7 +36,7 @@ COMMON_PARAMETERS: Mapping[str, str] = {
     "service": "Only checks of this service.",
     "state": "Only checks in this state: up, down, degraded, flapping, maintenance, pending "
     "or paused.",
-    "type": "Only checks of this type: http, json or dns.",
+    "type": f"Only checks of this type: {', '.join(CHECK_TYPES)}.",
     "source": "Only checks from the config file (config) or created otherwise (api).",
     "limit": "At most this many items.",
     "offset": "Skip this many items (the next page).",

@@ -302,7 +302,9 @@ async def test_queries_can_be_sent_from_a_chosen_source_address(
     ("params", "message"),
     [
         pytest.param({"record_type": "HINFO"}, "record_type", id="type"),
-        pytest.param({"server": "dns.example"}, "server 'dns.example' is not an IP", id="server"),
+        pytest.param(
+            {"server": "dns ex/ample"}, "is not an IP address or a host name", id="server"
+        ),
         pytest.param({"expected_rcode": "FINE"}, "'FINE' is not a DNS rcode", id="rcode"),
         pytest.param({"expected": ["not-an-ip"]}, "expected value 'not-an-ip'", id="expected"),
         pytest.param({"match": "some"}, "match", id="match"),

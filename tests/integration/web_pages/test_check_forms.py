@@ -43,10 +43,9 @@ def test_the_new_check_form_has_labelled_inputs_for_its_type(
     assert f'<option value="{type_name}" selected>' in html
     for input_id in re.findall(r'<(?:input|select|textarea) id="(f-[^"]+)"', html):
         assert f'<label for="{input_id}"' in html, f"{input_id} has no label"
-    key = {"http": "url", "json": "url", "websocket": "url", "dns": "query_name"}.get(
-        type_name, "host"
-    )
-    assert f'name="{key}"' in html
+    for key, field in check_types()[type_name].model_fields.items():
+        if field.is_required():
+            assert f'name="{key}"' in html
 
 
 def test_switching_the_type_keeps_the_common_inputs(

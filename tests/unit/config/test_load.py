@@ -42,10 +42,11 @@ def load(text: str, **env: str) -> LoadedConfig:
 
 def test_bundled_example_validates_and_probes_only_the_local_demo_target() -> None:
     config = load_config(EXAMPLE, environ={})
-    assert config.summary() == "3 services, 7 checks (http: 5, dns: 1, json: 1)"
+    assert config.summary() == "4 services, 9 checks (http: 5, dns: 1, json: 1, tcp: 1, udp: 1)"
     assert not config.warnings
     for check in config.checks:
-        target = check.params.get("url") or check.params.get("server")
+        params = check.params
+        target = params.get("url") or params.get("server") or params.get("host")
         assert "127.0.0.1" in str(target), check.id
     ids = {check.id for check in config.checks}
     assert {"demo-website.homepage", "demo.failing", "demo-dns.apex-a-record"} <= ids

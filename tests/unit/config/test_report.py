@@ -15,7 +15,7 @@ def test_valid_file_reports_ok_with_a_summary() -> None:
     assert report.ok
     assert report.errors == ()
     assert report.config is not None
-    assert report.summary == "3 services, 7 checks (http: 5, dns: 1, json: 1)"
+    assert report.summary == "4 services, 9 checks (http: 5, dns: 1, json: 1, tcp: 1, udp: 1)"
     assert format_report(report) == f"{EXAMPLE}: valid: {report.summary}"
 
 

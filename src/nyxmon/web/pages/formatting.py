@@ -102,12 +102,16 @@ def target_of(check: Check) -> str:
     if isinstance(name, str):
         record = params.get("record_type", "A")
         server = params.get("server")
+        servers = params.get("servers")
         where = f" @ {server}:{params.get('port', 53)}" if server else ""
+        if servers and isinstance(servers, list):
+            where = " @ " + ", ".join(str(item) for item in servers)
         return f"{record} {name}{where}"
     for key in ("host", "address", "target"):
         value = params.get(key)
         if isinstance(value, str):
-            return value
+            port = params.get("port")
+            return f"{value}:{port}" if isinstance(port, int) else value
     return ""
 
 

@@ -1,0 +1,174 @@
+"""The ``icmp`` check type: ``count`` echo requests ``packet_interval`` apart, loss and round trips.
+
+A run fails when every request is lost, or more than ``max_packet_loss`` percent; a passing run
+whose average round trip exceeds ``max_rtt`` is degraded. Round trips are min/avg/max/mdev in
+milliseconds, as ``ping`` prints them (mdev is the standard deviation). Replies are awaited
+``reply_wait`` after the last request, but never past the check's timeout: what has not come
+back by then counts as lost, so a lossy host gives a loss figure rather than a timeout.
+The details say whether a datagram or a raw socket was used (:mod:`nyxmon.probes.icmp_socket`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import math
+import socket
+import time
+from typing import ClassVar
+
+from nyxmon.checktypes.icmp import IcmpSpec
+from nyxmon.domain.conditions import Observation, evaluate_all
+from nyxmon.domain.model import Outcome, Result
+from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun, os_error_reason
+from nyxmon.probes.icmp_socket import Pinger, PingUnavailable, open_pinger
+from nyxmon.probes.registry import SharedResources
+
+__all__ = ["TYPE_NAME", "IcmpExecutor", "create_executor"]
+
+TYPE_NAME = "icmp"
+#: Kept free at the end of the check's timeout to judge what came back.
+_MARGIN = 0.05
+_FAMILIES = {"4": socket.AF_INET, "6": socket.AF_INET6}
+
+
+def _stats(rtts: list[float]) -> dict[str, float]:
+    ms = [rtt * 1000 for rtt in rtts]
+    avg = sum(ms) / len(ms)
+    mdev = math.sqrt(max(0.0, sum(x * x for x in ms) / len(ms) - avg * avg))
+    return {
+        "rtt_min_ms": round(min(ms), 3),
+        "rtt_avg_ms": round(avg, 3),
+        "rtt_max_ms": round(max(ms), 3),
+        "rtt_mdev_ms": round(mdev, 3),
+    }
+
+
+class IcmpExecutor(ProbeExecutor[IcmpSpec]):
+    """Runs ``icmp`` checks over one shared ICMP socket per address family."""
+
+    type_name: ClassVar[str] = TYPE_NAME
+    spec_model = IcmpSpec
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pingers: dict[int, Pinger] = {}
+
+    def _pinger(self, family: int) -> Pinger:
+        pinger = self._pingers.get(family)
+        if pinger is None:
+            pinger = self._pingers[family] = open_pinger(family)
+        return pinger
+
+    async def _address(self, spec: IcmpSpec) -> tuple[int, str]:
+        try:
+            address = ipaddress.ip_address(spec.host)
+        except ValueError:
+            pass
+        else:
+            return (socket.AF_INET if address.version == 4 else socket.AF_INET6), str(address)
+        family = _FAMILIES.get(spec.ip_version, socket.AF_UNSPEC)
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            spec.host, None, family=family, type=socket.SOCK_DGRAM
+        )
+        chosen_family, _, _, _, sockaddr = infos[0]
+        return chosen_family, str(ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]))
+
+    async def probe(self, run: ProbeRun, prepared: PreparedCheck[IcmpSpec]) -> Result:
+        spec = prepared.spec
+        try:
+            family, address = await self._address(spec)
+        except socket.gaierror:
+            return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
+        wanted = _FAMILIES.get(spec.ip_version)
+        if wanted is not None and family != wanted:
+            return run.finish(Outcome.ERROR, f"{spec.host} is not an IPv{spec.ip_version} address")
+        try:
+            pinger = self._pinger(family)
+        except PingUnavailable as exc:
+            return run.finish(Outcome.ERROR, str(exc))
+        run.details["ip"] = address
+        run.details["socket"] = pinger.kind
+        payload = bytes(i & 0xFF for i in range(spec.payload_size))
+        sent: list[tuple[float, asyncio.Future[float]]] = []
+        deadline = run.start + run.check.timeout - _MARGIN
+        try:
+            for index in range(spec.count):
+                if index:
+                    await asyncio.sleep(spec.packet_interval)
+                sent.append((time.perf_counter(), pinger.send(address, payload)))
+            wait = min(spec.reply_wait, deadline - time.perf_counter())
+            pending = [future for _, future in sent if not future.done()]
+            if pending and wait > 0:
+                await asyncio.wait(pending, timeout=wait)
+        except OSError as exc:
+            if not sent:
+                return run.finish(Outcome.ERROR, f"cannot ping {address}: {os_error_reason(exc)}")
+            run.details["send_error"] = os_error_reason(exc)
+        finally:
+            pinger.forget(address, [future for _, future in sent])
+        rtts = [
+            future.result() - at for at, future in sent if future.done() and not future.cancelled()
+        ]
+        return self._judge(run, prepared, address, spec.count, rtts)
+
+    def _judge(
+        self,
+        run: ProbeRun,
+        prepared: PreparedCheck[IcmpSpec],
+        address: str,
+        count: int,
+        rtts: list[float],
+    ) -> Result:
+        spec = prepared.spec
+        received = len(rtts)
+        loss = round(100.0 * (count - received) / count, 2)
+        details = run.details
+        details.update({"sent": count, "received": received, "packet_loss": loss})
+        stats = _stats(rtts) if rtts else {}
+        details.update(stats)
+        if rtts:
+            run.timings["rtt"] = stats["rtt_avg_ms"] / 1000
+        avg_ms = stats.get("rtt_avg_ms")
+        observation = Observation(
+            packet_loss=loss,
+            response_time_ms=avg_ms,
+            connected=received > 0,
+            ips=(address,),
+        )
+        problems = []
+        if received == 0:
+            problems.append(f"no reply from {address} to {count} echo requests (100% loss)")
+        elif spec.max_packet_loss is not None and loss > spec.max_packet_loss:
+            problems.append(f"{loss:g}% packet loss, more than {spec.max_packet_loss:g}%")
+        failed = [o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok]
+        if failed:
+            details["failed_conditions"] = failed
+            problems.extend(failed)
+        if problems:
+            return run.finish(Outcome.FAIL, "; ".join(problems))
+        message = (
+            f"{received}/{count} replies from {address}, {loss:g}% loss, rtt "
+            f"{stats['rtt_min_ms']:.1f}/{stats['rtt_avg_ms']:.1f}/{stats['rtt_max_ms']:.1f}/"
+            f"{stats['rtt_mdev_ms']:.1f} ms ({details['socket']} socket)"
+        )
+        if spec.max_rtt is not None and stats["rtt_avg_ms"] > spec.max_rtt * 1000:
+            return run.finish(
+                Outcome.OK, f"{message}, slower than {spec.max_rtt * 1000:.0f} ms", degraded=True
+            )
+        return run.finish(Outcome.OK, message)
+
+    def on_timeout(self, run: ProbeRun) -> str:
+        address = run.details.get("ip", "the host")
+        return f"pinging {address} did not end within {run.check.timeout:g} s"
+
+    async def aclose(self) -> None:
+        pingers, self._pingers = self._pingers, {}
+        for pinger in pingers.values():
+            pinger.close()
+        await super().aclose()
+
+
+def create_executor(resources: SharedResources) -> IcmpExecutor:
+    """Registry factory: the executor owns its ICMP sockets."""
+    return IcmpExecutor()

@@ -1,0 +1,197 @@
+"""One TCP connection of a probe: connect, optional TLS (at once or upgraded later), reads with
+limits, each phase timed and each failure worded the same way for every type that dials a port.
+
+Used by ``tcp``, ``tls`` and the protocol probes (``smtp``, ``imap``, ``pop3``, ``ftp``,
+``ssh``): plain asyncio streams, so a probe costs one socket and a few callbacks on the running
+loop, no thread. TLS client contexts are built once per (verify, CA file) and reused: loading
+the system's CA bundle takes milliseconds, far more than a handshake's CPU on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nyxmon.domain.model import Outcome
+from nyxmon.probes._tls import certificate_not_after
+from nyxmon.probes.base import os_error_reason
+
+__all__ = ["SessionFailure", "StreamSession", "client_context", "show_target"]
+
+_CONTEXTS: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+_LINE_LIMIT = 65_536
+
+
+class SessionFailure(Exception):
+    """The connection did not give what the probe needed: an outcome and a one-line reason."""
+
+    def __init__(self, outcome: Outcome, message: str, *, rejected: str | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+        #: Why certificate verification rejected the peer, when that is what failed.
+        self.rejected = rejected
+
+
+def show_target(host: str, port: int) -> str:
+    """``host:port``, with brackets around an IPv6 address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def client_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    """A client TLS context (cached): verifying against ``ca_file`` or the system's CAs, or not
+    verifying at all (then the certificate is still read, for its expiry)."""
+    key = (verify, ca_file)
+    context = _CONTEXTS.get(key)
+    if context is None:
+        if verify:
+            try:
+                context = ssl.create_default_context(cafile=ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                raise SessionFailure(
+                    Outcome.ERROR, f"cannot load ca_file {ca_file!r}: {reason}"
+                ) from None
+        else:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        _CONTEXTS[key] = context
+    return context
+
+
+class StreamSession:
+    """An open connection to ``host:port``; ``stage`` says what it is doing (for timeouts)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timings: dict[str, float],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.target = show_target(host, port)
+        self.timings = timings
+        self.reader = reader
+        self.writer = writer
+        self.stage = "connected"
+        #: What :meth:`read_until` has read so far (a timeout message quotes it).
+        self.received = b""
+        peer = writer.get_extra_info("peername")
+        self.ip: str | None = str(peer[0]) if peer else None
+
+    @classmethod
+    async def connect(cls, host: str, port: int, timings: dict[str, float]) -> StreamSession:
+        """Connect to ``host:port``; the time goes to ``timings["connect"]``."""
+        started = time.perf_counter()
+        target = show_target(host, port)
+        try:
+            reader, writer = await asyncio.open_connection(host, port, limit=_LINE_LIMIT)
+        except socket.gaierror:
+            raise SessionFailure(Outcome.ERROR, f"cannot resolve {host}") from None
+        except OSError as exc:
+            raise SessionFailure(
+                Outcome.ERROR, f"cannot connect to {target}: {os_error_reason(exc)}"
+            ) from None
+        timings["connect"] = time.perf_counter() - started
+        return cls(host, port, timings, reader, writer)
+
+    async def start_tls(self, context: ssl.SSLContext, server_name: str) -> None:
+        """Upgrade to TLS (``timings["tls"]``); certificate problems say what was wrong."""
+        self.stage = "in the TLS handshake"
+        started = time.perf_counter()
+        try:
+            await self.writer.start_tls(context, server_hostname=server_name)
+        except ssl.SSLCertVerificationError as exc:
+            reason = exc.verify_message or exc.reason or str(exc)
+            raise SessionFailure(
+                Outcome.ERROR,
+                f"TLS certificate of {self.target} rejected: {reason}",
+                rejected=reason,
+            ) from None
+        except ssl.SSLError as exc:
+            raise SessionFailure(
+                Outcome.ERROR, f"TLS handshake with {self.target} failed: {exc.reason or exc}"
+            ) from None
+        except (OSError, EOFError) as exc:
+            raise SessionFailure(
+                Outcome.ERROR, f"{self.target} closed the connection in the TLS handshake: {exc}"
+            ) from None
+        self.timings["tls"] = time.perf_counter() - started
+
+    @property
+    def ssl_object(self) -> ssl.SSLObject | None:
+        obj: Any = self.writer.get_extra_info("ssl_object")
+        return obj if isinstance(obj, ssl.SSLObject) else None
+
+    def certificate_der(self) -> bytes | None:
+        obj = self.ssl_object
+        return None if obj is None else obj.getpeercert(binary_form=True)
+
+    def certificate_not_after(self) -> float | None:
+        """When the peer's certificate expires (POSIX time), if there is one to read."""
+        der = self.certificate_der()
+        if der is None:
+            return None
+        try:
+            return certificate_not_after(der)
+        except ValueError:
+            return None
+
+    async def send(self, data: bytes) -> None:
+        try:
+            self.writer.write(data)
+            await self.writer.drain()
+        except OSError as exc:
+            raise SessionFailure(
+                Outcome.ERROR, f"connection to {self.target} broken while sending: {exc}"
+            ) from None
+
+    async def read_line(self, what: str) -> bytes:
+        """One line (without its line break); ``what`` names it in errors ("the banner")."""
+        self.stage = f"reading {what}"
+        try:
+            line = await self.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                return exc.partial.rstrip(b"\r\n")
+            raise SessionFailure(
+                Outcome.ERROR, f"{self.target} closed the connection before {what}"
+            ) from None
+        except asyncio.LimitOverrunError:
+            raise SessionFailure(
+                Outcome.FAIL, f"{what} from {self.target} is longer than {_LINE_LIMIT} bytes"
+            ) from None
+        except (OSError, ssl.SSLError) as exc:
+            raise SessionFailure(
+                Outcome.ERROR, f"connection to {self.target} broken while reading {what}: {exc}"
+            ) from None
+        return line.rstrip(b"\r\n")
+
+    async def read_until(self, limit: int, enough: Callable[[bytes], bool]) -> bytes:
+        """Bytes until ``enough(data)`` holds, ``limit`` bytes came, or the peer closed."""
+        self.stage = "reading the answer"
+        data = b""
+        while len(data) < limit and not enough(data):
+            try:
+                chunk = await self.reader.read(limit - len(data))
+            except (OSError, ssl.SSLError) as exc:
+                raise SessionFailure(
+                    Outcome.ERROR, f"connection to {self.target} broken while reading: {exc}"
+                ) from None
+            if not chunk:
+                break
+            data += chunk
+            self.received = data
+        return data
+
+    def close(self) -> None:
+        """Drop the connection at once: a probe never waits for a polite close."""
+        transport = self.writer.transport
+        if not transport.is_closing():
+            transport.abort()

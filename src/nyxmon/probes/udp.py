@@ -1,0 +1,126 @@
+"""The ``udp`` check type: one datagram to ``host:port``, then a reply or silence expected.
+
+Expecting a reply, a run passes when one arrives (matching ``expect_regex``) before the check's
+timeout. Expecting silence, it passes when nothing comes back within ``silence_wait``. Either
+way an ICMP "port unreachable" (which the kernel reports on a connected UDP socket) is an
+error: nothing listens there. Each run uses one connected datagram endpoint on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import time
+from typing import Any, ClassVar
+
+from nyxmon.checktypes.udp import UdpSpec
+from nyxmon.domain.conditions import Observation, evaluate_all
+from nyxmon.domain.model import Outcome, Result
+from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun, os_error_reason
+from nyxmon.probes.registry import SharedResources
+from nyxmon.probes.replies import quote
+from nyxmon.probes.stream_session import show_target
+
+__all__ = ["TYPE_NAME", "UdpExecutor", "create_executor"]
+
+TYPE_NAME = "udp"
+
+
+class _Listener(asyncio.DatagramProtocol):
+    """The first reply, or the error the kernel reported, as a future."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.answer: asyncio.Future[bytes] = loop.create_future()
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if not self.answer.done():
+            self.answer.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.answer.done():
+            self.answer.set_exception(exc)
+
+
+class UdpExecutor(ProbeExecutor[UdpSpec]):
+    """Runs ``udp`` checks (no shared resources)."""
+
+    type_name: ClassVar[str] = TYPE_NAME
+    spec_model = UdpSpec
+
+    async def probe(self, run: ProbeRun, prepared: PreparedCheck[UdpSpec]) -> Result:
+        spec = prepared.spec
+        target = show_target(spec.host, spec.port)
+        run.details["target"] = target
+        loop = asyncio.get_running_loop()
+        try:
+            transport, listener = await loop.create_datagram_endpoint(
+                lambda: _Listener(loop), remote_addr=(spec.host, spec.port)
+            )
+        except socket.gaierror:
+            return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
+        except OSError as exc:
+            return run.finish(Outcome.ERROR, f"cannot reach {target}: {os_error_reason(exc)}")
+        try:
+            peer = transport.get_extra_info("peername")
+            if peer:
+                run.details["ip"] = str(peer[0])
+            sent = time.perf_counter()
+            transport.sendto(spec.datagram())
+            if spec.expect_silence:
+                try:
+                    async with asyncio.timeout(spec.silence_wait):
+                        reply = await listener.answer
+                except TimeoutError:
+                    return run.finish(
+                        Outcome.OK, f"no reply from {target} within {spec.silence_wait:g} s"
+                    )
+            else:
+                reply = await listener.answer
+        except OSError as exc:
+            return run.finish(Outcome.ERROR, f"{target} unreachable: {os_error_reason(exc)}")
+        finally:
+            transport.close()
+        took = time.perf_counter() - sent
+        run.timings["reply"] = took
+        return self._judge(run, prepared, reply[: spec.read_limit], len(reply), took, target)
+
+    def _judge(
+        self,
+        run: ProbeRun,
+        prepared: PreparedCheck[UdpSpec],
+        reply: bytes,
+        size: int,
+        took: float,
+        target: str,
+    ) -> Result:
+        spec = prepared.spec
+        run.details["reply"] = reply[:200].decode("utf-8", "replace")
+        run.details["size"] = size
+        problems: list[str] = []
+        if spec.expect_silence:
+            problems.append(f"{target} replied {quote(reply[:80])}, silence expected")
+        elif spec.expect_regex and re.search(spec.expect_regex.encode(), reply) is None:
+            problems.append(f"reply {quote(reply[:80])} does not match {spec.expect_regex!r}")
+        observation = Observation(
+            body=reply,
+            body_size=size,
+            response_time_ms=took * 1000,
+            ips=(run.details["ip"],) if "ip" in run.details else (),
+        )
+        failed = [o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok]
+        if failed:
+            run.details["failed_conditions"] = failed
+            problems.extend(failed)
+        if problems:
+            return run.finish(Outcome.FAIL, "; ".join(problems))
+        return run.finish(Outcome.OK, f"{size} bytes from {target} in {took * 1000:.0f} ms")
+
+    def on_timeout(self, run: ProbeRun) -> str:
+        target = run.details.get("target", "the target")
+        return f"no reply from {target} within {run.check.timeout:g} s"
+
+
+def create_executor(resources: SharedResources) -> UdpExecutor:
+    """Registry factory: UDP probes need no shared resources."""
+    return UdpExecutor()
