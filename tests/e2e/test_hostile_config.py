@@ -35,22 +35,48 @@ class Finished:
     peak_rss_mb: float
 
 
+#: Runs ``argv[2:]`` as its own child and writes that child's peak RSS in KiB to fd ``argv[1]``. Linux starts a
+#: child's peak at its parent's high-water mark (``exec`` folds the old memory's peak into the
+#: process's ``maxrss``), so measuring a direct child of pytest, which holds hundreds of MB of
+#: test modules, measures pytest; a small launcher in between measures only ``nyxmon``.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+os.write(int(sys.argv[1]), str(usage.ru_maxrss).encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(tmp_path: Path, *args: str) -> Finished:
-    """``nyxmon ARGS`` to completion, with its own peak RSS (``wait4`` reports that child's)."""
+    """``nyxmon ARGS`` to completion, with its own peak RSS (not the test process's)."""
     log = tmp_path / "out.log"
+    read_end, write_end = os.pipe()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nyxmon", *args],
+            [
+                sys.executable,
+                "-c",
+                _LAUNCHER,
+                str(write_end),
+                sys.executable,
+                "-m",
+                "nyxmon",
+                *args,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "COLUMNS": "200"},
+            pass_fds=(write_end,),
         )
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            proc.returncode = 0  # reaped by wait4; keep Popen from waiting again
-    return Finished(os.waitstatus_to_exitcode(status), log.read_text(), usage.ru_maxrss / 1024)
+        os.close(write_end)
+        with os.fdopen(read_end) as peak:
+            peak_kib = int(peak.read())
+        returncode = proc.wait()
+    return Finished(returncode, log.read_text(), peak_kib / 1024)
 
 
 def _answers(url: str) -> bool:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_v
 
 from nyxmon.checktypes.base import SpecModel
 from nyxmon.checktypes.durations import PositiveDuration
+from nyxmon.checktypes.endpoint import password_field
 
 __all__ = [
     "CaFile",
@@ -119,7 +120,7 @@ class MailServerSpec(ServerSpec):
     ca_file: CaFile = None
     server_name: ServerName = None
     username: str | None = Field(None, description="log in as this user (optional)")
-    password: str | None = Field(None, description="password for the login")
+    password: str | None = password_field("password for the login (needs username)")
 
     @model_validator(mode="after")
     def _check_tls_and_login(self) -> MailServerSpec:

@@ -50,6 +50,7 @@ def test_results_by_time_range(web: WebEnv, query: dict[str, str], expect_some: 
         pytest.param({"since": "yesterday"}, "query.since", id="words"),
         pytest.param({"until": "nan"}, "query.until", id="nan"),
         pytest.param({"since": "-5"}, "query.since", id="negative"),
+        pytest.param({"until": "99999d"}, "query.until", id="longer-than-ten-years"),
         pytest.param({"cursor": "abc"}, "query.cursor", id="cursor"),
         pytest.param({"limit": "0"}, "query.limit", id="limit"),
     ],

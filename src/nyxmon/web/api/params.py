@@ -80,7 +80,10 @@ def parse_time(value: str | None, name: str, *, now: float | None = None) -> flo
     if re.fullmatch(_SECONDS, value):
         return float(value)
     if re.fullmatch(_DURATION, value):
-        return now - parse_duration(value)
+        try:
+            return now - parse_duration(value)
+        except ValueError as exc:  # well formed but beyond the longest duration (3650d)
+            raise bad_parameter(name, str(exc)) from None
     if _DATE_TIME.fullmatch(value) or _DATE.fullmatch(value):
         try:
             parsed = dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
