@@ -40,14 +40,22 @@ __all__ = [
 SECTION_CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Something other than white space, the same in Python's ``re`` and in the ECMA regular
+#: expressions of JSON Schema: the two disagree on what ``\s`` covers (Python's takes the
+#: separators U+001C-U+001F and U+0085, ECMA's takes U+FEFF), so the pattern names all of them and
+#: the validator uses the pattern itself; an API client generating from the schema and NyxMon
+#: then agree on every name.
+_SHOWING = r"[^\s\x1c-\x1f\x85\ufeff]"
+
+
 def _non_empty(value: str) -> str:
-    if not value.strip():
+    if not re.search(_SHOWING, value):
         raise invalid("empty", f"expected a non-empty string, got {show(value)}")
     return value
 
 
 NonEmptyStr = Annotated[
-    str, AfterValidator(_non_empty), Field(json_schema_extra={"pattern": r"\S"})
+    str, AfterValidator(_non_empty), Field(json_schema_extra={"pattern": _SHOWING})
 ]
 """A string with something besides white space (its JSON schema says so too: the API's
 OpenAPI document is the contract)."""
