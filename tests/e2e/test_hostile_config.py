@@ -36,9 +36,10 @@ class Finished:
 
 
 #: Runs ``argv[2:]`` as its own child and writes that child's peak RSS in KiB to fd ``argv[1]``.
-#: Linux starts a child's peak at its parent's high-water mark (``exec`` folds the old memory's peak into the
-#: process's ``maxrss``), so measuring a direct child of pytest, which holds hundreds of MB of
-#: test modules, measures pytest; a small launcher in between measures only ``nyxmon``.
+#: Linux starts a child's peak at its parent's high-water mark (``exec`` folds the old memory's
+#: peak into the process's ``maxrss``), so measuring a direct child of pytest, which holds
+#: hundreds of MB of test modules, measures pytest; a small launcher in between measures only
+#: ``nyxmon``.
 _LAUNCHER = """
 import os, sys
 pid = os.fork()
