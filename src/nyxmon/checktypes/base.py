@@ -11,9 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["SECRET", "CheckType", "SecretKind", "SpecModel", "secret"]
+__all__ = [
+    "SECRET",
+    "SECRET_FIELD",
+    "CheckType",
+    "SecretKind",
+    "SpecModel",
+    "password_field",
+    "secret",
+]
 
 #: The JSON schema key that marks a params field secret; its value is a :data:`SecretKind`.
 SECRET = "x-nyxmon-secret"
@@ -32,6 +40,16 @@ def secret(kind: SecretKind = "value") -> dict[str, Any]:
     if kind == "value":
         extra["writeOnly"] = True
     return extra
+
+
+#: JSON schema marks of a password field: the declared secret (write-only through the API, masked
+#: in answers and pages), and OpenAPI's password format so forms show a password input.
+SECRET_FIELD: dict[str, Any] = {**secret("value"), "format": "password"}
+
+
+def password_field(description: str = "password (may come from an environment variable)") -> Any:
+    """A ``password`` field: optional, secret, never shown back in full."""
+    return Field(None, description=description, json_schema_extra=SECRET_FIELD)
 
 
 class SpecModel(BaseModel):

@@ -15,9 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
-from nyxmon.checktypes.base import SpecModel
+from nyxmon.checktypes.base import SpecModel, password_field
 from nyxmon.checktypes.durations import PositiveDuration
-from nyxmon.checktypes.endpoint import password_field
 
 __all__ = [
     "CaFile",

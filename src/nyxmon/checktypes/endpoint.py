@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import Field
 
-from nyxmon.checktypes.base import SpecModel, secret
+from nyxmon.checktypes.base import SECRET_FIELD, SpecModel, password_field
+from nyxmon.checktypes.connection import Host
 from nyxmon.checktypes.durations import PositiveDuration
 
 __all__ = [
@@ -25,17 +26,8 @@ __all__ = [
     "slow_field",
 ]
 
-#: JSON schema marks of a secret field: the declared secret (write-only through the API, masked
-#: in answers and pages), and OpenAPI's password format so forms show a password input.
-SECRET_FIELD: dict[str, Any] = {**secret("value"), "format": "password"}
-
 #: What every database and broker probe observes: the login's round trip and the query's value.
 ENDPOINT_OBSERVES = frozenset({"CONNECTED", "RESPONSE_TIME", "VALUE"})
-
-
-def password_field(description: str = "password (may come from an environment variable)") -> Any:
-    """A ``password`` field: optional, secret, never shown back in full."""
-    return Field(None, description=description, json_schema_extra=SECRET_FIELD)
 
 
 def port_field(default: int) -> Any:
@@ -52,7 +44,7 @@ class EndpointSpec(SpecModel):
     """A server to connect to; each type adds its port, login and query (then
     ``max_response_time``, from :func:`slow_field`)."""
 
-    host: str = Field(min_length=1, description="host name or IP address of the server")
+    host: Host = Field(description="host name or IP address of the server")
 
     def secrets(self) -> frozenset[str]:
         """What a probe's messages must never contain (the password, when there is one)."""

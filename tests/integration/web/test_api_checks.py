@@ -57,6 +57,7 @@ def test_listing_filters_by_service_label_state_type_and_source(web: WebEnv) -> 
         pytest.param("?limit=1001", "query.limit", id="limit-too-big"),
         pytest.param("?offset=-1", "query.offset", id="negative-offset"),
         pytest.param("?state=sleepy", "query.state", id="unknown-state"),
+        pytest.param("?type=htp", "query.type", id="unknown-type"),
         pytest.param("?label=no-equals-sign", "query.label", id="label-without-value"),
         pytest.param("?source=yaml", "query.source", id="unknown-source"),
     ],

@@ -32,7 +32,13 @@ from nyxmon.domain.model import Check, CheckSource
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
 from nyxmon.web.api.contract import problems
-from nyxmon.web.api.params import LabelsParam, bad_parameter, parse_labels
+from nyxmon.web.api.params import (
+    LabelsParam,
+    TypeParam,
+    bad_parameter,
+    parse_labels,
+    parse_type,
+)
 from nyxmon.web.api.schemas import (
     CheckOut,
     CheckPut,
@@ -60,7 +66,7 @@ async def list_checks(
     service: str | None = None,
     label: LabelsParam = [],  # noqa: B006
     state_: Annotated[AlertState | None, Query(alias="state")] = None,
-    type: str | None = None,
+    type: TypeParam = None,
     source: CheckSource | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -74,6 +80,7 @@ async def list_checks(
     # One answer per query is built once per cache_seconds, shared by every caller (a
     # hammered dashboard costs one build), and dropped at once after a change made here.
     labels = parse_labels(label, "query.label")
+    type = parse_type(type)
     views = await live_checks(request)
 
     def render() -> bytes:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import WithJsonSchema
 
+from nyxmon.checktypes import CHECK_TYPES
 from nyxmon.config import parse_duration
 from nyxmon.web.problems import Problem
 
@@ -23,9 +24,11 @@ __all__ = [
     "LABEL_PATTERN",
     "LabelsParam",
     "TimeParam",
+    "TypeParam",
     "bad_parameter",
     "parse_labels",
     "parse_time",
+    "parse_type",
 ]
 
 _SECONDS = r"^[0-9]{1,11}(\.[0-9]{1,20})?$"
@@ -60,6 +63,22 @@ LabelsParam = Annotated[
     WithJsonSchema({"type": "array", "items": {"type": "string", "pattern": LABEL_PATTERN}}),
     Query(description="KEY=VALUE (own or from the service); repeat for several"),
 ]
+
+TypeParam = Annotated[
+    str | None,
+    WithJsonSchema({"type": "string", "enum": sorted(CHECK_TYPES)}),
+    Query(description="a check type: " + ", ".join(sorted(CHECK_TYPES))),
+]
+"""A ``type`` query parameter: one of the declared check types (see :func:`parse_type`)."""
+
+
+def parse_type(value: str | None, name: str = "query.type") -> str | None:
+    """``value`` if it names a declared check type: filtering by a misspelt type is refused
+    rather than answered with an empty list that looks like "no such checks"."""
+    if value is None or value in CHECK_TYPES:
+        return value
+    known = ", ".join(sorted(CHECK_TYPES))
+    raise bad_parameter(name, f"unknown check type {value!r}; known types: {known}")
 
 
 def bad_parameter(name: str, message: str) -> Problem:
