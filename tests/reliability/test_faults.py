@@ -320,7 +320,10 @@ def test_a_file_system_turning_read_only_under_the_agent_is_reported_and_survive
     /healthz says why with 503, /livez stays 200, and SIGTERM stops it cleanly, saying how
     many results it could not write (exit 1): ext4 stays read-only until it is repaired, so
     those are lost. After the operator repairs the file system (e2fsck) and mounts it
-    again, everything committed before is there, sound, and the agent records again."""
+    again, everything that had reached the disk before is there, sound, and the agent records
+    again. An error that aborts ext4's journal is a power cut for the pages not yet written back:
+    with ``synchronous=NORMAL`` the last commits before it may be lost (never a corrupt file),
+    so "before" is read after a ``sync`` of the file system."""
     disk, image = ext4_disk
     device = disk.run("findmnt", "-n", "-o", "SOURCE", str(disk.folder)).strip()
     trigger = Path("/sys/fs/ext4") / Path(device).name / "trigger_fs_error"
@@ -332,6 +335,7 @@ def test_a_file_system_turning_read_only_under_the_agent_is_reported_and_survive
     agent = start_agent(config, web_port, prefix=disk.prefix)
     agent.wait_ready()
     wait_for(lambda: all(len(t) >= 2 for t in disk.scheduled_times(db).values()), 60, "results")
+    disk.run("sync", "--file-system", str(db))
     before = disk.scheduled_times(db)
 
     trigger.write_text("1\n")
