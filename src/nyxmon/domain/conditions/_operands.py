@@ -59,6 +59,9 @@ PLACEHOLDERS: dict[str, PlaceholderInfo] = {
         PlaceholderInfo(
             "CERTIFICATE_EXPIRATION", "duration", "none", "time until the certificate expires"
         ),
+        PlaceholderInfo(
+            "DOMAIN_EXPIRATION", "duration", "none", "time until the domain registration expires"
+        ),
         PlaceholderInfo("DNS_RCODE", "text", "none", "DNS response code (NOERROR, NXDOMAIN...)"),
         PlaceholderInfo("IP", "text", "none", "the first resolved or connected address"),
         PlaceholderInfo("IPS", "list", "none", "every resolved address"),
@@ -106,6 +109,13 @@ def _certificate(obs: Observation) -> Any:
     return int(ms)
 
 
+def _domain(obs: Observation) -> Any:
+    seconds = obs.domain_expiration
+    if seconds is None:
+        return Missing(obs.domain_expiration_error)
+    return int(seconds * 1000) if math.isfinite(seconds) else Missing("no finite expiration")
+
+
 def _rcode(obs: Observation) -> Any:
     return _NOT_OBSERVED if obs.dns_rcode is None else obs.dns_rcode
 
@@ -150,6 +160,7 @@ _SIMPLE_GETTERS: dict[str, Getter] = {
     "RESPONSE_TIME": _response_time,
     "CONNECTED": _connected,
     "CERTIFICATE_EXPIRATION": _certificate,
+    "DOMAIN_EXPIRATION": _domain,
     "DNS_RCODE": _rcode,
     "IP": _ip,
     "IPS": _ips,
