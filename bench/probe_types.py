@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,7 @@ def start_nginx(workdir: Path, port: int) -> subprocess.Popen[bytes]:
 def check_params(kind: str, ports: dict[str, Any]) -> dict[str, Any]:
     """NyxMon's check of ``kind`` against its peer (what the raw twin does too)."""
     host = "127.0.0.1"
+    ports = defaultdict(int, ports)  # only ``kind``'s peer needs to be known
     http = f"http://{host}:{ports['http']}"
     return {
         "tcp": {"host": host, "port": ports["tcp"], "expect": "220"},
@@ -513,8 +515,12 @@ async def _raw_one(kind: str, ports: dict[str, Any]) -> Callable[[], Awaitable[b
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+        # a fresh connection per call, as the probe makes (grpc would share one otherwise)
+        options = [("grpc.use_local_subchannel_pool", 1), ("grpc.enable_retries", 0)]
+
         async def one() -> bool:
-            async with grpc.aio.insecure_channel(f"{host}:{ports['grpc']}") as channel:
+            target = f"{host}:{ports['grpc']}"
+            async with grpc.aio.insecure_channel(target, options=options) as channel:
                 stub = health_pb2_grpc.HealthStub(channel)
                 reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
             return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
@@ -544,7 +550,10 @@ async def _nyxmon_one(kind: str, ports: dict[str, Any]) -> Callable[[], Awaitabl
     return one
 
 
-async def _flat_out(one: Callable[[], Awaitable[bool]], seconds: float, concurrency: int) -> float:
+async def _flat_out(
+    one: Callable[[], Awaitable[bool]], seconds: float, concurrency: int
+) -> dict[str, float]:
+    """Probes/s of wall time, and per second of this process's CPU (all threads, user+sys)."""
     done = failed = 0
     await one()  # warm: imports, first connections
     end = time.perf_counter() + seconds
@@ -563,25 +572,27 @@ async def _flat_out(one: Callable[[], Awaitable[bool]], seconds: float, concurre
             else:
                 failed += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    rate = done / (time.perf_counter() - started)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     if failed > done * 0.01:
         raise SystemExit(f"{failed} of {done + failed} probes failed")
-    return rate
+    return {"rate": done / wall, "cpu_rate": done / cpu if cpu > 0 else 0.0}
 
 
 def child(side: str, kind: str, ports: dict[str, Any], seconds: float, concurrency: int) -> None:
     import uvloop
 
-    async def main() -> float:
+    async def main() -> dict[str, float]:
         one = await (_nyxmon_one if side == "nyxmon" else _raw_one)(kind, ports)
         return await _flat_out(one, seconds, concurrency)
 
-    print(json.dumps({"rate": uvloop.run(main())}))
+    print(json.dumps(uvloop.run(main())))
 
 
-def run_side(side: str, kind: str, ports: dict[str, Any], args: argparse.Namespace) -> float:
+def run_side(
+    side: str, kind: str, ports: dict[str, Any], args: argparse.Namespace
+) -> dict[str, float]:
     concurrency = args.db_concurrency if kind in DATA_TYPES else args.concurrency
     out = subprocess.run(
         [
@@ -604,27 +615,36 @@ def run_side(side: str, kind: str, ports: dict[str, Any], args: argparse.Namespa
     )
     if out.returncode != 0:
         raise SystemExit(f"{side} {kind} failed:\n{out.stderr[-2000:]}")
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["rate"])
+    figures: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def per_type(ports: dict[str, Any], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Each type's rates, NyxMon's and raw's taking turns; the ratio is the median round's
+    ratio of probes per CPU-second (see the module docstring)."""
     kinds = [k for k in (args.types.split(",") if args.types else TYPES) if k]
-    rates: dict[str, dict[str, list[float]]] = {k: {"nyxmon": [], "raw": []} for k in kinds}
+    runs: dict[str, dict[str, list[dict[str, float]]]] = {
+        k: {"nyxmon": [], "raw": []} for k in kinds
+    }
     for round_ in range(args.rounds):
         for kind in kinds:
             sides = ("nyxmon", "raw") if round_ % 2 == 0 else ("raw", "nyxmon")
             for side in sides:
-                rates[kind][side].append(run_side(side, kind, ports, args))
+                runs[kind][side].append(run_side(side, kind, ports, args))
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     figures: dict[str, dict[str, Any]] = {}
-    for kind, both in rates.items():
-        ours, theirs = statistics.median(both["nyxmon"]), statistics.median(both["raw"])
-        ratios = [a / b for a, b in zip(both["nyxmon"], both["raw"], strict=True)]
+    for kind, both in runs.items():
+        ours, theirs = both["nyxmon"], both["raw"]
+        cpu_ratios = [a["cpu_rate"] / b["cpu_rate"] for a, b in zip(ours, theirs, strict=True)]
+        wall_ratios = [a["rate"] / b["rate"] for a, b in zip(ours, theirs, strict=True)]
         figures[kind] = {
-            "nyxmon_per_s": round(ours),
-            "raw_per_s": round(theirs),
-            "ratio": round(ours / theirs, 2),
-            "round_ratios": [round(r, 2) for r in ratios],
+            "nyxmon_per_s": round(statistics.median(r["rate"] for r in ours)),
+            "raw_per_s": round(statistics.median(r["rate"] for r in theirs)),
+            "nyxmon_per_cpu_s": round(statistics.median(r["cpu_rate"] for r in ours)),
+            "raw_per_cpu_s": round(statistics.median(r["cpu_rate"] for r in theirs)),
+            "ratio": round(statistics.median(cpu_ratios), 2),
+            "wall_ratio": round(statistics.median(wall_ratios), 2),
+            "round_ratios": [round(r, 2) for r in cpu_ratios],
         }
     return figures
 
@@ -784,9 +804,16 @@ def main() -> None:
     if types:
         print(
             table(
-                ["type", "nyxmon/s", "raw/s", "ratio", "rounds"],
                 [
-                    [k, v["nyxmon_per_s"], v["raw_per_s"], v["ratio"], str(v["round_ratios"])]
+                    *("type", "nyxmon/s", "raw/s", "wall ratio"),
+                    *("nyxmon/CPU-s", "raw/CPU-s", "ratio", "rounds"),
+                ],
+                [
+                    [
+                        *(k, v["nyxmon_per_s"], v["raw_per_s"], v["wall_ratio"]),
+                        *(v["nyxmon_per_cpu_s"], v["raw_per_cpu_s"], v["ratio"]),
+                        str(v["round_ratios"]),
+                    ]
                     for k, v in types.items()
                 ],
             )

@@ -9,6 +9,8 @@ error: nothing listens there. Each run uses one connected datagram endpoint on t
 from __future__ import annotations
 
 import asyncio
+import functools
+import ipaddress
 import re
 import socket
 import time
@@ -25,6 +27,15 @@ from nyxmon.probes.stream_session import show_target
 __all__ = ["TYPE_NAME", "UdpExecutor", "create_executor"]
 
 TYPE_NAME = "udp"
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_ip(host: str) -> str | None:
+    """``host`` as the kernel writes it when it is an IP address, else None."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 class _Listener(asyncio.DatagramProtocol):
@@ -62,9 +73,12 @@ class UdpExecutor(ProbeExecutor[UdpSpec]):
         except OSError as exc:
             return run.finish(Outcome.ERROR, f"cannot reach {target}: {os_error_reason(exc)}")
         try:
-            peer = transport.get_extra_info("peername")
-            if peer:
-                run.details["ip"] = str(peer[0])
+            ip = _literal_ip(spec.host)
+            if ip is None:  # a name: ask where it went (uvloop builds a socket object for it)
+                peer = transport.get_extra_info("peername")
+                ip = str(peer[0]) if peer else None
+            if ip:
+                run.details["ip"] = ip
             sent = time.perf_counter()
             transport.sendto(spec.datagram())
             if spec.expect_silence:
