@@ -28,6 +28,8 @@ from nyxmon.probes.registry import SharedResources
 __all__ = ["TYPE_NAME", "IcmpExecutor", "create_executor"]
 
 TYPE_NAME = "icmp"
+#: The "reply time" of a request given up on.
+_LOST = math.nan
 #: Kept free at the end of the check's timeout to judge what came back.
 _MARGIN = 0.05
 _FAMILIES = {"4": socket.AF_INET, "6": socket.AF_INET6}
@@ -46,6 +48,21 @@ def _literal_address(host: str) -> tuple[int, str] | None:
     except ValueError:
         return None
     return (socket.AF_INET if address.version == 4 else socket.AF_INET6), str(address)
+
+
+def _give_up(future: asyncio.Future[float]) -> None:
+    if not future.done():
+        future.set_result(_LOST)
+
+
+async def _one_or_none(future: asyncio.Future[float], wait: float) -> None:
+    """Until ``future`` is done or ``wait`` seconds passed (the common one-request run): a
+    request still unanswered then is resolved as lost (NaN)."""
+    timer = asyncio.get_running_loop().call_later(wait, _give_up, future)
+    try:
+        await future
+    finally:
+        timer.cancel()
 
 
 async def _all_or_none(futures: list[asyncio.Future[float]], wait: float) -> None:
@@ -120,8 +137,9 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
 
     async def probe(self, run: ProbeRun, prepared: PreparedCheck[IcmpSpec]) -> Result:
         spec = prepared.spec
+        literal = _literal_address(spec.host)
         try:
-            family, address = await self._address(spec)
+            family, address = literal if literal is not None else await self._address(spec)
         except socket.gaierror:
             return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
         wanted = _FAMILIES.get(spec.ip_version)
@@ -147,7 +165,9 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
                 sent.append((at, future))
             wait = min(spec.reply_wait, deadline - time.perf_counter())
             pending = [future for _, future in sent if not future.done()]
-            if pending and wait > 0:
+            if len(pending) == 1 and wait > 0:
+                await _one_or_none(pending[0], wait)
+            elif pending and wait > 0:
                 await _all_or_none(pending, wait)
         except OSError as exc:
             if not sent:
@@ -156,8 +176,10 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         finally:
             pinger.forget(address, seqs)
         rtts = [
-            future.result() - at for at, future in sent if future.done() and not future.cancelled()
-        ]
+            future.result() - at
+            for at, future in sent
+            if future.done() and not future.cancelled() and future.result() == future.result()
+        ]  # (a lost request's NaN is not equal to itself)
         return self._judge(run, prepared, address, spec.count, rtts)
 
     def _judge(
@@ -177,22 +199,23 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         details.update(stats)
         if rtts:
             run.timings["rtt"] = stats["rtt_avg_ms"] / 1000
-        avg_ms = stats.get("rtt_avg_ms")
-        observation = Observation(
-            packet_loss=loss,
-            response_time_ms=avg_ms,
-            connected=received > 0,
-            ips=(address,),
-        )
         problems = []
         if received == 0:
             problems.append(f"no reply from {address} to {count} echo requests (100% loss)")
         elif spec.max_packet_loss is not None and loss > spec.max_packet_loss:
             problems.append(f"{loss:g}% packet loss, more than {spec.max_packet_loss:g}%")
-        failed = [o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok]
-        if failed:
-            details["failed_conditions"] = failed
-            problems.extend(failed)
+        if prepared.conditions:
+            observation = Observation(
+                packet_loss=loss,
+                response_time_ms=stats.get("rtt_avg_ms"),
+                connected=received > 0,
+                ips=(address,),
+            )
+            outcomes = evaluate_all(prepared.conditions, observation)
+            failed = [o.description for o in outcomes if not o.ok]
+            if failed:
+                details["failed_conditions"] = failed
+                problems.extend(failed)
         if problems:
             return run.finish(Outcome.FAIL, "; ".join(problems))
         message = (
