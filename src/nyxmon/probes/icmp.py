@@ -152,9 +152,11 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         run.details["ip"] = address
         run.details["socket"] = pinger.kind
         payload = _payload(spec.payload_size)
+        deadline = run.start + run.check.timeout - _MARGIN
+        if spec.count == 1:
+            return await self._ping_once(run, prepared, pinger, address, payload, deadline)
         sent: list[tuple[float, asyncio.Future[float]]] = []
         seqs: list[int] = []
-        deadline = run.start + run.check.timeout - _MARGIN
         try:
             for index in range(spec.count):
                 if index:
@@ -182,6 +184,31 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         ]  # (a lost request's NaN is not equal to itself)
         return self._judge(run, prepared, address, spec.count, rtts)
 
+    async def _ping_once(
+        self,
+        run: ProbeRun,
+        prepared: PreparedCheck[IcmpSpec],
+        pinger: Pinger,
+        address: str,
+        payload: bytes,
+        deadline: float,
+    ) -> Result:
+        """The run of one echo request (the most common ping check), without the lists."""
+        at = time.perf_counter()
+        try:
+            seq, future = pinger.send(address, payload)
+        except OSError as exc:
+            return run.finish(Outcome.ERROR, f"cannot ping {address}: {os_error_reason(exc)}")
+        try:
+            wait = min(prepared.spec.reply_wait, deadline - time.perf_counter())
+            if not future.done() and wait > 0:
+                await _one_or_none(future, wait)
+        finally:
+            pinger.forget(address, (seq,))
+        arrived = future.result() if future.done() and not future.cancelled() else _LOST
+        rtts = [] if arrived != arrived else [arrived - at]  # a lost request's NaN
+        return self._judge(run, prepared, address, 1, rtts)
+
     def _judge(
         self,
         run: ProbeRun,
@@ -194,10 +221,12 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         received = len(rtts)
         loss = round(100.0 * (count - received) / count, 2)
         details = run.details
-        details.update({"sent": count, "received": received, "packet_loss": loss})
+        details["sent"] = count
+        details["received"] = received
+        details["packet_loss"] = loss
         stats = _stats(rtts) if rtts else {}
-        details.update(stats)
         if rtts:
+            details.update(stats)
             run.timings["rtt"] = stats["rtt_avg_ms"] / 1000
         problems = []
         if received == 0:

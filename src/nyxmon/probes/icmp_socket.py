@@ -17,6 +17,7 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from typing import Literal
 
 __all__ = ["PingUnavailable", "Pinger", "open_pinger"]
@@ -93,7 +94,7 @@ class Pinger:
             raise
         return seq, future
 
-    def forget(self, address: str, seqs: list[int]) -> None:
+    def forget(self, address: str, seqs: Sequence[int]) -> None:
         """Stop waiting for replies to these requests (the run is over)."""
         waiting = self._waiting
         for seq in seqs:

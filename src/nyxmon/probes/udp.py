@@ -62,8 +62,12 @@ class UdpExecutor(ProbeExecutor[UdpSpec]):
         target = show_target(spec.host, spec.port)
         run.details["target"] = target
         loop = asyncio.get_running_loop()
+        ip = _literal_ip(spec.host)
         try:
-            family, ip = await _address(loop, spec.host, spec.port)
+            if ip is not None:
+                family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            else:
+                family, ip = await _address(loop, spec.host, spec.port)
         except socket.gaierror:
             return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
         # A bare non-blocking socket: a datagram endpoint (transport and protocol) costs about
