@@ -37,6 +37,7 @@ from nyxmon.domain.model import Check
 from nyxmon.errors import ConfigError
 from nyxmon.metrics import MetricsRuntime, Observe, register_runtime_metrics
 from nyxmon.notify import RetryPolicy, notify_metrics
+from nyxmon.probes.rdap import RdapLookup
 from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 from nyxmon.probes.runner import AsyncCheckRunner, ProbeRunner, SyncCheckRunner
 from nyxmon.runtime import Backend, Dispatcher, Runtime
@@ -113,7 +114,9 @@ def build_agent(
         recorder=recorder,
         on_batch_seconds=lambda s: recorder.register_event(Observe("store_batch_seconds", s)),
     )
-    runner = ProbeRunner(registry if registry is not None else builtin_registry())
+    registry = registry if registry is not None else builtin_registry()
+    registry.provide("rdap", lambda: RdapLookup(settings.rdap_url, settings.rdap_bootstrap_url))
+    runner = ProbeRunner(registry)
     scheduler = Scheduler(
         runner.run, concurrency=settings.concurrency, per_host=settings.per_host_concurrency
     )

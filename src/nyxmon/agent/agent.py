@@ -183,7 +183,13 @@ class Agent:
 
     def reload(self, config: LoadedConfig) -> ConfigApplied:
         """Apply a new config file without a restart; history is kept, API checks untouched."""
-        for field in ("database", "concurrency", "per_host_concurrency"):
+        for field in (
+            "database",
+            "concurrency",
+            "per_host_concurrency",
+            "rdap_url",
+            "rdap_bootstrap_url",
+        ):
             if getattr(config.agent, field) != getattr(self.config.agent, field):
                 log.warning("agent.%s changed; it takes effect after a restart", field)
         applied: ConfigApplied = self.control.command(ApplyConfig(config.services, config.checks))

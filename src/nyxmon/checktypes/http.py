@@ -210,6 +210,7 @@ HTTP_OBSERVES = frozenset(
         "RESPONSE_TIME",
         "CONNECTED",
         "CERTIFICATE_EXPIRATION",
+        "DOMAIN_EXPIRATION",
         "IP",
         "IPS",
     }

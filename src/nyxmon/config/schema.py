@@ -136,6 +136,12 @@ class AgentSection(BaseModel):
     per_host_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 20
     retention: RetentionSection = RetentionSection()
     shutdown_grace: Duration = 10.0
+    #: An RDAP server asked for every domain's expiration ([DOMAIN_EXPIRATION]); without it,
+    #: the server of each TLD is found in the bootstrap file.
+    rdap_url: Annotated[str, AfterValidator(_check_public_url)] | None = None
+    rdap_bootstrap_url: Annotated[str, AfterValidator(_check_public_url)] = (
+        "https://data.iana.org/rdap/dns.json"
+    )
 
 
 class WebSection(BaseModel):

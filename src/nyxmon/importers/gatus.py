@@ -5,8 +5,10 @@ The mapping, item by item:
 - ``endpoints[]`` become checks; ``group`` becomes the service (ungrouped endpoints go to the
   service ``Endpoints``); the URL scheme picks the type: ``http(s)`` -> ``http`` (``json``
   when a condition reads ``[BODY].path``, ``len()`` or ``has()``), ``dns`` block -> ``dns``,
-  ``tcp``/``udp``/``icmp``/``tls``/``ssh`` -> the type of that name, ``starttls`` -> ``smtp``,
-  ``ws(s)`` -> ``websocket``, ``grpc(s)`` -> ``grpc``; ``sctp`` has no NyxMon type.
+  ``tcp``/``udp``/``icmp``/``ssh`` -> the type of that name, ``tls`` -> ``tls`` (``tcp`` with
+  ``tls: true`` when a body is sent), ``starttls`` -> ``smtp``, ``ws(s)`` -> ``websocket``,
+  ``grpc(s)`` -> ``grpc`` (``[BODY].status`` read as ``[VALUE]``); ``sctp`` has no NyxMon
+  type. An ssh login and command are reported as dropped: NyxMon's ssh check reads the banner.
 - ``conditions`` are kept word for word (NyxMon speaks Gatus's condition language); a DNS
   ``[BODY] == value`` becomes ``expected``; what NyxMon cannot read or the type never observes
   is written as a comment with the reason.
@@ -49,6 +51,8 @@ UNGROUPED = "Endpoints"
 UNGROUPED_EXTERNAL = "External endpoints"
 _BARE_VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _JSON_CONDITION = re.compile(r"\[BODY\][.\[]|len\(\[BODY\]|has\(\[BODY\]", re.IGNORECASE)
+#: Types with a ``verify_tls`` parameter (``client.insecure`` turns it off).
+_VERIFIES_TLS = {"http", "json", "tcp", "tls", "smtp", "websocket"}
 _DNS_BODY = re.compile(r"^\s*\[BODY\]\s*==\s*([^()\s]+)\s*$", re.IGNORECASE)
 #: Gatus's alert defaults (README, "Alerting"), which NyxMon's defaults.alert reproduces.
 _GATUS_ALERT = {"failure-threshold": 3, "success-threshold": 2, "send-on-resolved": False}
@@ -396,20 +400,58 @@ def _type_and_params(
     if scheme == "starttls":
         report.approximated(where, "starttls:// became an smtp check with STARTTLS")
         check.notes.append("approximated: Gatus's starttls:// endpoint became an smtp check")
-    if scheme == "ssh":
-        ssh = endpoint.get("ssh") or {}
-        for source, target in (
-            ("username", "username"),
-            ("password", "password"),
-            ("private-key", "private_key"),
-        ):
-            if ssh.get(source):
-                check.params[target] = ssh[source]
-        command = _ssh_command(body)
-        if command:
-            check.params["command"] = command
-    elif body and scheme in ("tcp", "udp", "tls", "ws", "wss"):
+    elif scheme == "ssh":
+        _ssh(check, endpoint, report)
+    elif scheme == "tls" and body:
+        # Gatus sends the body over the TLS connection and reads the answer: tcp with tls does.
+        check.type = "tcp"
+        check.params["tls"] = True
         check.params["send"] = _body(str(body), endpoint, check, report)
+    elif scheme in ("grpc", "grpcs"):
+        _grpc_conditions(check, conditions, report)
+    elif scheme == "udp":
+        _udp_conditions(check, conditions, report)
+    if body and scheme in ("tcp", "udp", "ws", "wss"):
+        key = "payload" if scheme == "udp" else "send"
+        check.params[key] = _body(str(body), endpoint, check, report)
+
+
+def _ssh(check: CheckDraft, endpoint: dict[str, Any], report: Any) -> None:
+    """Gatus logs in and runs the body's command when given credentials; NyxMon's ssh check
+    reads the banner only, so the login and the command are reported as dropped (a condition
+    on the command's ``[STATUS]`` is then held as never observed)."""
+    ssh = endpoint.get("ssh") or {}
+    given = [key for key in ("username", "password", "private-key") if ssh.get(key)]
+    command = _ssh_command(endpoint.get("body"))
+    if given or command:
+        what = "ssh login" + (f" and command {command!r}" if command else "")
+        report.dropped(check.source, f"{what}: NyxMon's ssh check reads the banner only")
+        check.notes.append(f"not carried over: {what} (NyxMon's ssh check reads the banner only)")
+
+
+_GRPC_STATUS = re.compile(r"^\s*\[BODY\]\.status\s*(==|!=)\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def _grpc_conditions(check: CheckDraft, conditions: list[str], report: Any) -> None:
+    """Gatus's grpc ``[BODY]`` is ``{"status": ...}``; NyxMon's grpc check gives that status
+    as ``[VALUE]``."""
+    for index, condition in enumerate(conditions):
+        match = _GRPC_STATUS.match(condition)
+        if match:
+            conditions[index] = f"[VALUE] {match.group(1)} {match.group(2)}"
+            report.mapped(check.source, "[BODY].status as [VALUE] (the health status)")
+
+
+def _udp_conditions(check: CheckDraft, conditions: list[str], report: Any) -> None:
+    """Gatus's udp ``[CONNECTED]`` is true when a reply was read, which is what a NyxMon udp
+    check passes on; that condition is carried by the check itself, not written."""
+    for condition in list(conditions):
+        if re.fullmatch(r"\s*\[CONNECTED\]\s*==\s*true\s*", condition, re.IGNORECASE):
+            conditions.remove(condition)
+            report.mapped(check.source, "[CONNECTED] == true as the udp check's reply")
+            check.notes.append(
+                "[CONNECTED] == true: a NyxMon udp check passes only when a reply arrives"
+            )
 
 
 def _ssh_command(body: Any) -> str | None:
@@ -446,8 +488,12 @@ def _client(check: CheckDraft, client: dict[str, Any], report: Any) -> None:
         if key == "timeout":
             check.timeout = go_duration(value, "client.timeout")
         elif key == "insecure":
-            if value:
+            if value and check.type in _VERIFIES_TLS:
                 check.params["verify_tls"] = False
+            elif value:
+                why = f"NyxMon's {check.type} checks have no certificate to skip verifying"
+                report.dropped(f"{where}.client.insecure", why)
+                check.notes.append(f"not carried over: client.insecure: {why}")
         elif key == "ignore-redirect":
             if value and check.type in ("http", "json"):
                 check.params["follow_redirects"] = False

@@ -7,10 +7,13 @@ The original kept its setup in two tables: ``service`` (``id``, ``name``) and ``
 Telegram, configured by ``$TELEGRAM_BOT_TOKEN`` and ``$TELEGRAM_CHAT_ID`` (MarkdownV2, every
 check), which becomes a native ``telegram`` route reading the same two variables.
 
-Check types: ``http`` -> ``http``, ``json-http`` -> ``json``, ``dns`` -> ``dns``,
-``json-metrics`` -> ``json`` with one condition per metric, ``tcp`` -> ``tcp``, ``ping`` ->
-``icmp``, ``smtp`` -> ``smtp``, ``imap`` -> ``imap``. The database is opened read-only; results
-(history) are not imported.
+Check types, each live with the real type's parameters: ``http`` -> ``http`` (its in-run
+retries are http's ``retries``), ``json-http`` -> ``json``, ``dns`` -> ``dns``, ``json-metrics``
+-> ``json`` (a critical metric is a condition, a warning one a degraded condition), ``tcp`` ->
+``tcp`` (implicit TLS, STARTTLS for smtp/imap, certificate days as a condition), ``ping`` ->
+``icmp``, ``smtp`` -> ``smtp`` and ``imap`` -> ``imap`` (server, TLS and login; the test message
+the original sent through smtp and looked for over imap is a round trip NyxMon does not make,
+reported as dropped). The database is opened read-only; results (history) are not imported.
 """
 
 from __future__ import annotations
@@ -157,7 +160,7 @@ def _check(row: dict[str, Any], report: ImportReport) -> CheckDraft:
         check.enabled = False
     data = _data(row, report, where)
     url = literal(str(row.get("url") or ""))
-    if "timeout" in data:
+    if "timeout" in data and kind != "ping":
         check.timeout = float(data["timeout"])
     if kind in ("http", "json-http"):
         check.type = "http" if kind == "http" else "json"
@@ -173,17 +176,13 @@ def _check(row: dict[str, Any], report: ImportReport) -> CheckDraft:
     elif kind == "json-metrics":
         _metrics(check, url, data, report)
     elif kind == "tcp":
-        host = data.get("host") or urlsplit(url if "://" in url else f"//{url}").hostname or url
-        check.params = {"host": host, "port": data.get("port")}
-        if data.get("tls_mode", "none") != "none":
-            check.params["tls"] = data["tls_mode"]
-        _retries(check, data, report)
+        _tcp(check, url, data, report)
     elif kind == "ping":
-        check.type, check.params = "icmp", {"host": url}
-    elif kind in ("smtp", "imap"):
-        keep = {k: v for k, v in data.items() if k not in ("timeout", "retries", "retry_delay")}
-        check.params = {k: literal(v) if isinstance(v, str) else v for k, v in keep.items()}
-        _retries(check, data, report)
+        _ping(check, url, data, report)
+    elif kind == "smtp":
+        _smtp(check, url, data, report)
+    elif kind == "imap":
+        _imap(check, url, data, report)
     else:
         check.params = {"url": url}
         check.hold(f"the original's {kind!r} checks have no NyxMon type")
@@ -211,11 +210,31 @@ def _http(check: CheckDraft, url: str, data: dict[str, Any], report: ImportRepor
         check.params["expected_status"] = [int(data["expected_status"])]
     if data.get("expected_location"):
         check.conditions.append(f"[HEADERS].location == {literal(str(data['expected_location']))}")
-    _retries(check, data, report)
+    _http_retries(check, data, report)
+
+
+def _http_retries(check: CheckDraft, data: dict[str, Any], report: ImportReport) -> None:
+    """The original's in-run retries are the http type's own ``retries`` (one result with its
+    attempts); its fixed ``retry_delay`` becomes the first wait, which NyxMon then doubles."""
+    retries = int(data.get("retries") or 0)
+    if not retries:
+        return
+    check.params["retries"] = min(retries, 10)
+    if retries > 10:
+        report.approximated(check.source, f"{retries} in-run retries capped at 10")
+        check.notes.append(f"approximated: {retries} in-run retries capped at NyxMon's 10")
     codes = data.get("retry_status_codes")
     if codes and sorted(codes) != [502, 503, 504]:
-        report.dropped(check.source, f"retry_status_codes {codes}: NyxMon retries any failure")
-        check.notes.append(f"not carried over: retry_status_codes {codes}")
+        check.params["retry_status_codes"] = [int(code) for code in codes]
+    delay = float(data.get("retry_delay") or 0)
+    if delay > 0:
+        check.params["retry_backoff"] = delay
+        if retries > 1:
+            report.approximated(check.source, "retry_delay is the first wait, doubled after")
+            check.notes.append(
+                f"approximated: the original waited {delay:g}s before every retry; NyxMon "
+                "waits that long before the first and doubles it before each next one"
+            )
 
 
 def _metrics(check: CheckDraft, url: str, data: dict[str, Any], report: ImportReport) -> None:
@@ -227,7 +246,7 @@ def _metrics(check: CheckDraft, url: str, data: dict[str, Any], report: ImportRe
             "username": literal(str(auth["username"])),
             "password": literal(str(auth.get("password") or "")),
         }
-    warnings = 0
+    degraded: list[str] = []
     for metric in data.get("checks") or []:
         path = str(metric.get("path", "")).replace("$.", "", 1).lstrip("$")
         op = str(metric.get("op", "=="))
@@ -236,13 +255,108 @@ def _metrics(check: CheckDraft, url: str, data: dict[str, Any], report: ImportRe
             continue
         value = metric.get("value")
         shown = json.dumps(value) if isinstance(value, bool) or value is None else str(value)
-        check.conditions.append(literal(f"[BODY].{path} {op} {shown}"))
+        condition = literal(f"[BODY].{path} {op} {shown}")
         if metric.get("severity") == "warning":
-            warnings += 1
-    if warnings:
-        report.approximated(check.source, f"{warnings} warning-only metric(s) now fail the check")
-        check.notes.append(
-            "approximated: metrics of severity warning are conditions like the others (a "
-            "failing one makes the run fail, not a warning)"
+            degraded.append(condition)
+        else:
+            check.conditions.append(condition)
+    if degraded:
+        # A warning metric made the original warn, not fail: json's degraded rules do that.
+        check.params["degraded_conditions"] = degraded
+    _http_retries(check, data, report)
+
+
+def _host(url: str, data: dict[str, Any]) -> str:
+    """The original's target: ``data.host`` when set, else the url's host (or the url)."""
+    if data.get("host"):
+        return literal(str(data["host"]))
+    return literal(urlsplit(url if "://" in url else f"//{url}").hostname or url)
+
+
+def _login(check: CheckDraft, data: dict[str, Any], report: ImportReport) -> None:
+    """Username and password of a mail check; a ``password_secret`` reference is not kept."""
+    if data.get("username"):
+        check.params["username"] = literal(str(data["username"]))
+        if data.get("password"):
+            check.params["password"] = literal(str(data["password"]))
+    if data.get("password_secret") and not data.get("password"):
+        report.dropped(check.source, "password_secret (a secret reference NyxMon cannot read)")
+        check.hold("the password was a secret reference: write it in password, then uncomment")
+    if data.get("verify") is False:
+        check.params["verify_tls"] = False
+
+
+def _tcp(check: CheckDraft, url: str, data: dict[str, Any], report: ImportReport) -> None:
+    """``tcp``: connect, implicit TLS or STARTTLS (smtp, imap), certificate days as a condition."""
+    check.params = {"host": _host(url, data), "port": data.get("port")}
+    mode = str(data.get("tls_mode") or "none")
+    if mode == "implicit":
+        check.params["tls"] = True
+    elif mode == "starttls":
+        protocol = str(data.get("starttls_protocol") or "generic")
+        if protocol in ("smtp", "imap"):
+            check.params["starttls"] = protocol
+        else:
+            check.hold(
+                f"STARTTLS of the {protocol!r} kind (a raw command) has no NyxMon equivalent; "
+                "tcp's starttls speaks smtp, imap, pop3, ftp and postgres"
+            )
+    if mode != "none":
+        if data.get("sni"):
+            check.params["server_name"] = literal(str(data["sni"]))
+        if data.get("verify") is False:
+            check.params["verify_tls"] = False
+        if data.get("check_cert_expiry"):
+            days = int(data.get("min_cert_days", 14))
+            check.conditions.append(f"[CERTIFICATE_EXPIRATION] > {days}d")
+    _retries(check, data, report)
+
+
+def _ping(check: CheckDraft, url: str, data: dict[str, Any], report: ImportReport) -> None:
+    """``ping`` -> ``icmp``: the original's per-request timeout is icmp's ``reply_wait``."""
+    check.type = "icmp"
+    check.params = {"host": _host(url, data)}
+    if "count" in data:
+        check.params["count"] = int(data["count"])
+    if "interval" in data:
+        check.params["packet_interval"] = float(data["interval"])
+    if "timeout" in data:
+        check.params["reply_wait"] = float(data["timeout"])
+
+
+def _smtp(check: CheckDraft, url: str, data: dict[str, Any], report: ImportReport) -> None:
+    """``smtp``: the same server, TLS and login; the original's test message is not sent."""
+    check.params = {
+        "host": _host(url, data),
+        "port": int(data.get("port") or 587),
+        "tls": str(data.get("tls") or "starttls"),
+    }
+    _login(check, data, report)
+    if data.get("from_addr") or data.get("to_addr"):
+        what = (
+            f"sending a test message from {data.get('from_addr')} to {data.get('to_addr')}: "
+            "NyxMon's smtp check logs in and sends nothing"
         )
+        report.dropped(check.source, what)
+        check.notes.append(f"not carried over: {what}")
+    _retries(check, data, report)
+
+
+def _imap(check: CheckDraft, url: str, data: dict[str, Any], report: ImportReport) -> None:
+    """``imap``: the same server, TLS and login; the search for the smtp check's message is
+    a round trip NyxMon does not make."""
+    check.params = {
+        "host": _host(url, data),
+        "port": int(data.get("port") or 993),
+        "tls": str(data.get("tls_mode") or "implicit"),
+    }
+    _login(check, data, report)
+    if data.get("search_subject"):
+        what = (
+            f"the round trip (a message with subject {data['search_subject']!r} found in "
+            f"{data.get('folder') or 'INBOX'}, then deleted): NyxMon's imap check logs in "
+            "and reads nothing"
+        )
+        report.dropped(check.source, what)
+        check.notes.append(f"not carried over: {what}")
     _retries(check, data, report)

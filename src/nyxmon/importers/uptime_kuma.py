@@ -7,9 +7,12 @@ holds each monitor as Kuma's ``Monitor.toJSON`` writes it. The mapping, item by 
   monitors without a parent go to the service ``Monitors``.
 - ``type``: ``http`` -> ``http``, ``keyword`` -> ``http`` with ``keyword``/``keyword_absent``,
   ``json-query`` -> ``json`` with a ``[BODY].path`` condition, ``real-browser`` -> ``http``,
-  ``port`` -> ``tcp``, ``ping`` -> ``icmp``, ``dns`` -> ``dns``, ``push`` -> ``push``,
-  ``grpc-keyword`` -> ``grpc``, ``mqtt``, ``postgres``, ``mysql``, ``redis``, ``smtp`` -> the
-  type of that name, ``websocket-upgrade`` -> ``websocket``, ``rabbitmq`` -> ``http`` on the
+  ``port`` -> ``tcp``, ``ping`` -> ``icmp`` (``packetSize`` as ``payload_size``), ``dns`` ->
+  ``dns``, ``push`` -> ``push``, ``grpc-keyword`` on ``grpc.health.v1.Health/Check`` ->
+  ``grpc`` (other methods are held), ``postgres``/``mysql``/``redis`` -> the type of that name
+  with the connection URL split into host, port, database and login, ``mqtt`` -> ``mqtt``
+  (broker and login; waiting for a device's message is reported as dropped), ``smtp`` ->
+  ``smtp``, ``websocket-upgrade`` -> ``websocket``, ``rabbitmq`` -> ``http`` on the
   management API's health check (what Kuma itself requests); the rest (Docker, SQL Server,
   MongoDB, Oracle, RADIUS, game servers, Kafka, SNMP, ...) has no NyxMon type and is written
   commented out.
@@ -29,6 +32,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from nyxmon.config import spell_duration
 from nyxmon.importers.apprise_urls import (
@@ -40,7 +44,7 @@ from nyxmon.importers.apprise_urls import (
     signal_url,
     url_problem,
 )
-from nyxmon.importers.common import SourceError, fit_timing
+from nyxmon.importers.common import SourceError, fit_timing, host_port
 from nyxmon.importers.draft import CheckDraft, ImportDraft, RouteDraft, literal
 from nyxmon.importers.report import ImportReport
 
@@ -257,9 +261,9 @@ def _type_and_params(check: CheckDraft, monitor: dict[str, Any], report: ImportR
         check.type, check.params = "tcp", {"host": host, "port": port}
     elif kind == "ping":
         check.type, check.params = "icmp", {"host": host}
-        if monitor.get("packetSize") not in (None, 56):
-            report.dropped(where, f"packet size {monitor['packetSize']}")
-            check.notes.append(f"not carried over: packet size {monitor['packetSize']}")
+        size = monitor.get("packetSize")
+        if size not in (None, 56):
+            check.params["payload_size"] = int(size)
     elif kind == "dns":
         check.type = "dns"
         check.params = {
@@ -273,31 +277,11 @@ def _type_and_params(check: CheckDraft, monitor: dict[str, Any], report: ImportR
     elif kind == "push":
         check.params = {"token": literal(str(monitor.get("pushToken") or ""))}
     elif kind == "grpc-keyword":
-        check.type = "grpc"
-        check.params = {
-            "url": literal(str(monitor.get("grpcUrl") or "")),
-            "service": literal(str(monitor.get("grpcServiceName") or "")),
-            "method": literal(str(monitor.get("grpcMethod") or "")),
-            "tls": bool(monitor.get("grpcEnableTls")),
-            "keyword": literal(str(monitor.get("keyword") or "")),
-        }
+        _grpc(check, monitor, report)
     elif kind == "mqtt":
-        check.params = {
-            "host": host,
-            "port": port or 1883,
-            "topic": literal(str(monitor.get("mqttTopic") or "")),
-        }
-        for source, target in (
-            ("mqttUsername", "username"),
-            ("mqttPassword", "password"),
-            ("mqttSuccessMessage", "expected"),
-        ):
-            if monitor.get(source):
-                check.params[target] = literal(str(monitor[source]))
+        _mqtt(check, monitor, host, port, report)
     elif kind in ("postgres", "mysql", "redis"):
-        check.params = {"dsn": literal(str(monitor.get("databaseConnectionString") or ""))}
-        if kind != "redis" and monitor.get("databaseQuery"):
-            check.params["query"] = literal(str(monitor["databaseQuery"]))
+        _database(check, monitor, report)
     elif kind == "smtp":
         check.params = {"host": host, "port": port or 25}
         security = monitor.get("smtpSecurity")
@@ -305,6 +289,8 @@ def _type_and_params(check: CheckDraft, monitor: dict[str, Any], report: ImportR
             check.params["tls"] = _SMTP_TLS[security]
     elif kind == "websocket-upgrade":
         check.type, check.params = "websocket", {"url": literal(str(monitor.get("url") or ""))}
+        if monitor.get("ignoreTls"):
+            check.params["verify_tls"] = False
     elif kind == "rabbitmq":
         _rabbitmq(check, monitor, report)
     else:
@@ -314,6 +300,103 @@ def _type_and_params(check: CheckDraft, monitor: dict[str, Any], report: ImportR
     if "port" in check.params and check.params["port"] is not None:
         check.params["port"] = int(check.params["port"])
     check.params = {k: v for k, v in check.params.items() if v is not None}
+
+
+def _grpc(check: CheckDraft, monitor: dict[str, Any], report: ImportReport) -> None:
+    """``grpc-keyword`` calling the standard health service becomes a ``grpc`` check; a call
+    to any other method has no NyxMon equivalent and is held."""
+    check.type = "grpc"
+    where = check.source
+    host, port = host_port(str(monitor.get("grpcUrl") or ""), None)
+    check.params = {"host": literal(host), "port": port, "tls": bool(monitor.get("grpcEnableTls"))}
+    service = str(monitor.get("grpcServiceName") or "")
+    method = str(monitor.get("grpcMethod") or "")
+    if service != "grpc.health.v1.Health" or method.lower() != "check":
+        check.hold(
+            f"Kuma called {service or '?'}/{method or '?'} and looked for a keyword in the "
+            "answer; NyxMon's grpc check speaks only the standard health-checking protocol"
+        )
+        return
+    try:
+        request = json.loads(str(monitor.get("grpcBody") or "{}"))
+    except ValueError:
+        request = {}
+    if isinstance(request, dict) and request.get("service"):
+        check.params["service"] = literal(str(request["service"]))
+    keyword = str(monitor.get("keyword") or "")
+    inverted = bool(monitor.get("invertKeyword"))
+    if keyword == "SERVING" and not inverted:
+        report.mapped(where, "keyword SERVING as the grpc check's own pass")
+        check.notes.append("keyword SERVING: a NyxMon grpc check passes only on SERVING")
+    elif keyword:
+        operator = "!=" if inverted else "=="
+        check.conditions.append(literal(f"[VALUE] {operator} pat(*{keyword}*)"))
+
+
+def _mqtt(
+    check: CheckDraft, monitor: dict[str, Any], host: str, port: Any, report: ImportReport
+) -> None:
+    """``mqtt``: the broker and login. Kuma waited for someone else's message on a topic;
+    NyxMon's round trip publishes its own, which must not land on a device's topic, so the
+    topic is reported as dropped and the check connects and authenticates."""
+    check.params = {"host": host, "port": port or 1883}
+    for source, target in (("mqttUsername", "username"), ("mqttPassword", "password")):
+        if monitor.get(source):
+            check.params[target] = literal(str(monitor[source]))
+    topic = monitor.get("mqttTopic")
+    if topic:
+        expected = monitor.get("mqttSuccessMessage")
+        what = f"waiting for a message on {topic!r}" + (
+            f" containing {expected!r}" if expected else ""
+        )
+        why = "NyxMon's mqtt check publishes its own message and reads it back"
+        report.dropped(check.source, f"{what}: {why}")
+        check.notes.append(f"not carried over: {what} ({why})")
+
+
+_DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "redis": 6379}
+_SCHEMES = {
+    "postgres": ("postgres", "postgresql"),
+    "mysql": ("mysql", "mariadb"),
+    "redis": ("redis",),
+}
+_SSLMODES = {"disable", "prefer", "require", "verify-ca", "verify-full"}
+
+
+def _database(check: CheckDraft, monitor: dict[str, Any], report: ImportReport) -> None:
+    """``postgres``, ``mysql``, ``redis``: Kuma's connection URL split into the type's host,
+    port, database and login; anything but such a URL is held, saying why."""
+    kind = check.type
+    dsn = str(monitor.get("databaseConnectionString") or "")
+    parts = urlsplit(dsn)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme.lower() not in _SCHEMES[kind] or not parts.hostname:
+        check.params = {"host": ""}
+        scheme = "rediss:// (TLS)" if parts.scheme.lower() == "rediss" else "this connection string"
+        check.hold(
+            f"{scheme} cannot be written as NyxMon's {kind} params (host, port, database, "
+            "username, password): fill them in, then uncomment"
+        )
+        return
+    check.params = {"host": literal(parts.hostname), "port": port or _DEFAULT_PORTS[kind]}
+    database = unquote(parts.path.lstrip("/"))
+    if database:
+        check.params["database"] = int(database) if kind == "redis" else literal(database)
+    if parts.username:
+        check.params["username"] = literal(unquote(parts.username))
+    if parts.password:
+        check.params["password"] = literal(unquote(parts.password))
+    options = dict(parse_qsl(parts.query))
+    if kind == "postgres" and options.get("sslmode") in _SSLMODES:
+        check.params["sslmode"] = options.pop("sslmode")
+    for key in options:
+        report.dropped(check.source, f"connection option {key!r}")
+        check.notes.append(f"not carried over: connection option {key!r}")
+    if kind != "redis" and monitor.get("databaseQuery"):
+        check.params["query"] = literal(str(monitor["databaseQuery"]))
 
 
 def _http(check: CheckDraft, monitor: dict[str, Any], report: ImportReport) -> None:

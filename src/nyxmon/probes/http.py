@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import functools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from nyxmon.checktypes.http import BasicAuth, HttpSpec
 from nyxmon.checktypes.secrets import mask_url_secrets
@@ -35,6 +37,7 @@ from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun
 from nyxmon.probes.http_client import HttpClients
 from nyxmon.probes.http_exchange import Exchange, HttpRequest
 from nyxmon.probes.http_failures import Failure
+from nyxmon.probes.rdap import RdapError, RdapLookup
 from nyxmon.probes.registry import SharedResources
 
 __all__ = ["TYPE_NAME", "HttpExecutor", "create_executor", "http_request"]
@@ -97,6 +100,8 @@ class _Plan:
     request: HttpRequest
     status_ranges: tuple[tuple[int, int], ...] | None
     reads_headers: bool
+    #: The URL's host when a condition reads [DOMAIN_EXPIRATION] (an RDAP lookup), else "".
+    domain: str
 
 
 class HttpExecutor(ProbeExecutor[HttpSpec]):
@@ -106,9 +111,11 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
     spec_model = HttpSpec
     default_headers: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, clients: HttpClients) -> None:
+    def __init__(self, clients: HttpClients, rdap: Callable[[], RdapLookup] = RdapLookup) -> None:
         super().__init__()
         self._clients = clients
+        # made on the first [DOMAIN_EXPIRATION] lookup (no client before), then kept
+        self._rdap = functools.cache(rdap)
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, check_id: str, prepared: PreparedCheck[HttpSpec]) -> _Plan:
@@ -123,6 +130,7 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
                 http_request(spec, self.default_headers),
                 ranges,
                 any(c.uses("HEADERS") for c in conditions),
+                _domain_to_watch(spec, conditions),
             )
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -149,10 +157,28 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
             await asyncio.sleep(wait)
         if spec.retries:
             run.details["attempts"] = attempt
+        if plan.domain and failure is None:
+            await self._look_up_domain(run, plan.domain, deadline)
         result = self._outcome(run, plan, exchange, failure)
         if attempt > 1:
             return dataclasses.replace(result, message=f"{result.message} (attempt {attempt})")
         return result
+
+    async def _look_up_domain(self, run: ProbeRun, domain: str, deadline: float) -> None:
+        """Put the domain's expiration (or why it is unknown) in ``run.details`` for
+        :meth:`_judge`; the lookup gets what is left of the check's timeout."""
+        left = deadline - time.perf_counter()
+        try:
+            if left <= 0:
+                raise RdapError("no time left for the RDAP lookup")
+            expires = await asyncio.wait_for(self._rdap().expiration(domain), left)
+        except RdapError as exc:
+            run.details["domain_expiration_error"] = str(exc)
+        except TimeoutError:
+            run.details["domain_expiration_error"] = "the RDAP lookup did not finish in time"
+        else:
+            run.details["domain_expires_at"] = expires
+            run.details["domain_days_left"] = round((expires - time.time()) / 86_400, 2)
 
     def _outcome(
         self, run: ProbeRun, plan: _Plan, exchange: Exchange, failure: Failure | None
@@ -202,6 +228,14 @@ class HttpExecutor(ProbeExecutor[HttpSpec]):
             ips=(exchange.ip,) if exchange.ip else (),
             body_size=size,
         )
+        if plan.domain:
+            expires = details.get("domain_expires_at")
+            if expires is not None:
+                observation.domain_expiration = expires - time.time()
+            else:
+                observation.domain_expiration_error = str(
+                    details.get("domain_expiration_error", "domain expiration not looked up")
+                )
         conditions = plan.prepared.conditions
         problems = self._problems(spec, conditions, observation, hop.status, plan.status_ranges)
         outcomes = evaluate_all(conditions, observation)
@@ -299,6 +333,18 @@ def _headers(lines: list[bytes], start: int) -> dict[str, str]:
     return headers
 
 
+def _domain_to_watch(spec: HttpSpec, conditions: tuple[Condition, ...]) -> str:
+    """The URL's host when a condition (or a json degraded rule) reads [DOMAIN_EXPIRATION]."""
+    degraded = getattr(spec, "degraded_conditions", ())
+    if not any(c.uses("DOMAIN_EXPIRATION") for c in conditions) and not any(
+        "DOMAIN_EXPIRATION" in text.upper() for text in degraded
+    ):
+        return ""
+    return urlsplit(spec.url).hostname or ""
+
+
 def create_executor(resources: SharedResources) -> HttpExecutor:
     """Registry factory: an HTTP executor on the registry's shared curl bridge."""
-    return HttpExecutor(resources.get("http", HttpClients))
+    return HttpExecutor(
+        resources.get("http", HttpClients), lambda: resources.get("rdap", RdapLookup)
+    )

@@ -11,6 +11,7 @@ The details say whether a datagram or a raw socket was used (:mod:`nyxmon.probes
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import math
 import socket
@@ -19,7 +20,7 @@ from typing import ClassVar
 
 from nyxmon.checktypes.icmp import IcmpSpec
 from nyxmon.domain.conditions import Observation, evaluate_all
-from nyxmon.domain.model import Outcome, Result
+from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun, os_error_reason
 from nyxmon.probes.icmp_socket import Pinger, PingUnavailable, open_pinger
 from nyxmon.probes.registry import SharedResources
@@ -27,12 +28,75 @@ from nyxmon.probes.registry import SharedResources
 __all__ = ["TYPE_NAME", "IcmpExecutor", "create_executor"]
 
 TYPE_NAME = "icmp"
+#: The "reply time" of a request given up on.
+_LOST = math.nan
 #: Kept free at the end of the check's timeout to judge what came back.
 _MARGIN = 0.05
 _FAMILIES = {"4": socket.AF_INET, "6": socket.AF_INET6}
 
 
+@functools.lru_cache(maxsize=64)
+def _payload(size: int) -> bytes:
+    return bytes(i & 0xFF for i in range(size))
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_address(host: str) -> tuple[int, str] | None:
+    """(family, canonical text) of an IP address written as the host, or None for a name."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return (socket.AF_INET if address.version == 4 else socket.AF_INET6), str(address)
+
+
+def _give_up(future: asyncio.Future[float]) -> None:
+    if not future.done():
+        future.set_result(_LOST)
+
+
+async def _one_or_none(future: asyncio.Future[float], wait: float) -> None:
+    """Until ``future`` is done or ``wait`` seconds passed (the common one-request run): a
+    request still unanswered then is resolved as lost (NaN)."""
+    timer = asyncio.get_running_loop().call_later(wait, _give_up, future)
+    try:
+        await future
+    finally:
+        timer.cancel()
+
+
+async def _all_or_none(futures: list[asyncio.Future[float]], wait: float) -> None:
+    """Until every future is done or ``wait`` seconds passed: one waiter and one timer per
+    run (``asyncio.wait`` costs several times more, and a ping run is little else)."""
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+    left = len(futures)
+
+    def one_done(_: asyncio.Future[float]) -> None:
+        nonlocal left
+        left -= 1
+        if left == 0 and not finished.done():
+            finished.set_result(None)
+
+    def time_up() -> None:
+        if not finished.done():
+            finished.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    timer = loop.call_later(wait, time_up)
+    try:
+        await finished
+    finally:
+        timer.cancel()
+        for future in futures:
+            future.remove_done_callback(one_done)
+
+
 def _stats(rtts: list[float]) -> dict[str, float]:
+    if len(rtts) == 1:
+        one = round(rtts[0] * 1000, 3)
+        return {"rtt_min_ms": one, "rtt_avg_ms": one, "rtt_max_ms": one, "rtt_mdev_ms": 0.0}
     ms = [rtt * 1000 for rtt in rtts]
     avg = sum(ms) / len(ms)
     mdev = math.sqrt(max(0.0, sum(x * x for x in ms) / len(ms) - avg * avg))
@@ -61,12 +125,9 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         return pinger
 
     async def _address(self, spec: IcmpSpec) -> tuple[int, str]:
-        try:
-            address = ipaddress.ip_address(spec.host)
-        except ValueError:
-            pass
-        else:
-            return (socket.AF_INET if address.version == 4 else socket.AF_INET6), str(address)
+        literal = _literal_address(spec.host)
+        if literal is not None:
+            return literal
         family = _FAMILIES.get(spec.ip_version, socket.AF_UNSPEC)
         infos = await asyncio.get_running_loop().getaddrinfo(
             spec.host, None, family=family, type=socket.SOCK_DGRAM
@@ -76,8 +137,9 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
 
     async def probe(self, run: ProbeRun, prepared: PreparedCheck[IcmpSpec]) -> Result:
         spec = prepared.spec
+        literal = _literal_address(spec.host)
         try:
-            family, address = await self._address(spec)
+            family, address = literal if literal is not None else await self._address(spec)
         except socket.gaierror:
             return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
         wanted = _FAMILIES.get(spec.ip_version)
@@ -89,28 +151,63 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
             return run.finish(Outcome.ERROR, str(exc))
         run.details["ip"] = address
         run.details["socket"] = pinger.kind
-        payload = bytes(i & 0xFF for i in range(spec.payload_size))
-        sent: list[tuple[float, asyncio.Future[float]]] = []
+        payload = _payload(spec.payload_size)
         deadline = run.start + run.check.timeout - _MARGIN
+        if spec.count == 1:
+            return await self._ping_once(run, prepared, pinger, address, payload, deadline)
+        sent: list[tuple[float, asyncio.Future[float]]] = []
+        seqs: list[int] = []
         try:
             for index in range(spec.count):
                 if index:
                     await asyncio.sleep(spec.packet_interval)
-                sent.append((time.perf_counter(), pinger.send(address, payload)))
+                at = time.perf_counter()
+                seq, future = pinger.send(address, payload)
+                seqs.append(seq)
+                sent.append((at, future))
             wait = min(spec.reply_wait, deadline - time.perf_counter())
             pending = [future for _, future in sent if not future.done()]
-            if pending and wait > 0:
-                await asyncio.wait(pending, timeout=wait)
+            if len(pending) == 1 and wait > 0:
+                await _one_or_none(pending[0], wait)
+            elif pending and wait > 0:
+                await _all_or_none(pending, wait)
         except OSError as exc:
             if not sent:
                 return run.finish(Outcome.ERROR, f"cannot ping {address}: {os_error_reason(exc)}")
             run.details["send_error"] = os_error_reason(exc)
         finally:
-            pinger.forget(address, [future for _, future in sent])
+            pinger.forget(address, seqs)
         rtts = [
-            future.result() - at for at, future in sent if future.done() and not future.cancelled()
-        ]
+            future.result() - at
+            for at, future in sent
+            if future.done() and not future.cancelled() and future.result() == future.result()
+        ]  # (a lost request's NaN is not equal to itself)
         return self._judge(run, prepared, address, spec.count, rtts)
+
+    async def _ping_once(
+        self,
+        run: ProbeRun,
+        prepared: PreparedCheck[IcmpSpec],
+        pinger: Pinger,
+        address: str,
+        payload: bytes,
+        deadline: float,
+    ) -> Result:
+        """The run of one echo request (the most common ping check), without the lists."""
+        at = time.perf_counter()
+        try:
+            seq, future = pinger.send(address, payload)
+        except OSError as exc:
+            return run.finish(Outcome.ERROR, f"cannot ping {address}: {os_error_reason(exc)}")
+        try:
+            wait = min(prepared.spec.reply_wait, deadline - time.perf_counter())
+            if not future.done() and wait > 0:
+                await _one_or_none(future, wait)
+        finally:
+            pinger.forget(address, (seq,))
+        arrived = future.result() if future.done() and not future.cancelled() else _LOST
+        rtts = [] if arrived != arrived else [arrived - at]  # a lost request's NaN
+        return self._judge(run, prepared, address, 1, rtts)
 
     def _judge(
         self,
@@ -124,27 +221,30 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         received = len(rtts)
         loss = round(100.0 * (count - received) / count, 2)
         details = run.details
-        details.update({"sent": count, "received": received, "packet_loss": loss})
+        details["sent"] = count
+        details["received"] = received
+        details["packet_loss"] = loss
         stats = _stats(rtts) if rtts else {}
-        details.update(stats)
         if rtts:
+            details.update(stats)
             run.timings["rtt"] = stats["rtt_avg_ms"] / 1000
-        avg_ms = stats.get("rtt_avg_ms")
-        observation = Observation(
-            packet_loss=loss,
-            response_time_ms=avg_ms,
-            connected=received > 0,
-            ips=(address,),
-        )
         problems = []
         if received == 0:
             problems.append(f"no reply from {address} to {count} echo requests (100% loss)")
         elif spec.max_packet_loss is not None and loss > spec.max_packet_loss:
             problems.append(f"{loss:g}% packet loss, more than {spec.max_packet_loss:g}%")
-        failed = [o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok]
-        if failed:
-            details["failed_conditions"] = failed
-            problems.extend(failed)
+        if prepared.conditions:
+            observation = Observation(
+                packet_loss=loss,
+                response_time_ms=stats.get("rtt_avg_ms"),
+                connected=received > 0,
+                ips=(address,),
+            )
+            outcomes = evaluate_all(prepared.conditions, observation)
+            failed = [o.description for o in outcomes if not o.ok]
+            if failed:
+                details["failed_conditions"] = failed
+                problems.extend(failed)
         if problems:
             return run.finish(Outcome.FAIL, "; ".join(problems))
         message = (
@@ -157,6 +257,15 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
                 Outcome.OK, f"{message}, slower than {spec.max_rtt * 1000:.0f} ms", degraded=True
             )
         return run.finish(Outcome.OK, message)
+
+    def ends_in_time(self, check: Check, prepared: PreparedCheck[IcmpSpec]) -> bool:
+        """A ping of an address (no name to resolve) whose requests are all sent before the
+        deadline waits for replies only until then: it needs no timer of ``execute``'s."""
+        spec = prepared.spec
+        return (
+            _literal_address(spec.host) is not None
+            and (spec.count - 1) * spec.packet_interval < check.timeout - 2 * _MARGIN
+        )
 
     def on_timeout(self, run: ProbeRun) -> str:
         address = run.details.get("ip", "the host")

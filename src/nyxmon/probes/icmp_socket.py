@@ -11,11 +11,13 @@ waiting ping by (address, sequence number): one socket serves thousands of check
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import os
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from typing import Literal
 
 __all__ = ["PingUnavailable", "Pinger", "open_pinger"]
@@ -27,6 +29,11 @@ _PROTO: dict[int, int] = {
     socket.AF_INET: socket.IPPROTO_ICMP,
     socket.AF_INET6: socket.IPPROTO_ICMPV6,
 }
+
+
+#: An echo reply with the largest payload a check may send (1,400 bytes), its IP header and
+#: room to spare; a bigger buffer costs an allocation of its size for every packet read.
+_READ_SIZE = 2048
 
 
 class PingUnavailable(Exception):
@@ -42,6 +49,13 @@ def _checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
+@functools.lru_cache(maxsize=64)
+def _payload_sum(payload: bytes) -> int:
+    """The one's-complement sum's start for ``payload`` (the same bytes every run)."""
+    data = payload + b"\0" if len(payload) % 2 else payload
+    return sum(struct.unpack(f"!{len(data) // 2}H", data))
+
+
 class Pinger:
     """Sends echo requests from one socket and resolves each with its reply's arrival time."""
 
@@ -55,15 +69,21 @@ class Pinger:
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(sock.fileno(), self._read)
 
-    def send(self, address: str, payload: bytes) -> asyncio.Future[float]:
-        """Send one echo request; the future gets the perf_counter time its reply arrived.
+    def send(self, address: str, payload: bytes) -> tuple[int, asyncio.Future[float]]:
+        """Send one echo request: its sequence number and a future that gets the perf_counter
+        time its reply arrived.
 
+        ``address`` must be written as the kernel reports peers (``str(ip_address(...))``).
         Raises OSError when the kernel refuses to send (no route, ...)."""
-        self._seq = (self._seq + 1) & 0xFFFF
-        seq = self._seq
-        header = struct.pack("!BBHHH", _ECHO_REQUEST[self.family], 0, 0, self._ident, seq)
-        checksum = _checksum(header + payload) if self.family == socket.AF_INET else 0
-        packet = struct.pack("!BBHHH", _ECHO_REQUEST[self.family], 0, checksum, self._ident, seq)
+        self._seq = seq = (self._seq + 1) & 0xFFFF
+        kind = _ECHO_REQUEST[self.family]
+        if self.family == socket.AF_INET:
+            total = _payload_sum(payload) + (kind << 8) + self._ident + seq
+            total = (total >> 16) + (total & 0xFFFF)
+            checksum = ~(total + (total >> 16)) & 0xFFFF
+        else:
+            checksum = 0  # the kernel fills in ICMPv6 checksums
+        packet = struct.pack("!BBHHH", kind, 0, checksum, self._ident, seq)
         future: asyncio.Future[float] = self._loop.create_future()
         key = (address, seq)
         self._waiting[key] = future
@@ -72,19 +92,19 @@ class Pinger:
         except OSError:
             del self._waiting[key]
             raise
-        return future
+        return seq, future
 
-    def forget(self, address: str, futures: list[asyncio.Future[float]]) -> None:
+    def forget(self, address: str, seqs: Sequence[int]) -> None:
         """Stop waiting for replies to these requests (the run is over)."""
-        for key, future in list(self._waiting.items()):
-            if key[0] == address and future in futures:
-                del self._waiting[key]
+        waiting = self._waiting
+        for seq in seqs:
+            waiting.pop((address, seq), None)
 
     def _read(self) -> None:
         now = time.perf_counter()
         while True:
             try:
-                data, peer = self._sock.recvfrom(65_535)
+                data, peer = self._sock.recvfrom(_READ_SIZE)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -96,7 +116,9 @@ class Pinger:
             ident, seq = struct.unpack("!HH", data[4:8])
             if self.kind == "raw" and ident != self._ident:
                 continue  # another program's ping
-            address = str(ipaddress.ip_address(peer[0].split("%", 1)[0]))
+            address = peer[0]
+            if self.family != socket.AF_INET:  # IPv6: canonical form, without a scope
+                address = str(ipaddress.ip_address(address.split("%", 1)[0]))
             future = self._waiting.pop((address, seq), None)
             if future is not None and not future.done():
                 future.set_result(now)

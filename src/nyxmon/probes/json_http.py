@@ -10,6 +10,7 @@ turns DEGRADED, not DOWN) and the message names the failed rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from nyxmon.checktypes.http import HttpSpec
@@ -19,6 +20,7 @@ from nyxmon.errors import ConditionSyntaxError
 from nyxmon.probes.base import PreparedCheck
 from nyxmon.probes.http import HttpExecutor
 from nyxmon.probes.http_client import HttpClients
+from nyxmon.probes.rdap import RdapLookup
 from nyxmon.probes.registry import SharedResources
 
 __all__ = ["TYPE_NAME", "JsonExecutor", "create_executor"]
@@ -33,8 +35,8 @@ class JsonExecutor(HttpExecutor):
     spec_model = JsonSpec
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
 
-    def __init__(self, clients: HttpClients) -> None:
-        super().__init__(clients)
+    def __init__(self, clients: HttpClients, rdap: Callable[[], RdapLookup] = RdapLookup) -> None:
+        super().__init__(clients, rdap)
         self._degrading_rules: dict[str, tuple[PreparedCheck[HttpSpec], tuple[Condition, ...]]] = {}
 
     def _degrading(
@@ -76,4 +78,6 @@ class JsonExecutor(HttpExecutor):
 
 def create_executor(resources: SharedResources) -> JsonExecutor:
     """Registry factory: a JSON executor on the registry's shared curl bridge."""
-    return JsonExecutor(resources.get("http", HttpClients))
+    return JsonExecutor(
+        resources.get("http", HttpClients), lambda: resources.get("rdap", RdapLookup)
+    )

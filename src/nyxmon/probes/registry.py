@@ -45,12 +45,19 @@ class SharedResources:
 
     def __init__(self) -> None:
         self._items: dict[str, _AsyncClosable] = {}
+        self._factories: dict[str, Callable[[], _AsyncClosable]] = {}
+
+    def provide(self, key: str, create: Callable[[], _AsyncClosable]) -> None:
+        """Make ``create()`` the way the resource under ``key`` is made (configured settings,
+        such as the agent's RDAP server), in place of the executor's default."""
+        self._factories[key] = create
 
     def get(self, key: str, create: Callable[[], ResourceT]) -> ResourceT:
-        """The resource under ``key``, created by ``create()`` on first use."""
+        """The resource under ``key``, created on first use (by ``create()`` unless another
+        way was provided)."""
         item = self._items.get(key)
         if item is None:
-            item = self._items[key] = create()
+            item = self._items[key] = self._factories.get(key, create)()
         return item  # type: ignore[return-value]
 
     def created(self) -> tuple[str, ...]:
@@ -89,6 +96,10 @@ class ExecutorRegistry:
         if type_name in self._entries:
             raise ValueError(f"check type {type_name!r} is already registered")
         self._entries[type_name] = _Entry(spec_model, factory)
+
+    def provide(self, key: str, create: Callable[[], _AsyncClosable]) -> None:
+        """How the shared resource ``key`` is made (see :meth:`SharedResources.provide`)."""
+        self._resources.provide(key, create)
 
     @property
     def types(self) -> tuple[str, ...]:

@@ -4,11 +4,13 @@ output accepted by ``nyxmon config validate``, ``--strict`` and bad sources."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from tests.unit.importers.test_nyxmon01 import TELEGRAM, build_database
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "imports"
@@ -34,17 +36,30 @@ def run_cli(
     )
 
 
+#: The types each source's live checks must include: every source type with a NyxMon type
+#: is written live (push, issue 16, may or may not be registered, so it is not listed).
+GATUS_TYPES = {"dns", "grpc", "http", "icmp", "json", "smtp", "ssh", "tcp", "tls", "udp"}
+KUMA_TYPES = {"dns", "grpc", "http", "icmp", "json", "mqtt", "mysql", "postgres", "redis"}
+NYXMON01_TYPES = {"dns", "http", "icmp", "imap", "json", "smtp", "tcp"}
+
+
 @pytest.mark.parametrize(
-    ("tool", "source", "env", "first_line"),
+    ("tool", "source", "env", "first_line", "types"),
     [
         pytest.param(
-            "gatus", "gatus.yaml", GATUS_ENV, "import from Gatus config gatus.yaml", id="gatus"
+            "gatus",
+            "gatus.yaml",
+            GATUS_ENV,
+            "import from Gatus config gatus.yaml",
+            GATUS_TYPES | {"websocket"},
+            id="gatus",
         ),
         pytest.param(
             "uptime-kuma",
             "uptime-kuma.json",
             {},
             "import from Uptime Kuma 1.23.16 backup uptime-kuma.json",
+            KUMA_TYPES | {"smtp", "tcp", "websocket"},
             id="uptime-kuma",
         ),
         pytest.param(
@@ -52,12 +67,18 @@ def run_cli(
             None,
             TELEGRAM,
             "import from NyxMon 0.1 database db.sqlite3",
+            NYXMON01_TYPES,
             id="nyxmon-0.1",
         ),
     ],
 )
 def test_the_yaml_on_stdout_validates_and_the_summary_is_on_stderr(
-    tmp_path: Path, tool: str, source: str | None, env: dict[str, str], first_line: str
+    tmp_path: Path,
+    tool: str,
+    source: str | None,
+    env: dict[str, str],
+    first_line: str,
+    types: set[str],
 ) -> None:
     path = FIXTURES / source if source else build_database(tmp_path / "db.sqlite3")
     result = run_cli("import", tool, str(path), cwd=tmp_path, env=env)
@@ -71,6 +92,14 @@ def test_the_yaml_on_stdout_validates_and_the_summary_is_on_stderr(
     validated = run_cli("config", "validate", str(out), cwd=tmp_path, env=env)
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "valid:" in validated.stdout
+    live = {
+        check["type"]
+        for service in yaml.safe_load(result.stdout)["services"]
+        for check in service.get("checks") or []
+    }
+    assert types <= live, types - live
+    held = set(re.findall(r"needs check type (\S+)", result.stdout))
+    assert held <= {"push"}, held
 
 
 def test_output_goes_to_the_file_given_with_o(tmp_path: Path) -> None:

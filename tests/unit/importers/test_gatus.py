@@ -7,11 +7,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nyxmon.checktypes import CHECK_TYPES, CheckType, SpecModel
+from nyxmon.checktypes import CheckType, SpecModel
 from nyxmon.config import load_config_text
-from nyxmon.importers import Fate, SourceError, finish
+from nyxmon.importers import Fate, SourceError
 from nyxmon.importers.gatus import import_gatus
-from tests.unit.importers.helpers import FIXTURES, held, live_checks, live_routes, text_of
+from tests.unit.importers.helpers import (
+    FIXTURES,
+    REGISTERED,
+    held,
+    live_checks,
+    live_routes,
+    text_of,
+)
 
 ENV = {"API_TOKEN": "t0ken-value", "CUSTOM_KEY": "k3y-value", "BACKUP_PUSH_TOKEN": "push-value"}
 SOURCE = FIXTURES / "gatus.yaml"
@@ -26,8 +33,10 @@ def imported() -> tuple[str, object]:
 def test_the_output_validates_and_counts_what_it_holds(imported: tuple[str, object]) -> None:
     text, _ = imported
     loaded = load_config_text(text, environ=ENV)
-    assert len(loaded.checks) == 22
-    assert sorted({c.type for c in loaded.checks}) == ["dns", "http", "json"]
+    assert len(loaded.checks) == 33
+    assert sorted({c.type for c in loaded.checks}) == [
+        *("dns", "grpc", "http", "icmp", "json", "smtp", "ssh", "tcp", "tls", "udp", "websocket")
+    ]
     document = yaml.safe_load(text)
     assert [s["name"] for s in document["services"]] == [
         "core",
@@ -133,53 +142,196 @@ def test_dns_endpoints_take_server_port_and_body_as_expected(imported: tuple[str
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("check_id", "expected"),
     [
         pytest.param(
-            "redis",
+            "databases.redis",
             {
+                "name": "redis",
                 "type": "tcp",
+                "interval": "30s",
                 "host": "127.0.0.1",
                 "port": 6379,
                 "conditions": ["[CONNECTED] == true"],
             },
             id="tcp",
         ),
-        pytest.param("udp-service", {"type": "udp", "host": "example.org", "port": 80}, id="udp"),
-        pytest.param("ping-example", {"type": "icmp", "host": "example.com"}, id="icmp"),
         pytest.param(
-            "tls-ldaps-example", {"type": "tls", "host": "ldap.example.com", "port": 636}, id="tls"
+            "databases.postgres-port",
+            {
+                "name": "postgres-port",
+                "type": "tcp",
+                "host": "db.internal",
+                "port": 5432,
+                "conditions": ["[CONNECTED] == true", "[RESPONSE_TIME] < 100"],
+            },
+            id="tcp-timing",
         ),
         pytest.param(
-            "starttls-smtp-example",
-            {"type": "smtp", "host": "smtp.gmail.com", "port": 587, "tls": "starttls"},
+            "network.udp-service",
+            {"name": "udp-service", "type": "udp", "host": "example.org", "port": 80},
+            id="udp",
+        ),
+        pytest.param(
+            "network.ping-example",
+            {
+                "name": "ping-example",
+                "type": "icmp",
+                "host": "example.com",
+                "conditions": ["[CONNECTED] == true", "[RESPONSE_TIME] < 50"],
+            },
+            id="icmp",
+        ),
+        pytest.param(
+            "network.tls-ldaps-example",
+            {
+                "name": "tls-ldaps-example",
+                "type": "tls",
+                "interval": "30m",
+                "host": "ldap.example.com",
+                "port": 636,
+                "conditions": ["[CONNECTED] == true", "[CERTIFICATE_EXPIRATION] > 48h"],
+            },
+            id="tls",
+        ),
+        pytest.param(
+            "mail.starttls-smtp-example",
+            {
+                "name": "starttls-smtp-example",
+                "type": "smtp",
+                "interval": "30m",
+                "timeout": "5s",
+                "host": "smtp.gmail.com",
+                "port": 587,
+                "tls": "starttls",
+                "conditions": ["[CONNECTED] == true", "[CERTIFICATE_EXPIRATION] > 48h"],
+            },
             id="starttls",
         ),
         pytest.param(
-            "ssh-example-password",
+            "servers.ssh-example-password",
             {
+                "name": "ssh-example-password",
                 "type": "ssh",
+                "interval": "1m",
                 "host": "example.com",
                 "port": 22,
-                "username": "username",
-                "password": "password",
-                "command": "uptime",
+                "conditions": ["[CONNECTED] == true"],
             },
-            id="ssh",
+            id="ssh-login",
         ),
         pytest.param(
-            "websocket",
-            {"type": "websocket", "url": "wss://echo.websocket.org/", "send": "status"},
+            "servers.ssh-banner",
+            {
+                "name": "ssh-banner",
+                "type": "ssh",
+                "host": "backup.example.com",
+                "port": 22,
+                "conditions": ["[CONNECTED] == true"],
+            },
+            id="ssh-banner",
+        ),
+        pytest.param(
+            "network.websocket",
+            {
+                "name": "websocket",
+                "type": "websocket",
+                "url": "wss://echo.websocket.org/",
+                "send": "status",
+                "conditions": ["[CONNECTED] == true", "[BODY] == pat(*served by*)"],
+            },
             id="websocket",
         ),
         pytest.param(
-            "my-grpc", {"type": "grpc", "host": "localhost", "port": 50051, "tls": False}, id="grpc"
+            "network.my-grpc",
+            {
+                "name": "my-grpc",
+                "type": "grpc",
+                "interval": "30s",
+                "timeout": "5s",
+                "host": "localhost",
+                "port": 50051,
+                "tls": False,
+                "conditions": ["[CONNECTED] == true", "[VALUE] == SERVING"],
+            },
+            id="grpc",
         ),
         pytest.param(
-            "my-grpcs",
-            {"type": "grpc", "host": "example.com", "port": 443, "tls": True},
+            "network.my-grpcs",
+            {
+                "name": "my-grpcs",
+                "type": "grpc",
+                "host": "example.com",
+                "port": 443,
+                "tls": True,
+                "conditions": ["[CONNECTED] == true"],
+            },
             id="grpcs",
         ),
+    ],
+)
+def test_network_endpoints_become_live_checks_of_their_type(
+    imported: tuple[str, object], check_id: str, expected: dict[str, object]
+) -> None:
+    assert live_checks(imported[0])[check_id] == expected
+
+
+def test_what_the_nyxmon_type_does_not_do_is_said_in_the_file_and_the_report(
+    imported: tuple[str, object],
+) -> None:
+    text, report = imported
+    dropped = {(e.where, e.what) for e in report.of(Fate.DROPPED)}  # type: ignore[attr-defined]
+    mapped = {(e.where, e.what) for e in report.of(Fate.MAPPED)}  # type: ignore[attr-defined]
+    assert (
+        'endpoints[29] "ssh-example-password"',
+        "ssh login and command 'uptime': NyxMon's ssh check reads the banner only",
+    ) in dropped
+    assert (
+        'endpoints[29] "ssh-example-password"',
+        "condition '[STATUS] == 0' commented out: [STATUS] never observed by ssh checks",
+    ) in dropped
+    assert '# - "[STATUS] == 0"  (not live: [STATUS] never observed by ssh checks)' in text
+    assert (
+        'endpoints[24] "udp-service"',
+        "[CONNECTED] == true as the udp check's reply",
+    ) in mapped
+    assert "# [CONNECTED] == true: a NyxMon udp check passes only when a reply arrives" in text
+    assert ('endpoints[32] "my-grpc"', "[BODY].status as [VALUE] (the health status)") in mapped
+
+
+def test_a_tls_endpoint_that_sends_a_body_is_a_tcp_check_with_tls(tmp_path: Path) -> None:
+    source = tmp_path / "gatus.yaml"
+    source.write_text(
+        "endpoints:\n"
+        "  - name: imaps\n    url: tls://mail.example.com:993\n    body: a1 NOOP\n"
+        "    client: {insecure: true}\n"
+        "    conditions: ['[CONNECTED] == true', '[BODY] == pat(*OK*)']\n"
+        "  - name: pinger\n    url: icmp://example.com\n    client: {insecure: true}\n"
+        "    conditions: ['[CONNECTED] == true']\n"
+    )
+    draft = import_gatus(source)
+    text = text_of(draft)
+    checks = live_checks(text)
+    assert checks["endpoints.imaps"] == {
+        "name": "imaps",
+        "type": "tcp",
+        "host": "mail.example.com",
+        "port": 993,
+        "tls": True,
+        "send": "a1 NOOP",
+        "verify_tls": False,
+        "conditions": ["[CONNECTED] == true", "[BODY] == pat(*OK*)"],
+    }
+    assert "verify_tls" not in checks["endpoints.pinger"]
+    assert (
+        'endpoints[1] "pinger".client.insecure',
+        "NyxMon's icmp checks have no certificate to skip verifying",
+    ) in {(e.where, e.what) for e in draft.report.of(Fate.DROPPED)}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
         pytest.param(
             "ext-ep-test", {"type": "push", "token": "potato", "interval": "30m"}, id="external"
         ),
@@ -190,7 +342,7 @@ def test_dns_endpoints_take_server_port_and_body_as_expected(imported: tuple[str
         ),
     ],
 )
-def test_types_not_registered_yet_are_written_commented_out_with_their_mapping(
+def test_external_endpoints_wait_for_the_push_type_commented_out(
     imported: tuple[str, object], name: str, expected: dict[str, object]
 ) -> None:
     reason, item = held(imported[0], name)
@@ -204,12 +356,12 @@ def test_sctp_has_no_type_and_says_so(imported: tuple[str, object]) -> None:
     assert item["url"] == "sctp://127.0.0.1:38412"
 
 
-def test_a_condition_nyxmon_cannot_read_is_a_comment_with_why(imported: tuple[str, object]) -> None:
-    text = imported[0]
-    checks = live_checks(text)
-    assert checks["core.domain-and-cert"]["conditions"] == ["[CERTIFICATE_EXPIRATION] > 240h"]
-    assert '# - "[DOMAIN_EXPIRATION] > 720h"  (not live: invalid condition' in text
-    assert "unknown placeholder [DOMAIN_EXPIRATION]" in text
+def test_domain_and_certificate_expiry_conditions_stay_live(imported: tuple[str, object]) -> None:
+    checks = live_checks(imported[0])
+    assert checks["core.domain-and-cert"]["conditions"] == [
+        "[DOMAIN_EXPIRATION] > 720h",
+        "[CERTIFICATE_EXPIRATION] > 240h",
+    ]
 
 
 def test_providers_become_routes_over_the_checks_that_alert_through_them(
@@ -294,7 +446,7 @@ def test_the_report_names_every_approximation_and_drop(imported: tuple[str, obje
     ) in dropped
     assert {where for where, _ in dropped} >= {"metrics", "storage", "ui", "web", "security"}
     held_checks = [w for w, what in dropped if what.startswith("check written commented out")]
-    assert len(held_checks) == 14
+    assert len(held_checks) == 3, held_checks
     summary = report.summary()  # type: ignore[attr-defined]
     assert summary.startswith("import from Gatus config gatus.yaml: ")
     for secret in ("hunter2", "tk_faketoken", "AbCdEfG12345", "ABC-DEF1234ghIkl", "s3cret"):
@@ -316,35 +468,32 @@ def test_every_setting_not_carried_over_has_a_comment_in_the_file(
         assert line in text
 
 
-class FakeTcpSpec(SpecModel):
-    host: str
-    port: int
+class FakePushSpec(SpecModel):
+    token: str
 
 
 def test_a_type_registered_later_is_written_live_without_changing_the_importer() -> None:
-    tcp = CheckType(
-        name="tcp",
-        params=FakeTcpSpec,
-        observes=frozenset({"CONNECTED", "RESPONSE_TIME"}),
+    """The importer writes ``push`` checks whether or not the type exists; registering one (a
+    fake here, as issue 16's would be) is all it takes for them to be written live."""
+    push = CheckType(
+        name="push",
+        params=FakePushSpec,
+        observes=frozenset({"RESPONSE_TIME"}),
         executor="tests:none",
-        summary="a TCP connect",
+        summary="a heartbeat pushed to NyxMon",
     )
-    text = finish(import_gatus(SOURCE), "t", environ=ENV, types={**CHECK_TYPES, "tcp": tcp})
+    text = text_of(import_gatus(SOURCE), ENV, types={**REGISTERED, "push": push})
     checks = live_checks(text)
-    assert checks["databases.redis"] == {
-        "name": "redis",
-        "type": "tcp",
-        "interval": "30s",
-        "host": "127.0.0.1",
-        "port": 6379,
-        "conditions": ["[CONNECTED] == true"],
+    assert checks["core.ext-ep-test"] == {
+        "name": "ext-ep-test",
+        "type": "push",
+        "interval": "30m",
+        "token": "potato",
+        "alert": {"send_on_resolved": True},
     }
-    assert checks["databases.postgres-port"]["conditions"] == [
-        "[CONNECTED] == true",
-        "[RESPONSE_TIME] < 100",
-    ]
-    assert "needs check type tcp" not in text
-    assert "needs check type udp" in text
+    assert checks["external-endpoints.backup-job"]["token"] == "${BACKUP_PUSH_TOKEN}"
+    assert "needs check type" not in text
+    assert "needs check type push" in text_of(import_gatus(SOURCE), ENV)
 
 
 def test_an_unset_variable_holds_what_uses_it_so_the_file_still_validates() -> None:

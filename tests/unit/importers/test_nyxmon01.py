@@ -240,7 +240,21 @@ def test_services_and_checks_map_item_by_item(database: Path) -> None:
         "url": "https://example.com/",
     }
     assert checks["homepage.blog"]["timeout"] == "5s"
-    assert checks["homepage.shop"]["alert"] == {"retries": 2, "retry_interval": "3s"}
+    assert checks["homepage.shop"] == {
+        "name": "shop",
+        "type": "http",
+        "interval": "1m",
+        "url": "https://shop.example.com/",
+        "retries": 2,
+        "retry_backoff": 3.0,
+    }
+    assert (
+        checks["homepage.flaky"]["retries"],
+        checks["homepage.flaky"]["retry_status_codes"],
+    ) == (
+        1,
+        [500, 502],
+    )
     assert checks["homepage.canonical"] == {
         "name": "canonical",
         "type": "http",
@@ -278,7 +292,8 @@ def test_services_and_checks_map_item_by_item(database: Path) -> None:
         "interval": "5m",
         "url": "https://node.example.com/metrics",
         "basic_auth": {"username": "metrics", "password": "metricspw"},
-        "conditions": ["[BODY].disk.used_percent < 90", "[BODY].disk.used_percent < 80"],
+        "degraded_conditions": ["[BODY].disk.used_percent < 80"],
+        "conditions": ["[BODY].disk.used_percent < 90"],
     }
     assert checks["metrics.queue"]["conditions"] == [
         "[BODY].healthy == true",
@@ -287,34 +302,168 @@ def test_services_and_checks_map_item_by_item(database: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("check_id", "expected"),
     [
-        pytest.param("ssh", {"type": "tcp", "host": "server1.example.com", "port": 22}, id="tcp"),
         pytest.param(
-            "ldaps",
-            {"type": "tcp", "host": "ldap.example.com", "port": 636, "tls": "implicit"},
+            "network.ssh",
+            {
+                "name": "ssh",
+                "type": "tcp",
+                "interval": "1m",
+                "host": "server1.example.com",
+                "port": 22,
+            },
+            id="tcp",
+        ),
+        pytest.param(
+            "network.ldaps",
+            {
+                "name": "ldaps",
+                "type": "tcp",
+                "interval": "5m",
+                "host": "ldap.example.com",
+                "port": 636,
+                "tls": True,
+                "conditions": ["[CERTIFICATE_EXPIRATION] > 14d"],
+            },
             id="tcp-tls",
         ),
-        pytest.param("router", {"type": "icmp", "host": "192.168.1.1"}, id="ping"),
         pytest.param(
-            "smtp submission",
-            {"type": "smtp", "host": "mail.example.com", "port": 587, "tls": "starttls"},
+            "network.router",
+            {"name": "router", "type": "icmp", "interval": "1m", "host": "192.168.1.1"},
+            id="ping",
+        ),
+        pytest.param(
+            "network.gateway",
+            {"name": "gateway", "type": "icmp", "interval": "30s", "host": "10.0.0.1"},
+            id="ping-2",
+        ),
+        pytest.param(
+            "mail.smtp-submission",
+            {
+                "name": "smtp submission",
+                "type": "smtp",
+                "interval": "15m",
+                "host": "mail.example.com",
+                "port": 587,
+                "tls": "starttls",
+                "username": "monitor",
+                "password": "smtppw",
+            },
             id="smtp",
         ),
         pytest.param(
-            "imap loop",
-            {"type": "imap", "host": "mail.example.com", "search_subject": "[nyxmon]"},
+            "mail.imap-loop",
+            {
+                "name": "imap loop",
+                "type": "imap",
+                "interval": "15m",
+                "host": "mail.example.com",
+                "port": 993,
+                "tls": "implicit",
+                "username": "loop",
+                "password": "imappw",
+                "alert": {"retries": 2, "retry_interval": "10s"},
+            },
             id="imap",
         ),
     ],
 )
-def test_types_to_come_are_commented_out(
-    database: Path, name: str, expected: dict[str, Any]
+def test_network_and_mail_checks_are_live_with_the_real_types_params(
+    database: Path, check_id: str, expected: dict[str, Any]
 ) -> None:
     text, _ = imported(database, TELEGRAM)
-    reason, item = held(text, name)
-    assert reason == f"needs check type {expected['type']} (not in this NyxMon yet)"
-    assert {key: item[key] for key in expected} == expected
+    assert live_checks(text)[check_id] == expected
+    assert "needs check type" not in text
+
+
+def test_the_mail_round_trip_nyxmon_does_not_make_is_reported_as_dropped(database: Path) -> None:
+    text, report = imported(database, TELEGRAM)
+    dropped = {(e.where, e.what) for e in report.of(Fate.DROPPED)}
+    assert (
+        'health_check 14 "smtp submission"',
+        "sending a test message from monitor@example.com to loop@example.com: NyxMon's smtp "
+        "check logs in and sends nothing",
+    ) in dropped
+    assert (
+        'health_check 15 "imap loop"',
+        "the round trip (a message with subject '[nyxmon]' found in INBOX, then deleted): "
+        "NyxMon's imap check logs in and reads nothing",
+    ) in dropped
+    assert "# not carried over: the round trip (a message with subject '[nyxmon]'" in text
+    assert "search_subject" not in text
+    assert "from_addr" not in text
+
+
+def test_tcp_starttls_ping_settings_and_secret_passwords(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    db.execute("INSERT INTO service (name) VALUES ('Net')")
+    rows = [
+        (
+            "tcp",
+            "mx",
+            "mx.example.com",
+            {
+                "port": 25,
+                "tls_mode": "starttls",
+                "starttls_protocol": "smtp",
+                "sni": "mail.example.com",
+                "verify": False,
+            },
+        ),
+        (
+            "tcp",
+            "sieve",
+            "mx.example.com",
+            {"port": 4190, "tls_mode": "starttls", "starttls_protocol": "sieve"},
+        ),
+        ("ping", "far", "https://far.example.com/x", {"count": 5, "interval": 0.5, "timeout": 2.0}),
+        (
+            "smtp",
+            "secret",
+            "mx.example.com",
+            {"host": "mx.example.com", "username": "u", "password_secret": "vault:smtp"},
+        ),
+    ]
+    for kind, name, url, data in rows:
+        db.execute(
+            "INSERT INTO health_check (check_type, url, check_interval, service_id, "
+            "next_check_time, processing_started_at, status, name, disabled, data) "
+            "VALUES (?, ?, 60, 1, 0, 0, 'idle', ?, 0, ?)",
+            (kind, url, name, json.dumps(data)),
+        )
+    db.commit()
+    db.close()
+    text, _ = imported(path, {})
+    load_config_text(text, environ={})
+    checks = live_checks(text)
+    assert checks["net.mx"] == {
+        "name": "mx",
+        "type": "tcp",
+        "interval": "1m",
+        "host": "mx.example.com",
+        "port": 25,
+        "starttls": "smtp",
+        "server_name": "mail.example.com",
+        "verify_tls": False,
+    }
+    assert checks["net.far"] == {
+        "name": "far",
+        "type": "icmp",
+        "interval": "1m",
+        "host": "far.example.com",
+        "count": 5,
+        "packet_interval": 0.5,
+        "reply_wait": 2.0,
+    }
+    reason, item = held(text, "sieve")
+    assert reason.startswith("STARTTLS of the 'sieve' kind (a raw command) has no NyxMon")
+    assert (item["type"], item["port"]) == ("tcp", 4190)
+    reason, item = held(text, "secret")
+    assert reason == "the password was a secret reference: write it in password, then uncomment"
+    assert item["username"] == "u"
 
 
 def test_the_telegram_notifier_becomes_a_native_route_on_the_same_variables(
@@ -360,15 +509,15 @@ def test_the_report_names_approximations_and_drops(database: Path) -> None:
     _, report = imported(database, TELEGRAM)
     approximated = {(e.where, e.what) for e in report.of(Fate.APPROXIMATED)}
     dropped = {(e.where, e.what) for e in report.of(Fate.DROPPED)}
-    assert ('health_check 20 "disk"', "1 warning-only metric(s) now fail the check") in approximated
-    assert ('health_check 3 "shop"', "in-run retries became NyxMon retries of failed runs") in (
+    assert ('health_check 3 "shop"', "retry_delay is the first wait, doubled after") in (
         approximated
     )
-    assert ("check_result", "25 stored results (history) are not imported") in dropped
     assert (
-        'health_check 6 "flaky"',
-        "retry_status_codes [500, 502]: NyxMon retries any failure",
-    ) in dropped
+        'health_check 15 "imap loop"',
+        "in-run retries became NyxMon retries of failed runs",
+    ) in (approximated)
+    assert ("check_result", "25 stored results (history) are not imported") in dropped
+    assert not any(where == 'health_check 20 "disk"' for where, _ in approximated | dropped)
     assert "555555:AAOriginal" not in report.summary()
 
 

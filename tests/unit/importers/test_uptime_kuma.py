@@ -28,7 +28,7 @@ def test_groups_become_services_and_the_file_validates(
 ) -> None:
     text, _ = imported
     loaded = load_config_text(text, environ={})
-    assert len(loaded.checks) == 18
+    assert len(loaded.checks) == 28
     services = yaml.safe_load(text)["services"]
     assert [(s["name"], s.get("group", ""), s.get("labels")) for s in services] == [
         ("Website", "", {"team": "web"}),
@@ -128,75 +128,209 @@ def test_dns_monitors_keep_server_port_and_record_type(imported: tuple[str, Impo
     )
 
 
+_TIMING = {"interval": "1m", "timeout": "48s"}
+
+
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("check_id", "expected"),
     [
         pytest.param(
-            "SSH port", {"type": "tcp", "host": "server1.example.com", "port": 22}, id="port"
-        ),
-        pytest.param("Router ping", {"type": "icmp", "host": "192.168.1.1"}, id="ping"),
-        pytest.param(
-            "Backup push", {"type": "push", "token": "Gh7sPq2Lk9", "interval": "1h"}, id="push"
+            "infrastructure.ssh-port",
+            {"type": "tcp", "host": "server1.example.com", "port": 22},
+            id="port",
         ),
         pytest.param(
-            "gRPC health",
-            {
-                "type": "grpc",
-                "url": "grpc.example.com:443",
-                "service": "grpc.health.v1.Health",
-                "tls": True,
-                "keyword": "SERVING",
-            },
+            "infrastructure.router-ping", {"type": "icmp", "host": "192.168.1.1"}, id="ping"
+        ),
+        pytest.param(
+            "monitors.big-ping",
+            {"type": "icmp", "host": "10.0.0.1", "payload_size": 1400},
+            id="ping-packet-size",
+        ),
+        pytest.param(
+            "monitors.grpc-health",
+            {"type": "grpc", "host": "grpc.example.com", "port": 443, "tls": True},
             id="grpc-keyword",
         ),
         pytest.param(
-            "MQTT sensors",
+            "monitors.mqtt-sensors",
             {
                 "type": "mqtt",
                 "host": "mqtt.example.com",
                 "port": 1883,
-                "topic": "sensors/status",
                 "username": "kuma",
                 "password": "mqttpw",
-                "expected": "online",
             },
             id="mqtt",
         ),
         pytest.param(
-            "Postgres main",
+            "infrastructure-databases.postgres-main",
             {
                 "type": "postgres",
-                "dsn": "postgres://kuma:pgpw@db.example.com:5432/app",
+                "host": "db.example.com",
+                "port": 5432,
+                "database": "app",
+                "username": "kuma",
+                "password": "pgpw",
                 "query": "SELECT 1",
             },
             id="postgres",
         ),
         pytest.param(
-            "MySQL shop",
-            {"type": "mysql", "dsn": "mysql://kuma:mypw@mysql.example.com:3306/shop"},
+            "infrastructure-databases.mysql-shop",
+            {
+                "type": "mysql",
+                "host": "mysql.example.com",
+                "port": 3306,
+                "database": "shop",
+                "username": "kuma",
+                "password": "mypw",
+            },
             id="mysql",
         ),
         pytest.param(
-            "Redis cache",
-            {"type": "redis", "dsn": "redis://:redispw@redis.example.com:6379"},
+            "infrastructure-databases.redis-cache",
+            {"type": "redis", "host": "redis.example.com", "port": 6379, "password": "redispw"},
             id="redis",
         ),
         pytest.param(
-            "SMTP relay",
+            "monitors.smtp-relay",
             {"type": "smtp", "host": "smtp.example.com", "port": 587, "tls": "starttls"},
             id="smtp",
         ),
         pytest.param(
-            "Websocket", {"type": "websocket", "url": "wss://ws.example.com/socket"}, id="websocket"
+            "monitors.websocket",
+            {"type": "websocket", "url": "wss://ws.example.com/socket"},
+            id="websocket",
         ),
     ],
 )
-def test_monitors_of_types_to_come_are_commented_out_with_their_mapping(
-    imported: tuple[str, ImportReport], name: str, expected: dict[str, object]
+def test_monitors_of_every_type_nyxmon_has_are_live_with_its_params(
+    imported: tuple[str, ImportReport], check_id: str, expected: dict[str, object]
 ) -> None:
-    reason, item = held(imported[0], name)
-    assert reason == f"needs check type {expected['type']} (not in this NyxMon yet)"
-    assert {key: item[key] for key in expected} == expected
+    check = dict(live_checks(imported[0])[check_id])
+    name = check.pop("name")
+    assert check_id.endswith(name.lower().replace(" ", "-"))
+    check.pop("alert", None)
+    assert check == {"type": expected["type"], **_TIMING, **expected}
+
+
+def test_what_a_live_type_does_not_do_is_reported_as_dropped(
+    imported: tuple[str, ImportReport],
+) -> None:
+    text, report = imported
+    dropped = {(e.where, e.what) for e in report.of(Fate.DROPPED)}
+    mapped = {(e.where, e.what) for e in report.of(Fate.MAPPED)}
+    assert (
+        'monitorList[25] "MQTT sensors"',
+        "waiting for a message on 'sensors/status' containing 'online': NyxMon's mqtt check "
+        "publishes its own message and reads it back",
+    ) in dropped
+    assert ('monitorList[24] "gRPC health"', "keyword SERVING as the grpc check's own pass") in (
+        mapped
+    )
+    assert "# keyword SERVING: a NyxMon grpc check passes only on SERVING" in text
+
+
+def kuma_backup(tmp_path: Path, *monitors: dict[str, object]) -> Path:
+    source = tmp_path / "backup.json"
+    listed = [
+        {"id": index + 1, "interval": 60, "timeout": 30, "active": True, **monitor}
+        for index, monitor in enumerate(monitors)
+    ]
+    source.write_text(json.dumps({"version": "1.23.16", "monitorList": listed}))
+    return source
+
+
+def test_connection_strings_that_are_not_urls_wait_for_their_params(tmp_path: Path) -> None:
+    source = kuma_backup(
+        tmp_path,
+        {
+            "name": "pg kv",
+            "type": "postgres",
+            "databaseConnectionString": "host=db user=kuma password=x dbname=app",
+        },
+        {
+            "name": "pg tls",
+            "type": "postgres",
+            "databaseConnectionString": "postgresql://u%40x:p%2Fw@db:6543/app?sslmode=require&application_name=kuma",
+        },
+        {"name": "cache tls", "type": "redis", "databaseConnectionString": "rediss://r:6380/2"},
+        {"name": "cache db", "type": "redis", "databaseConnectionString": "redis://r/3"},
+    )
+    draft = import_uptime_kuma(source)
+    text = text_of(draft)
+    load_config_text(text, environ={})
+    assert held(text, "pg kv")[0] == (
+        "this connection string cannot be written as NyxMon's postgres params (host, port, "
+        "database, username, password): fill them in, then uncomment"
+    )
+    assert held(text, "cache tls")[0].startswith("rediss:// (TLS) cannot be written as")
+    checks = live_checks(text)
+    assert checks["monitors.pg-tls"] == {
+        "name": "pg tls",
+        "type": "postgres",
+        "interval": "1m",
+        "timeout": "30s",
+        "host": "db",
+        "port": 6543,
+        "database": "app",
+        "username": "u@x",
+        "password": "p/w",
+        "sslmode": "require",
+    }
+    assert ('monitorList[1] "pg tls"', "connection option 'application_name'") in {
+        (e.where, e.what) for e in draft.report.of(Fate.DROPPED)
+    }
+    assert (checks["monitors.cache-db"]["database"], checks["monitors.cache-db"]["port"]) == (
+        3,
+        6379,
+    )
+
+
+def test_a_grpc_keyword_monitor_on_another_method_is_held(tmp_path: Path) -> None:
+    source = kuma_backup(
+        tmp_path,
+        {
+            "name": "echo",
+            "type": "grpc-keyword",
+            "grpcUrl": "api:50051",
+            "grpcServiceName": "echo.Echo",
+            "grpcMethod": "Say",
+            "keyword": "hi",
+        },
+        {
+            "name": "health of orders",
+            "type": "grpc-keyword",
+            "grpcUrl": "api:50051",
+            "grpcServiceName": "grpc.health.v1.Health",
+            "grpcMethod": "Check",
+            "grpcBody": '{"service": "orders"}',
+            "keyword": "SERV",
+        },
+    )
+    text = text_of(import_uptime_kuma(source))
+    assert held(text, "echo")[0] == (
+        "Kuma called echo.Echo/Say and looked for a keyword in the answer; NyxMon's grpc check "
+        "speaks only the standard health-checking protocol"
+    )
+    assert live_checks(text)["monitors.health-of-orders"] == {
+        "name": "health of orders",
+        "type": "grpc",
+        "interval": "1m",
+        "timeout": "30s",
+        "host": "api",
+        "port": 50051,
+        "tls": False,
+        "service": "orders",
+        "conditions": ["[VALUE] == pat(*SERV*)"],
+    }
+
+
+def test_a_push_monitor_waits_for_the_push_type(imported: tuple[str, ImportReport]) -> None:
+    reason, item = held(imported[0], "Backup push")
+    assert reason == "needs check type push (not in this NyxMon yet)"
+    assert (item["type"], item["token"], item["interval"]) == ("push", "Gh7sPq2Lk9", "1h")
 
 
 @pytest.mark.parametrize(
@@ -234,7 +368,7 @@ def test_notifications_become_routes_over_their_monitors(
         "bot_token": "987654321:AAFakeTokenForKumaImport_abcdefghij",
         "chat_id": "-1001122334455",
         "topic": 42,
-        "match": {"checks": ["website.homepage", "website.shop"]},
+        "match": {"checks": ["website.homepage", "website.shop", "infrastructure.ssh-port"]},
     }
     assert routes["Phone-ntfy"]["urls"] == [
         "ntfys://kuma:ntfypw@ntfy.example.com/kuma-alerts?priority=5"
@@ -275,10 +409,9 @@ def test_the_report_names_every_approximation_and_drop(
     )
     assert ('monitorList[28] "RabbitMQ"', "only the first RabbitMQ node is checked") in approximated
     assert ('monitorList[14] "NTLM intranet"', "ntlm authentication") in dropped
-    assert ('monitorList[20] "Big ping"', "packet size 1400") in dropped
     assert ("proxyList", "NyxMon probes do not go through proxies") in dropped
     held_checks = [w for w, what in dropped if what.startswith("check written commented out")]
-    assert len(held_checks) == 20
+    assert len(held_checks) == 10, held_checks
     assert not report.exact
     summary = report.summary()
     for secret in ("AAFakeTokenForKumaImport", "ntfypw", "mailpw", "rabbitpw", "pgpw", "hooktoken"):

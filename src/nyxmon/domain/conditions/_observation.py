@@ -32,7 +32,9 @@ class Observation:
     it cost nothing. ``certificate_expiration`` is seconds until the peer certificate expires
     (negative once expired); ``response_time_ms`` is milliseconds, like Gatus's placeholder;
     ``packet_loss`` is the percentage of pings that got no reply; ``value`` is the first value
-    a database or broker check's own query returned (a number, text, null or a document).
+    a database or broker check's own query returned (a number, text, null or a document);
+    ``domain_expiration`` is seconds until the domain's registration expires (from RDAP), or
+    None with ``domain_expiration_error`` saying why it is not known.
     """
 
     status: int | None = None
@@ -47,6 +49,8 @@ class Observation:
     body_size: int | None = None
     packet_loss: float | None = None
     value: Any = _NO_QUERY
+    domain_expiration: float | None = None
+    domain_expiration_error: str = "domain expiration not looked up"
     _text: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json_error: str = field(default="", init=False, repr=False, compare=False)

@@ -6,7 +6,6 @@ never raises: what cannot be read becomes a :class:`Missing` carrying the reason
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -14,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from nyxmon.domain.conditions._glob import Glob, compile_glob
 from nyxmon.domain.conditions._observation import Missing, Observation
 from nyxmon.domain.conditions._values import format_duration_ms, render, truncate
 
@@ -58,6 +58,9 @@ PLACEHOLDERS: dict[str, PlaceholderInfo] = {
         PlaceholderInfo("CONNECTED", "bool", "none", "whether a connection was established"),
         PlaceholderInfo(
             "CERTIFICATE_EXPIRATION", "duration", "none", "time until the certificate expires"
+        ),
+        PlaceholderInfo(
+            "DOMAIN_EXPIRATION", "duration", "none", "time until the domain registration expires"
         ),
         PlaceholderInfo("DNS_RCODE", "text", "none", "DNS response code (NOERROR, NXDOMAIN...)"),
         PlaceholderInfo("IP", "text", "none", "the first resolved or connected address"),
@@ -106,6 +109,13 @@ def _certificate(obs: Observation) -> Any:
     return int(ms)
 
 
+def _domain(obs: Observation) -> Any:
+    seconds = obs.domain_expiration
+    if seconds is None:
+        return Missing(obs.domain_expiration_error)
+    return int(seconds * 1000) if math.isfinite(seconds) else Missing("no finite expiration")
+
+
 def _rcode(obs: Observation) -> Any:
     return _NOT_OBSERVED if obs.dns_rcode is None else obs.dns_rcode
 
@@ -150,6 +160,7 @@ _SIMPLE_GETTERS: dict[str, Getter] = {
     "RESPONSE_TIME": _response_time,
     "CONNECTED": _connected,
     "CERTIFICATE_EXPIRATION": _certificate,
+    "DOMAIN_EXPIRATION": _domain,
     "DNS_RCODE": _rcode,
     "IP": _ip,
     "IPS": _ips,
@@ -260,7 +271,10 @@ class Ref(Operand):
 
 @dataclass(frozen=True, slots=True)
 class Len(Operand):
-    """``len(x)``: characters of text, items of an array or object."""
+    """``len(x)``, as Gatus counts: the items of an array; the characters of text, of a number
+    or boolean as written, and of an object as compact JSON (``{"a":1}`` is 7). A body written
+    as a JSON array counts its items, any other body its characters (JSON or not); a null is
+    missing, as Gatus finds nothing to count."""
 
     source: str
     inner: Ref
@@ -271,22 +285,45 @@ class Len(Operand):
         if isinstance(value, Missing):
             return value
         if self.inner.name == "BODY" and not self.inner.path:
-            try:
-                document = obs.json()
-            except ValueError:
-                document = None
-            if isinstance(document, list | dict):
-                return len(document)
-        if isinstance(value, str | list | dict):
+            return _body_length(obs)
+        if isinstance(value, list):
             return len(value)
+        if isinstance(value, dict):
+            return len(_compact_json(value))
         if value is None:
-            return 0
+            return Missing(f"{self.inner.source} is null")
+        if isinstance(value, str):
+            return len(value)
         return len(render(value))
+
+
+def _body_length(obs: Observation) -> Any:
+    """Gatus's ``len([BODY])``: items when the body is a JSON array, else its characters."""
+    text = obs.text()
+    if text is None:
+        return Missing("no body")
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            document = obs.json()
+        except ValueError:
+            return len(text.strip())
+        if isinstance(document, list):
+            return len(document)
+    return len(text)
+
+
+def _compact_json(value: Any) -> str:
+    """An object as Go's ``json.Marshal`` writes it: compact, keys sorted."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    except (RecursionError, TypeError):
+        return render(value)
 
 
 @dataclass(frozen=True, slots=True)
 class Has(Operand):
-    """``has(x)``: true when a path or header exists, or a plain placeholder is non-empty."""
+    """``has(x)``: true when a path or header holds a value (a JSON null counts as absent, as in
+    Gatus), or a plain placeholder is non-empty."""
 
     source: str
     inner: Ref
@@ -297,7 +334,7 @@ class Has(Operand):
         if isinstance(value, Missing):
             return False
         if self.inner.checks_existence:
-            return True
+            return value is not None
         return value not in ("", [], None)
 
 
@@ -331,54 +368,13 @@ def _days_left(ms: float) -> str:
 
 
 def glob_regex(glob: str) -> re.Pattern[str]:
-    """A compiled regex for a ``pat()`` glob: ``*`` any run, ``?`` one character, rest literal.
-
-    Kept to describe the glob; matching goes through :func:`glob_match`, because a regex of
-    several ``.*`` backtracks for a time that grows with the body to the power of the stars.
-    """
-    parts = [".*" if char == "*" else "." if char == "?" else re.escape(char) for char in glob]
-    return re.compile("".join(parts), re.DOTALL)
+    """The regex a ``pat()`` glob stands for (after Gatus's removal of ``/``), to describe it."""
+    return compile_glob(glob).regex
 
 
 def glob_match(glob: str, text: str) -> bool:
-    """Whether ``text`` matches ``glob`` whole, in time about linear in ``text``.
-
-    The pieces between stars are found left to right, each at its first place after the one
-    before (which is always right for globs): no backtracking, whatever the glob.
-    """
-    pieces = glob.split("*")
-    if len(pieces) == 1:
-        return len(text) == len(glob) and _piece_at(glob, text, 0)
-    first, *middle, last = pieces
-    end = len(text) - len(last)
-    if end < len(first) or not _piece_at(first, text, 0) or not _piece_at(last, text, end):
-        return False
-    position = len(first)
-    for piece in middle:
-        if piece:
-            found = _find_piece(piece, text, position, end)
-            if found < 0:
-                return False
-            position = found + len(piece)
-    return True
-
-
-def _piece_at(piece: str, text: str, start: int) -> bool:
-    if "?" not in piece:
-        return text.startswith(piece, start)
-    return _piece_regex(piece).match(text, start, start + len(piece)) is not None
-
-
-def _find_piece(piece: str, text: str, start: int, end: int) -> int:
-    if "?" not in piece:
-        return text.find(piece, start, end)
-    found = _piece_regex(piece).search(text, start, end)
-    return -1 if found is None else found.start()
-
-
-@functools.lru_cache(maxsize=256)
-def _piece_regex(piece: str) -> re.Pattern[str]:
-    return re.compile("".join("." if char == "?" else re.escape(char) for char in piece), re.DOTALL)
+    """Whether ``text`` matches ``glob`` whole, as Gatus decides it (see :mod:`._glob`)."""
+    return compile_glob(glob).matches(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +383,7 @@ class Pattern(Operand):
 
     source: str
     glob: str
-    regex: re.Pattern[str]
+    compiled: Glob
     is_literal = True
     kind: str = "pattern"
 
@@ -398,7 +394,7 @@ class Pattern(Operand):
         return self.source
 
     def matches(self, value: Any) -> bool:
-        return not isinstance(value, Missing) and glob_match(self.glob, render(value))
+        return not isinstance(value, Missing) and self.compiled.matches(render(value))
 
 
 @dataclass(frozen=True, slots=True)

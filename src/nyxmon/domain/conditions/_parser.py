@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from nyxmon.domain.conditions._condition import Condition
+from nyxmon.domain.conditions._glob import GlobError, compile_glob
 from nyxmon.domain.conditions._operands import (
     PLACEHOLDERS,
     AnyOf,
@@ -22,7 +23,6 @@ from nyxmon.domain.conditions._operands import (
     Operand,
     Pattern,
     Ref,
-    glob_regex,
 )
 from nyxmon.domain.conditions._values import as_bool, parse_number, to_number
 from nyxmon.errors import ConditionSyntaxError
@@ -287,7 +287,11 @@ def _function(text: str, start: int, end: int, call: re.Match[str]) -> Operand:
         glob = text[inner_start:inner_end]
         if len(glob) >= 2 and glob[0] in _QUOTES and glob[-1] == glob[0]:
             glob = glob[1:-1]
-        return Pattern(source, glob, glob_regex(glob))
+        try:
+            compiled = compile_glob(glob)
+        except GlobError as exc:
+            raise _Fail(f"pat({glob}): {exc.reason}", inner_start) from None
+        return Pattern(source, glob, compiled)
     return AnyOf(source, _any_options(text, inner_start, inner_end))
 
 

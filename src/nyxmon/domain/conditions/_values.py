@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: Go's base-prefixed integer literals, as ``int(text, 0)`` reads them.
+_PREFIXED_RE = re.compile(r"[+-]?0(?:[xX](?:_?[0-9a-fA-F])+|[oO](?:_?[0-7])+|[bB](?:_?[01])+)")
+_GROUPED_RE = re.compile(r"[+-]?\d+(?:_\d+)+")
 _DURATION_RE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
 _DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -33,8 +36,15 @@ _MAX_SHOWN = 80
 
 
 def parse_number(text: str) -> int | float | None:
-    """``text`` as an int or float when it is written as a plain number, else None."""
+    """``text`` as an int or float when it is written as a number, else None.
+
+    Like Gatus (Go's ``strconv.ParseInt(s, 0, 64)``), ``0x1F``, ``0o17`` and ``0b101`` are
+    integers and ``_`` may separate digits (``1_000``); a decimal with a leading zero stays
+    decimal (``017`` is 17, where Go would read octal 15).
+    """
     text = text.strip()
+    if _PREFIXED_RE.fullmatch(text) or _GROUPED_RE.fullmatch(text):
+        return int(text.replace("_", "") if _GROUPED_RE.fullmatch(text) else text, 0)
     if not _NUMBER_RE.fullmatch(text):
         return None
     if "." in text or "e" in text or "E" in text:
