@@ -32,7 +32,9 @@ class Observation:
     it cost nothing. ``certificate_expiration`` is seconds until the peer certificate expires
     (negative once expired); ``response_time_ms`` is milliseconds, like Gatus's placeholder;
     ``packet_loss`` is the percentage of pings that got no reply; ``value`` is the first value
-    a database or broker check's own query returned (a number, text, null or a document).
+    a database or broker check's own query returned (a number, text, null or a document);
+    ``exit_status`` and ``duration_ms`` are what a push check's ping reported (the job's exit
+    status, its run from start to end).
     """
 
     status: int | None = None
@@ -47,6 +49,8 @@ class Observation:
     body_size: int | None = None
     packet_loss: float | None = None
     value: Any = _NO_QUERY
+    exit_status: int | None = None
+    duration_ms: float | None = None
     _text: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json_error: str = field(default="", init=False, repr=False, compare=False)
