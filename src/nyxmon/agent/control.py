@@ -16,11 +16,12 @@ import anyio.to_thread
 from nyxmon.agent.intake import ResultIntake
 from nyxmon.agent.scheduler import Scheduler
 from nyxmon.domain.model import Result
+from nyxmon.domain.push import PUSH_TYPE, Ping
 from nyxmon.domain.status import CheckStatus
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.runtime import Dispatcher, OneShot, Runtime
 from nyxmon.service_layer.application import Application
-from nyxmon.service_layer.messages import Command
+from nyxmon.service_layer.messages import Command, RecordPing
 from nyxmon.service_layer.storage import StoreReader
 
 __all__ = ["AgentControl"]
@@ -59,6 +60,12 @@ class AgentControl:
             if isinstance(reply, OneShot):
                 return await reply.wait_async()
             return reply
+
+    async def ping_async(self, ping: Ping, timeout: float = 10.0) -> str:  # noqa: ASYNC109
+        """Record a ping (from any loop); returns its check's id once the ping is durable.
+        Raises PingKeyNotFoundError for an unknown key, TimeoutError after ``timeout``."""
+        check_id: str = await self.command_async(RecordPing(ping), timeout)
+        return check_id
 
     def call_on_dispatcher(self, fn: Callable[..., Any], *args: Any, timeout: float = 5.0) -> Any:
         return self._dispatcher.submit(fn, *args).wait(timeout)
@@ -113,4 +120,8 @@ class AgentControl:
             return CheckNotFoundError(check_id)
         if not check.active:
             return ConflictError(f"check {check_id!r} is paused or disabled; resume it to run it")
+        if check.type == PUSH_TYPE:
+            return ConflictError(
+                f"check {check_id!r} is a push check: it is not probed, it waits for pings"
+            )
         return ConflictError(f"check {check_id!r} is not scheduled yet; try again in a moment")

@@ -12,7 +12,8 @@ The rules (Healthchecks' model):
   passes (one missed result per missed slot; after a long silence the slots in between are
   counted in one result, not one each);
 - a ping after ``expected_at`` is *late* (still within the grace), one more than
-  ``tolerance`` before it is *early*: both are shown, neither fails the check;
+  ``tolerance`` before it is *early* (never the first ping: there is no rhythm to be early
+  for yet): both are shown, neither fails the check;
 - a ``start`` opens a run (keyed by ``rid``); the ``success`` or ``fail`` with the same rid
   ends it and gets its duration; a run still open ``timeout`` seconds after its start fails;
 - ``log`` pings change nothing but the record.
@@ -102,7 +103,7 @@ class PushTracker:
         timing: Timing
         if at > expected:
             timing = "late"
-        elif at < expected - self.tolerance:
+        elif at < expected - self.tolerance and self.last_ping_at is not None:
             timing = "early"
         else:
             timing = "on time"
