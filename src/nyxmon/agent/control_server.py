@@ -9,6 +9,7 @@ probe loop never formats a frame:
 - ``command``: a catalog command (add, change, pause, remove a check or service) handed to
   the application, answered when it committed or was refused;
 - ``run_now``: run a check now and answer with its result;
+- ``ping``: a push check's ping, answered with the check's id once it is durable;
 - ``metrics``: the agent's recorder snapshots, for ``/metrics``.
 
 Frames are :mod:`nyxmon.control.wire`'s. A request is answered under its ``id``; requests of
@@ -38,6 +39,7 @@ from nyxmon.control.wire import (
     decode_frame,
     encode_frame,
     error_to_wire,
+    ping_from_wire,
     result_to_wire,
     status_to_wire,
 )
@@ -189,6 +191,10 @@ class ControlServer:
                 timeout = float(frame.get("timeout_s", self._command_timeout))
                 await self._control.command_async(command, timeout)
                 value: Any = None
+            elif op == "ping":
+                value = await self._control.ping_async(
+                    ping_from_wire(frame.get("ping") or {}), float(frame.get("timeout_s", 10.0))
+                )
             elif op == "run_now":
                 result = await self._control.run_check_now(
                     str(frame["check_id"]), float(frame.get("timeout_s", 30.0))

@@ -11,8 +11,8 @@ grace passes (the policy of a push check counts one missed deadline as down:
 from __future__ import annotations
 
 import logging
-from functools import partial
 from collections.abc import Iterable
+from functools import partial
 
 from nyxmon.domain.model import Result
 from nyxmon.errors import PingKeyNotFoundError
