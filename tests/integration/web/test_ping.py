@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import requests
+from tests.integration.web.conftest import WebEnv, wait_for
 
 from nyxmon.domain.model import Outcome
-from tests.integration.web.conftest import WebEnv, wait_for
 
 KEY = "backup-key_0123456789"
 OTHER = "worker.key~2"
