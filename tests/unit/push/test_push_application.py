@@ -115,13 +115,13 @@ def parts() -> tuple[Application, Writer, Timers, Sent, Clock, NoProbes]:
 
 
 def test_push_checks_are_not_scheduled_for_probing_but_armed(parts: tuple) -> None:  # type: ignore[type-arg]
-    app, writer, timers, sent, clock, probes = parts
+    _app, _writer, timers, _sent, _clock, probes = parts
     assert [c.id for c in probes.scheduled] == ["web.home"]
     assert timers.armed == {"jobs.backup": T0 + 70}
 
 
 def test_a_ping_is_acknowledged_only_once_its_batch_committed(parts: tuple) -> None:  # type: ignore[type-arg]
-    app, writer, timers, sent, clock, probes = parts
+    app, writer, timers, _sent, clock, _probes = parts
     clock.now = T0 + 30
     reply = app.handle(RecordPing(Ping("k3y", PingKind.SUCCESS, T0 + 30)))
     assert isinstance(reply, OneShot)
@@ -134,10 +134,10 @@ def test_a_ping_is_acknowledged_only_once_its_batch_committed(parts: tuple) -> N
 
 
 def test_a_failed_write_keeps_the_ping_unacknowledged_until_a_retry_commits(parts: tuple) -> None:  # type: ignore[type-arg]
-    app, writer, timers, sent, clock, probes = parts
+    app, writer, _timers, _sent, clock, _probes = parts
     reply = app.handle(RecordPing(Ping("k3y", PingKind.SUCCESS, T0 + 1)))
     app.end_of_batch()
-    batch, done = writer.pending.pop()
+    _batch, done = writer.pending.pop()
     done(None, 0.001, OSError("disk full"))
     assert not reply.done()
     clock.now += 60  # past the backoff
@@ -147,14 +147,14 @@ def test_a_failed_write_keeps_the_ping_unacknowledged_until_a_retry_commits(part
 
 
 def test_an_unknown_key_is_refused_and_nothing_is_staged(parts: tuple) -> None:  # type: ignore[type-arg]
-    app, writer, timers, sent, clock, probes = parts
+    app, _writer, _timers, _sent, _clock, _probes = parts
     with pytest.raises(PingKeyNotFoundError):
         app.handle(RecordPing(Ping("nope", PingKind.SUCCESS, T0)))
     assert app.idle
 
 
 def test_down_exactly_at_deadline_plus_grace(parts: tuple) -> None:  # type: ignore[type-arg]
-    app, writer, timers, sent, clock, probes = parts
+    app, writer, timers, sent, clock, _probes = parts
     deadline = timers.armed["jobs.backup"]
     clock.now = deadline - 0.001  # a timer that fired a hair early changes nothing
     assert app.handle(PushDeadline("jobs.backup", deadline)) == 0
@@ -173,7 +173,7 @@ def test_down_exactly_at_deadline_plus_grace(parts: tuple) -> None:  # type: ign
 
 
 def test_one_ping_brings_a_down_push_check_up(parts: tuple) -> None:  # type: ignore[type-arg]
-    app, writer, timers, sent, clock, probes = parts
+    app, _writer, _timers, _sent, clock, _probes = parts
     clock.now = T0 + 70
     app.handle(PushDeadline("jobs.backup", T0 + 70))
     clock.now = T0 + 80

@@ -160,7 +160,8 @@ def test_generated_keys_are_random_and_valid() -> None:
 )
 def test_bad_keys_are_refused(key: str, problem: str) -> None:
     found = key_problem(key)
-    assert found is not None and problem in found
+    assert found is not None
+    assert problem in found
 
 
 @pytest.mark.parametrize(
