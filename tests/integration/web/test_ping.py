@@ -173,3 +173,39 @@ def test_conditions_read_the_exit_status_body_and_duration(env: WebEnv) -> None:
         "[BODY] (panic) != panic",
         "[DURATION] (missing: no start ping began this run) < 1h",
     ]
+
+
+def test_the_api_generates_a_key_shows_it_once_and_rotates_it(env: WebEnv) -> None:
+    api = env.api()
+    created = api.post(
+        f"{env.url}/api/v1/checks",
+        json={"service": "Jobs", "check": {"name": "nightly", "type": "push", "interval": "1d"}},
+    )
+    assert created.status_code == 201, created.text
+    key = created.json()["params"]["token"]
+    assert len(key) == 22
+    public = env.agent.config.agent.web.public_url.rstrip("/")
+    assert created.headers["X-NyxMon-Ping-URL"] == f"{public}/ping/{key}"
+    shown = api.get(f"{env.url}/api/v1/checks/jobs.nightly").json()
+    assert shown["params"]["token"] == "********"
+    assert requests.get(f"{env.url}/ping/{key}").status_code == 200
+
+    rotated = api.post(f"{env.url}/api/v1/checks/jobs.nightly/ping-key")
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()
+    assert new["check_id"] == "jobs.nightly"
+    assert new["ping_key"] != key
+    assert new["ping_url"] == f"{public}/ping/{new['ping_key']}"
+    assert requests.get(f"{env.url}/ping/{key}").status_code == 404
+    assert requests.get(f"{env.url}/ping/{new['ping_key']}").status_code == 200
+    # putting back what GET shows keeps the (new) key
+    body = api.get(f"{env.url}/api/v1/checks/jobs.nightly").json()
+    assert api.put(f"{env.url}/api/v1/checks/jobs.nightly", json=body).status_code == 200
+    assert requests.get(f"{env.url}/ping/{new['ping_key']}").status_code == 200
+
+
+def test_a_checks_own_key_from_the_file_cannot_be_rotated_here(env: WebEnv) -> None:
+    answer = env.api().post(f"{env.url}/api/v1/checks/jobs.backup/ping-key")
+    assert answer.status_code == 409
+    assert "config file" in answer.json()["detail"]
+    assert KEY not in answer.text
