@@ -209,3 +209,39 @@ def test_a_checks_own_key_from_the_file_cannot_be_rotated_here(env: WebEnv) -> N
     assert answer.status_code == 409
     assert "config file" in answer.json()["detail"]
     assert KEY not in answer.text
+
+
+def test_the_check_page_shows_the_schedule_pings_and_a_curl_line(env: WebEnv) -> None:
+    assert requests.get(f"{env.url}/ping/{KEY}/start").status_code == 200
+    assert requests.get(f"{env.url}/ping/{KEY}/7").status_code == 200
+    browser = env.login()
+    page = browser.get(f"{env.url}/checks/jobs.backup")
+    assert page.status_code == 200
+    text = page.text
+    assert "every 1 h, grace 1 min" in text
+    assert "curl -fsS -m 10 --retry 5 -o /dev/null" in text
+    assert "/ping/YOUR-PING-KEY" in text
+    assert KEY not in text, "the key of a check is never on its page"
+    assert text.count("data-ping-row") == 2
+    assert "exit 7" in text
+    sections = browser.get(f"{env.url}/checks/jobs.backup/sections")
+    assert 'id="push"' in sections.text, "the panel follows the live feed"
+
+
+def test_rotating_on_the_page_shows_the_new_key_once(env: WebEnv) -> None:
+    api = env.api()
+    created = api.post(
+        f"{env.url}/api/v1/checks",
+        json={"service": "Jobs", "check": {"name": "hourly", "type": "push", "interval": "1h"}},
+    )
+    assert created.status_code == 201, created.text
+    browser = env.login()
+    rotated = browser.post(f"{env.url}/checks/jobs.hourly/ping-key")
+    assert rotated.status_code == 200, rotated.text[:500]
+    assert "data-ping-key-shown" in rotated.text
+    key = api.get(f"{env.url}/api/v1/checks/jobs.hourly").json()["params"]["token"]
+    assert key == "********"
+    shown = rotated.text.split("/ping/", 2)[1].split(" ", 1)[0].split('"', 1)[0]
+    assert requests.get(f"{env.url}/ping/{shown}").status_code == 200
+    again = browser.get(f"{env.url}/checks/jobs.hourly")
+    assert shown not in again.text
