@@ -4,6 +4,7 @@ means the ping is in the database."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -241,7 +242,10 @@ def test_rotating_on_the_page_shows_the_new_key_once(env: WebEnv) -> None:
     assert "data-ping-key-shown" in rotated.text
     key = api.get(f"{env.url}/api/v1/checks/jobs.hourly").json()["params"]["token"]
     assert key == "********"
-    shown = rotated.text.split("/ping/", 2)[1].split(" ", 1)[0].split('"', 1)[0]
+    found = re.search(r"/ping/([A-Za-z0-9_.~-]+)", rotated.text)
+    assert found is not None
+    shown = found.group(1)
+    assert shown != "YOUR-PING-KEY"
     assert requests.get(f"{env.url}/ping/{shown}").status_code == 200
     again = browser.get(f"{env.url}/checks/jobs.hourly")
     assert shown not in again.text
