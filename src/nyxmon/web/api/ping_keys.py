@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Annotated
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from nyxmon.domain.model import Check, CheckSource
 from nyxmon.domain.push import PUSH_TYPE, generate_ping_key
@@ -31,7 +30,7 @@ class PingKeyOut(BaseModel):
     """A push check's ping key, shown this once, and the URL a job calls with it."""
 
     check_id: str
-    ping_key: Annotated[str, Field(json_schema_extra={"writeOnly": False})]
+    ping_key: str
     ping_url: str
 
 
