@@ -249,3 +249,18 @@ def test_rotating_on_the_page_shows_the_new_key_once(env: WebEnv) -> None:
     assert requests.get(f"{env.url}/ping/{shown}").status_code == 200
     again = browser.get(f"{env.url}/checks/jobs.hourly")
     assert shown not in again.text
+
+
+def test_a_push_check_made_with_the_form_shows_its_generated_key_once(env: WebEnv) -> None:
+    browser = env.login()
+    made = browser.post(
+        f"{env.url}/checks/new",
+        data={"type": "push", "service": "Jobs", "name": "formjob", "interval": "1h"},
+        allow_redirects=False,
+    )
+    assert made.status_code == 200, made.text[:2000]
+    assert "data-ping-key-shown" in made.text
+    found = re.search(r"/ping/([A-Za-z0-9_.~-]{22})\b", made.text)
+    assert found is not None
+    assert requests.get(f"{env.url}/ping/{found.group(1)}").status_code == 200
+    assert found.group(1) not in browser.get(f"{env.url}/checks/jobs.formjob").text

@@ -173,10 +173,22 @@ async def rotate_ping_key(
 ) -> HTMLResponse:
     """A new ping key, shown on the page this once (a redirect would have to carry it)."""
     rotated = await ping_keys_api.rotate_ping_key(request, state, check_id)
-    context = await _page_context(request, state, check_id, None, rotated.ping_key)
+    return await show_new_key(
+        request,
+        state,
+        check_id,
+        rotated.ping_key,
+        "New ping key: the old one is refused from now on. Copy it now: it is not shown again.",
+    )
+
+
+async def show_new_key(
+    request: Request, state: WebState, check_id: str, key: str, notice: str
+) -> HTMLResponse:
+    """The check page with a ping key just made, the one time it is shown."""
+    context = await _page_context(request, state, check_id, None, key)
     context.update(
-        notice="New ping key: the old one is refused from now on. Copy it now: it is not "
-        "shown again.",
+        notice=notice,
         windows_chart=CHART_WINDOWS,
         chart_window=default_window(context["detail"]),
     )
