@@ -160,6 +160,8 @@ def _check_timing(
             f"got {spell_duration(spec.interval)}",
         )
         return
+    if spec.type == "push":  # its timeout bounds a run from /start, not a probe per interval
+        return
     interval = spec.interval
     timeout = spec.timeout
     if defaults is not None:
