@@ -47,7 +47,7 @@ async def hook(request):
     data = await request.json()
     now = time.time()
     if data.get("kind") == "down":
-        arrived.setdefault(data["check"]["id"], now)
+        arrived.setdefault(data["check"]["id"], [now, data["at"]])
     return web.Response(text="ok")
 async def stats(request):
     return web.json_response(arrived)
@@ -280,7 +280,9 @@ def main() -> None:
             observed = time.time() - 1.5  # a deadline before this must have been alerted
             time.time() - 1.5  # a deadline before this must have been alerted
             with urllib.request.urlopen(f"http://127.0.0.1:{hook_port}/stats", timeout=5) as r:
-                arrived: dict[str, float] = json.load(r)
+                received: dict[str, list[float]] = json.load(r)
+            arrived = {cid: times[0] for cid, times in received.items()}
+            decided = {cid: times[1] for cid, times in received.items()}
         finally:
             if agent is not None:
                 agent.send_signal(signal.SIGTERM)
@@ -308,6 +310,10 @@ def main() -> None:
         if first_missed.get(cid, pinged[cid] + 7 + i % 10 + 1) < observed
     ]
     late = sum(1 for cid in due if delays.get(cid, math.inf) > 1.0)
+    # Where an alert's time went: deciding (the timer, the dispatcher) and delivering (the
+    # commit, the notifier, the receiver).
+    deciding = [decided[cid] - first_missed[cid] for cid in delays]
+    delivering = [arrived[cid] - decided[cid] for cid in delays]
     figures = {
         "push_checks": args.push,
         "http_checks": args.http,
@@ -325,6 +331,8 @@ def main() -> None:
         "alerted": len(delays),
         "alert_delay_max_s": round(max(delays.values(), default=0.0), 3),
         "late_alerts": late,
+        "decide_max_s": round(max(deciding, default=0.0), 3),
+        "deliver_max_s": round(max(delivering, default=0.0), 3),
         "lag_p99_ms": round(percentile(lags, 99), 1),
         "lag_p50_ms": round(percentile(lags, 50), 2),
         "startup_s": round(startup, 1),
