@@ -102,7 +102,9 @@ class DeadlineTimers:
                     self._next_wake = next_at
                 delay = next_at - self._clock()
                 if delay > 0:
-                    with anyio.move_on_after(min(delay, 3600.0)):
+                    # Sleeps are on the monotonic clock, deadlines on the wall clock: waking at
+                    # least once a minute bounds how late a wall-clock step can make one.
+                    with anyio.move_on_after(min(delay, 60.0)):
                         await self._wake.wait()
                 self._wakeups += 1
                 with self._lock:
