@@ -23,6 +23,7 @@ from nyxmon.agent.agent import Agent, alert_settings
 from nyxmon.agent.cleaner import Cleaner
 from nyxmon.agent.control import AgentControl
 from nyxmon.agent.control_server import ControlServer
+from nyxmon.agent.deadlines import DeadlineTimers
 from nyxmon.agent.feed import StatusFeed
 from nyxmon.agent.health import HealthMonitor, HealthThresholds
 from nyxmon.agent.intake import ResultIntake
@@ -42,7 +43,7 @@ from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 from nyxmon.probes.runner import AsyncCheckRunner, ProbeRunner, SyncCheckRunner
 from nyxmon.runtime import Backend, Dispatcher, Runtime
 from nyxmon.service_layer.application import Application
-from nyxmon.service_layer.messages import SyncChecks
+from nyxmon.service_layer.messages import PushDeadline, SyncChecks
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.service_layer.records.upkeep import Retention
 from nyxmon.service_layer.storage import Store
@@ -124,6 +125,11 @@ def build_agent(
         config.routes, public_url=settings.web.public_url, recorder=recorder, policy=notify_retry
     )
     feed = StatusFeed()
+
+    def push_deadline(command: PushDeadline) -> None:  # loop thread
+        dispatcher.submit(app.handle, command)
+
+    deadlines = DeadlineTimers(runtime, push_deadline)
     # The application, bound to them.
     app = Application(
         writer=writer,
@@ -131,6 +137,7 @@ def build_agent(
         probes=SchedulerControl(runtime, scheduler),
         publish=feed.publish,
         settings=alert_settings(config),
+        deadlines=deadlines,
     )
     dispatcher.add_batch_listener(app.end_of_batch)
     # What feeds it, and what drives it from outside.
@@ -171,6 +178,7 @@ def build_agent(
         feed=feed,
         control=control,
         health=monitor,
+        deadlines=deadlines,
     )
 
 

@@ -15,7 +15,8 @@ tree rooted at :class:`nyxmon.runtime.ConcurrencyError`; it is drawn here for th
     │   └── ConditionSyntaxError      a condition like "[STATUS] == 200" cannot be parsed
     ├── CheckError
     │   ├── UnknownCheckTypeError     no executor is registered for a check's type
-    │   └── CheckNotFoundError        no check has the given id
+    │   ├── CheckNotFoundError        no check has the given id
+    │   └── PingKeyNotFoundError      no push check has the given ping key
     ├── ServiceNotFoundError          no service has the given name
     ├── StoreError                    the store failed (translated from sqlite3 / psycopg errors)
     │   ├── SchemaVersionError        the database is newer than this NyxMon understands
@@ -52,6 +53,7 @@ __all__ = [
     "ConflictError",
     "NotificationError",
     "NyxmonError",
+    "PingKeyNotFoundError",
     "PolicyError",
     "SchemaVersionError",
     "ServiceNotFoundError",
@@ -92,6 +94,14 @@ class CheckNotFoundError(CheckError):
     def __init__(self, check_id: str) -> None:
         self.check_id = check_id
         super().__init__(f"no check with id {check_id!r}")
+
+
+class PingKeyNotFoundError(CheckError):
+    """No push check has the given ping key. The message never repeats the key: it is
+    answered to whoever pinged, and the key may be someone else's secret with a typo."""
+
+    def __init__(self) -> None:
+        super().__init__("no push check has this ping key")
 
 
 class ServiceNotFoundError(NyxmonError):

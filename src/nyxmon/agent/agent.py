@@ -1,7 +1,7 @@
 """The agent: the threads of the execution plane and their lifecycle (DESIGN.md's table).
 
 - runtime loop thread: the scheduler and its probe tasks, notifier delivery, the cleaner,
-  the check watcher, the gauge sampler and the alert timer;
+  the check watcher, the gauge sampler, the alert timer and the push checks' deadlines;
 - dispatcher thread: the application (message bus, every check's state machine);
 - store writer thread: batched transactions and maintenance steps.
 
@@ -32,6 +32,7 @@ import anyio.abc
 
 from nyxmon.agent.cleaner import Cleaner, CleanerStatistics
 from nyxmon.agent.control import AgentControl
+from nyxmon.agent.deadlines import DeadlineTimers
 from nyxmon.agent.feed import StatusFeed
 from nyxmon.agent.health import HealthMonitor
 from nyxmon.agent.intake import ResultIntake
@@ -40,6 +41,8 @@ from nyxmon.agent.scheduler import Scheduler, SchedulerStatistics
 from nyxmon.agent.watcher import CheckWatcher
 from nyxmon.agent.writer import StoreWriter
 from nyxmon.config import LoadedConfig
+from nyxmon.domain.model import Check
+from nyxmon.domain.push import PUSH_TYPE
 from nyxmon.metrics import MetricsRuntime, Recorder, SetGauge
 from nyxmon.probes.runner import ProbeRunner
 from nyxmon.runtime import Dispatcher, DispatcherStatistics, Runtime, RuntimeStatistics, SpawnedTask
@@ -50,6 +53,7 @@ from nyxmon.service_layer.messages import (
     ApplyConfig,
     ConfigApplied,
     RecordDeliveries,
+    RestorePushes,
     RestoreStates,
     SaveQuietStates,
     Tick,
@@ -119,6 +123,7 @@ class Agent:
         feed: StatusFeed,
         control: AgentControl,
         health: HealthMonitor,
+        deadlines: DeadlineTimers,
     ) -> None:
         self.config = config
         self.store = store
@@ -137,6 +142,7 @@ class Agent:
         self.feed = feed
         self.control = control
         self._health = health
+        self.deadlines = deadlines
         self._claim: AgentClaim | None = None
         self._serving: SpawnedTask | None = None
         self._stop_requested: anyio.Event | None = None
@@ -163,6 +169,7 @@ class Agent:
         applied: ConfigApplied = self.control.command(
             ApplyConfig(self.config.services, self.config.checks)
         )
+        self._restore_pushes(applied.checks)
         self._forget_checks_of_the_file()
         self.watcher.prime(self.store.checks_fingerprint())
         ready = threading.Event()
@@ -269,6 +276,7 @@ class Agent:
                         ("watcher", self.watcher.run),
                         ("gauge sampler", self._sample_gauges),
                         ("alert timer", self._tick_alerts),
+                        ("push deadlines", self.deadlines.run),
                     ):
                         upkeep.start_soon(self._supervise, name, fn)
                     ready.set()
@@ -358,6 +366,16 @@ class Agent:
     def _flush_step(self) -> bool:
         self.app.end_of_batch()
         return self.app.idle
+
+    def _restore_pushes(self, checks: Sequence[Check]) -> None:
+        """Push checks resume from their newest stored ping (or missed deadline): one read
+        here, before the deadline timer runs, instead of a store read on the dispatcher."""
+        ids = [check.id for check in checks if check.type == PUSH_TYPE]
+        if ids:
+            latest = self.store.latest_results(ids)
+            self.control.command(
+                RestorePushes({cid: stored.result for cid, stored in latest.items()})
+            )
 
     def _forget_checks_of_the_file(self) -> None:
         """Keep the file's settings, not a second copy of every check: once applied, the store's

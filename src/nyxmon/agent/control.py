@@ -16,11 +16,12 @@ import anyio.to_thread
 from nyxmon.agent.intake import ResultIntake
 from nyxmon.agent.scheduler import Scheduler
 from nyxmon.domain.model import Result
+from nyxmon.domain.push import PUSH_TYPE, Ping
 from nyxmon.domain.status import CheckStatus
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.runtime import Dispatcher, OneShot, Runtime
 from nyxmon.service_layer.application import Application
-from nyxmon.service_layer.messages import Command
+from nyxmon.service_layer.messages import Command, RecordPing
 from nyxmon.service_layer.storage import StoreReader
 
 __all__ = ["AgentControl"]
@@ -59,6 +60,25 @@ class AgentControl:
             if isinstance(reply, OneShot):
                 return await reply.wait_async()
             return reply
+
+    async def ping_async(self, ping: Ping, timeout: float = 10.0) -> str:  # noqa: ASYNC109
+        """Record a ping (from any loop); returns its check's id once the ping is durable.
+        Raises PingKeyNotFoundError for an unknown key, TimeoutError after ``timeout``."""
+        cell: OneShot[str] = OneShot()
+        with anyio.fail_after(timeout):
+            # One hop there, one wake-up back: the dispatcher chains the command's own reply
+            # (resolved once the ping committed) into ``cell``, instead of this loop waiting
+            # for the submit and then for the reply (half the cross-thread wake-ups).
+            self._dispatcher.submit(self._record_ping, ping, cell)
+            return await cell.wait_async()
+
+    def _record_ping(self, ping: Ping, cell: OneShot[str]) -> None:  # dispatcher thread
+        try:
+            reply = self._app.handle(RecordPing(ping))
+        except Exception as exc:  # an unknown key: the answer, not a failure
+            cell.set_exception(exc)
+            return
+        reply.add_done_callback(lambda done: _forward(done, cell))
 
     def call_on_dispatcher(self, fn: Callable[..., Any], *args: Any, timeout: float = 5.0) -> Any:
         return self._dispatcher.submit(fn, *args).wait(timeout)
@@ -113,4 +133,15 @@ class AgentControl:
             return CheckNotFoundError(check_id)
         if not check.active:
             return ConflictError(f"check {check_id!r} is paused or disabled; resume it to run it")
+        if check.type == PUSH_TYPE:
+            return ConflictError(
+                f"check {check_id!r} is a push check: it is not probed, it waits for pings"
+            )
         return ConflictError(f"check {check_id!r} is not scheduled yet; try again in a moment")
+
+
+def _forward(done: OneShot[str], cell: OneShot[str]) -> None:
+    try:
+        cell.set_result(done.outcome())
+    except Exception as exc:
+        cell.set_exception(exc)

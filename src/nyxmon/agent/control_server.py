@@ -9,6 +9,7 @@ probe loop never formats a frame:
 - ``command``: a catalog command (add, change, pause, remove a check or service) handed to
   the application, answered when it committed or was refused;
 - ``run_now``: run a check now and answer with its result;
+- ``ping``: a push check's ping, answered with the check's id once it is durable;
 - ``metrics``: the agent's recorder snapshots, for ``/metrics``.
 
 Frames are :mod:`nyxmon.control.wire`'s. A request is answered under its ``id``; requests of
@@ -38,6 +39,7 @@ from nyxmon.control.wire import (
     decode_frame,
     encode_frame,
     error_to_wire,
+    ping_from_wire,
     result_to_wire,
     status_to_wire,
 )
@@ -65,8 +67,18 @@ class _Peer:
         self.queue.put_nowait(frame)
 
     async def write_all(self) -> None:
-        while (frame := await self.queue.get()) is not None:
-            self.writer.write(frame)
+        """Write queued frames in order, all those waiting in one write (one syscall for a
+        burst of answers instead of one each)."""
+        queue = self.queue
+        while (frame := await queue.get()) is not None:
+            frames = [frame]
+            while not queue.empty():
+                more = queue.get_nowait()
+                if more is None:
+                    self.writer.write(b"".join(frames))
+                    return
+                frames.append(more)
+            self.writer.write(b"".join(frames) if len(frames) > 1 else frame)
             await self.writer.drain()
 
 
@@ -189,6 +201,10 @@ class ControlServer:
                 timeout = float(frame.get("timeout_s", self._command_timeout))
                 await self._control.command_async(command, timeout)
                 value: Any = None
+            elif op == "ping":
+                value = await self._control.ping_async(
+                    ping_from_wire(frame.get("ping") or {}), float(frame.get("timeout_s", 10.0))
+                )
             elif op == "run_now":
                 result = await self._control.run_check_now(
                     str(frame["check_id"]), float(frame.get("timeout_s", 30.0))

@@ -25,6 +25,7 @@ from nyxmon.checktypes.mysql import MYSQL
 from nyxmon.checktypes.nats import NATS
 from nyxmon.checktypes.pop3 import POP3
 from nyxmon.checktypes.postgres import POSTGRES
+from nyxmon.checktypes.push import PUSH
 from nyxmon.checktypes.redis import REDIS
 from nyxmon.checktypes.smtp import SMTP
 from nyxmon.checktypes.ssh import SSH
@@ -40,6 +41,8 @@ CHECK_TYPES: Mapping[str, CheckType] = MappingProxyType(
         check_type.name: check_type
         for check_type in (
             *(HTTP, JSON, DNS),
+            # pinged, not probed
+            PUSH,
             # databases and brokers, websocket, grpc (alphabetical)
             *(AMQP, GRPC, MQTT, MYSQL, NATS, POSTGRES, REDIS, WEBSOCKET),
             # network types (alphabetical)

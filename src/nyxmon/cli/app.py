@@ -13,6 +13,7 @@ from nyxmon.cli import (
     db,
     import_cmd,
     notify,
+    ping,
     results,
     run,
     tokens,
@@ -55,6 +56,7 @@ app.command("results")(results.results_command)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(import_cmd.app, name="import")
 app.add_typer(checks.app, name="check")
+app.add_typer(ping.app, name="ping")
 app.add_typer(db.app, name="db")
 app.add_typer(notify.app, name="notify")
 app.add_typer(users.app, name="user")

@@ -108,6 +108,8 @@ def add(
         store.close()
     every = f"every {spell_duration(check.interval)}, timeout {spell_duration(check.timeout)}"
     console.print(f"{outcome} check [bold]{escape(check.id)}[/] ({check.type}, {every})")
+    if check.type == "push" and "token" not in data:  # generated: shown this once
+        show_ping_key(check, loaded)
 
 
 def _set_value(key: str, text: str) -> Any:
@@ -167,6 +169,15 @@ def resume(
 ) -> None:
     """Run a paused check again."""
     _set_paused(config, db, check_id, False)
+
+
+def show_ping_key(check: Check, loaded: Any) -> None:
+    """Print a push check's new ping key and its URL (once: masked everywhere after)."""
+    key = str(check.params["token"])
+    base = loaded.agent.web.public_url.rstrip("/") if loaded is not None else ""
+    console.print(f"ping key (shown once): {key}", highlight=False, soft_wrap=True)
+    url = f"{base or 'http://HOST:PORT'}/ping/{key}"
+    console.print(f"ping URL: {url}", highlight=False, soft_wrap=True)
 
 
 def _set_paused(config: Path | None, db: Path | None, check_id: str, paused: bool) -> None:

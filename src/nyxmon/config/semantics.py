@@ -94,6 +94,7 @@ def check_semantics(
         warn(("services",), "no services are defined: the agent will start but probe nothing")
     seen_services: dict[str, ValidService] = {}
     seen_ids: dict[str, ValidCheck] = {}
+    seen_keys: dict[str, ValidCheck] = {}
     for service in services:
         name = service.section.name
         first = seen_services.setdefault(slugify(name), service)
@@ -107,6 +108,8 @@ def check_semantics(
             warn(service.path, f"service {show(name)} has no checks")
         for check in service.checks:
             _check_timing(check, defaults, error)
+            if check.complete and check.spec.type == "push":
+                _check_ping_key(check, seen_keys, error, locate)
             other = seen_ids.setdefault(check.check_id, check)
             if other is not check:
                 key = "id" if check.spec.id is not None else "name"
@@ -157,6 +160,8 @@ def _check_timing(
             f"got {spell_duration(spec.interval)}",
         )
         return
+    if spec.type == "push":  # its timeout bounds a run from /start, not a probe per interval
+        return
     interval = spec.interval
     timeout = spec.timeout
     if defaults is not None:
@@ -179,6 +184,30 @@ def _check_timing(
             "timeout on this check (or a longer interval)",
         )
     # Both inherited: already reported once at defaults.timeout.
+
+
+def _check_ping_key(
+    check: ValidCheck,
+    seen: dict[str, ValidCheck],
+    error: Callable[[KeyPath, str], None],
+    locate: Locate,
+) -> None:
+    """A push check needs its own ping key: the key is how a ping finds its check."""
+    key = getattr(check.spec, "token", None)
+    if key is None:
+        error(
+            (*check.path, "token"),
+            "a push check needs its ping key (token); write one, e.g. token: ${BACKUP_PING_KEY}, "
+            "or create the check with `nyxmon check add --type push`, which generates one",
+        )
+        return
+    other = seen.setdefault(key, check)
+    if other is not check:
+        error(
+            (*check.path, "token"),
+            f"this ping key is already the key of {format_path(other.path)} "
+            f"(line {locate(other.path)}); each push check needs its own",
+        )
 
 
 def _duplicate_id_message(

@@ -33,6 +33,7 @@ from nyxmon.config.schema import DefaultsSection, ServiceSection
 from nyxmon.config.semantics import ValidCheck, ValidService, check_semantics
 from nyxmon.config.settings import CheckDefaults
 from nyxmon.domain.model import Check, CheckSource, check_id_for
+from nyxmon.domain.push import PUSH_TYPE, generate_ping_key
 
 __all__ = ["check_from_spec", "check_rules", "collect_check", "new_check", "validate_check"]
 
@@ -144,6 +145,15 @@ def new_check(
     source: CheckSource = CheckSource.API,
     prefix: KeyPath = ("check",),
 ) -> Check:
-    """A check created outside the file (API, form, CLI): the file's rules, then its defaults."""
+    """A check created outside the file (API, form, CLI): the file's rules, then its defaults.
+    A push check given without a ping key gets a new one (:func:`with_ping_key`)."""
+    spec = with_ping_key(spec)
     check_rules(spec, service, defaults, prefix=prefix)
     return check_from_spec(spec, service=service, defaults=defaults, source=source)
+
+
+def with_ping_key(spec: CheckBase) -> CheckBase:
+    """``spec`` with a freshly generated ping key when it is a push check without one."""
+    if spec.type == PUSH_TYPE and getattr(spec, "token", None) is None:
+        return spec.model_copy(update={"token": generate_ping_key()})
+    return spec

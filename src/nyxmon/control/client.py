@@ -53,6 +53,7 @@ class ControlClient:
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._reading: asyncio.Task[None] | None = None
+        self._outgoing: list[bytes] = []
         self.closed = asyncio.Event()
 
     async def connect(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
@@ -103,9 +104,19 @@ class ControlClient:
 
     # -- internals ----------------------------------------------------------------------------
     def _send(self, frame: dict[str, Any]) -> None:
+        """Queue ``frame``; the frames of one loop turn leave in one write. Under a burst of
+        requests (pings from many jobs at once) one syscall per frame was most of the web
+        plane's CPU (measured: bench/push.py)."""
         if self._writer is None:
             raise AgentUnreachableError("not connected to the agent")
-        self._writer.write(encode_frame(frame))
+        self._outgoing.append(encode_frame(frame))
+        if len(self._outgoing) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        frames, self._outgoing = self._outgoing, []
+        if frames and self._writer is not None and not self._writer.is_closing():
+            self._writer.write(b"".join(frames))
 
     async def _read(self) -> None:
         assert self._reader is not None

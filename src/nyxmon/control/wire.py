@@ -13,6 +13,8 @@ answers 409 either way).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 from collections.abc import Mapping
@@ -20,12 +22,14 @@ from types import MappingProxyType
 from typing import Any
 
 from nyxmon.domain.model import Check, CheckSource, Outcome, Result, Service
+from nyxmon.domain.push import Ping, PingKind
 from nyxmon.domain.status import CheckStatus
 from nyxmon.errors import (
     CheckNotFoundError,
     ConfigError,
     ConflictError,
     NyxmonError,
+    PingKeyNotFoundError,
     ServiceNotFoundError,
     StoreError,
 )
@@ -50,6 +54,8 @@ __all__ = [
     "encode_frame",
     "error_from_wire",
     "error_to_wire",
+    "ping_from_wire",
+    "ping_to_wire",
     "result_from_wire",
     "result_to_wire",
     "status_from_wire",
@@ -263,6 +269,44 @@ def result_from_wire(data: Mapping[str, Any]) -> Result:
         raise ProtocolError(f"a result on the wire is malformed: {exc!r}") from None
 
 
+# -- pings ---------------------------------------------------------------------------------------
+def ping_to_wire(ping: Ping) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "key": ping.key,
+        "kind": ping.kind.value,
+        "at": ping.at,
+        "ip": ping.remote_addr,
+        "ua": ping.user_agent,
+        "method": ping.method,
+    }
+    if ping.exit_status is not None:
+        data["exit_status"] = ping.exit_status
+    if ping.rid:
+        data["rid"] = ping.rid
+    if ping.body:  # a job's output is any bytes
+        data["body"] = base64.b64encode(ping.body).decode("ascii")
+    return data
+
+
+def ping_from_wire(data: Mapping[str, Any]) -> Ping:
+    try:
+        exit_status = data.get("exit_status")
+        body = data.get("body")
+        return Ping(
+            key=str(data["key"]),
+            kind=PingKind(data["kind"]),
+            at=float(data["at"]),
+            exit_status=None if exit_status is None else int(exit_status),
+            body=b"" if not body else base64.b64decode(body, validate=True),
+            rid=None if data.get("rid") is None else str(data["rid"]),
+            remote_addr=str(data.get("ip", "")),
+            user_agent=str(data.get("ua", "")),
+            method=str(data.get("method", "GET")),
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise ProtocolError(f"a ping on the wire is malformed: {exc!r}") from None
+
+
 # -- errors ----------------------------------------------------------------------------------------
 _ERRORS: Mapping[str, type[Exception]] = {
     "ConflictError": ConflictError,
@@ -289,6 +333,8 @@ def error_from_wire(data: Mapping[str, Any]) -> Exception:
         return CheckNotFoundError(str(data["check_id"]))
     if kind == "ServiceNotFoundError" and "name" in data:
         return ServiceNotFoundError(str(data["name"]))
+    if kind == "PingKeyNotFoundError":
+        return PingKeyNotFoundError()
     if kind == "ConfigValidationError":
         return ConfigError(message)
     error_type = _ERRORS.get(kind)

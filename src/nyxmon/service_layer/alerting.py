@@ -13,12 +13,14 @@ import heapq
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 
 from nyxmon.domain.alerting import AlertMachine, AlertPolicy, Decision, MachineSnapshot
 from nyxmon.domain.alerting.notices import CheckInfo, notification_key
 from nyxmon.domain.alerting.policy import apply_overrides
 from nyxmon.domain.alerting.routing import routes_for
 from nyxmon.domain.model import Check
+from nyxmon.domain.push import PUSH_TYPE
 from nyxmon.domain.status import CheckStatus
 from nyxmon.errors import AlertingError
 from nyxmon.service_layer.messages import AlertSettings
@@ -75,11 +77,17 @@ class Alerting:
         self._saved = dict(states)
 
     def policy_for(self, check: Check) -> AlertPolicy:
+        """The default policy with the check's overrides. A push check's deadline already
+        has its grace, so one missed deadline is DOWN and one ping UP again (Healthchecks'
+        rule), unless the check overrides that too."""
+        base = self.settings.default_policy
+        if check.type == PUSH_TYPE:
+            base = replace(base, failure_threshold=1, success_threshold=1, retries=0)
         try:
-            return apply_overrides(self.settings.default_policy, check.alert)
+            return apply_overrides(base, check.alert)
         except (AlertingError, ValueError) as exc:
             log.error("check %r: invalid alert overrides (%s); using the defaults", check.id, exc)
-            return self.settings.default_policy
+            return base
 
     def machine_for(self, check: Check) -> AlertMachine:
         """A machine for ``check``, resumed from its saved snapshot when there is a valid one."""

@@ -33,7 +33,14 @@ from nyxmon.service_layer.dependencies import Dependencies, HandlerCounters
 from nyxmon.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from nyxmon.service_layer.messagebus import MessageBus
 from nyxmon.service_layer.messages import AlertSettings, BatchCommitted, Message, WriteFailed
-from nyxmon.service_layer.ports import BatchWriter, Deliveries, ProbeControl, StatusSink
+from nyxmon.service_layer.ports import (
+    BatchWriter,
+    DeadlineTimer,
+    Deliveries,
+    NoDeadlines,
+    ProbeControl,
+    StatusSink,
+)
 from nyxmon.service_layer.records.alerts import OutboxEntry
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
 from nyxmon.service_layer.unit_of_work import UnitOfWork, WriteOp
@@ -78,6 +85,7 @@ class Application:
         probes: ProbeControl,
         publish: StatusSink,
         settings: AlertSettings,
+        deadlines: DeadlineTimer | None = None,
         clock: Callable[[], float] = time.time,
         max_pending: int = 200_000,
         retry_base: float = 0.5,
@@ -94,9 +102,11 @@ class Application:
             probes=probes,
             deliveries=deliveries,
             publish=publish,
+            deadlines=deadlines if deadlines is not None else NoDeadlines(),
         )
         self.bus = MessageBus(self.uow, self.deps, COMMAND_HANDLERS, EVENT_HANDLERS)
         self._in_flight: WriteBatch | None = None
+        self._in_flight_acks: list[Callable[[], None]] = []
         self._backoff = 0.0
         self._retry_at = 0.0
         self._failing_since: float | None = None
@@ -124,6 +134,7 @@ class Application:
         batch = self.uow.take_batch()
         if batch is not None:
             self._in_flight = batch
+            self._in_flight_acks = self.uow.take_acks()
             self._writer.write(batch, self._written)
 
     # -- reads (dispatcher thread) ----------------------------------------------------------
@@ -160,8 +171,11 @@ class Application:
         self, receipt: WriteReceipt | None, seconds: float, error: BaseException | None
     ) -> None:
         batch, self._in_flight = self._in_flight, None
+        acks, self._in_flight_acks = self._in_flight_acks, []
         assert batch is not None
         if error is None:
+            for ack in acks:
+                ack()
             assert receipt is not None
             self._backoff = self._retry_at = 0.0
             self._failing_since = None
@@ -181,6 +195,7 @@ class Application:
             kept = [r for r in batch.results if r.check_id != error.check_id]
             self._dropped += len(batch.results) - len(kept)
             log.warning("store writer: dropped results of deleted check %r", error.check_id)
+            self.uow.requeue_acks(acks)
             self.uow.requeue(
                 WriteBatch(
                     kept, batch.states, batch.transitions, batch.outbox, batch.outbox_updates
@@ -189,6 +204,7 @@ class Application:
             self.end_of_batch()
             return
         self.uow.requeue(batch)
+        self.uow.requeue_acks(acks)
         now = self._clock()
         if self._failing_since is None:
             self._failing_since = now

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nyxmon.service_layer.alerting import Alerting, CheckState
-from nyxmon.service_layer.ports import Deliveries, ProbeControl, StatusSink
+from nyxmon.service_layer.ports import (
+    DeadlineTimer,
+    Deliveries,
+    NoDeadlines,
+    ProbeControl,
+    StatusSink,
+)
+from nyxmon.service_layer.push import PushBook
 
 __all__ = ["Dependencies", "HandlerCounters"]
 
@@ -16,6 +23,9 @@ class HandlerCounters:
 
     results: int = 0
     results_of_unknown_checks: int = 0
+    pings: int = 0
+    pings_unknown_key: int = 0
+    pushes_missed: int = 0
     handler_errors: int = 0
     batches_committed: int = 0
     notifications_committed: int = 0
@@ -28,7 +38,8 @@ class Dependencies:
     """Bound into every handler call; owned by the dispatcher thread.
 
     ``live`` holds every live check's machine and status (the single writer of live state);
-    ``publish`` receives every status that changed (the status feed).
+    ``publish`` receives every status that changed (the status feed); ``push`` holds the
+    push checks' trackers, whose deadlines ``deadlines`` wakes.
     """
 
     alerting: Alerting
@@ -36,4 +47,6 @@ class Dependencies:
     deliveries: Deliveries
     publish: StatusSink
     live: dict[str, CheckState] = field(default_factory=dict)
+    deadlines: DeadlineTimer = field(default_factory=NoDeadlines)
+    push: PushBook = field(default_factory=PushBook)
     counters: HandlerCounters = field(default_factory=HandlerCounters)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from nyxmon.domain.alerting.maintenance import MaintenanceWindow
 from nyxmon.domain.alerting.types import AlertPolicy, Route
 from nyxmon.domain.model import Check, Result, Service
+from nyxmon.domain.push import Ping
 from nyxmon.service_layer.records.alerts import OutboxEntry, OutboxUpdate, StateRow
 
 __all__ = [
@@ -27,10 +28,13 @@ __all__ = [
     "ConfigApplied",
     "Event",
     "Message",
+    "PushDeadline",
     "RecordDeliveries",
+    "RecordPing",
     "RecordResults",
     "RemoveCheck",
     "RemoveService",
+    "RestorePushes",
     "RestoreStates",
     "SaveQuietStates",
     "SaveService",
@@ -96,6 +100,31 @@ class RestoreStates(Command):
     once, before the first check is applied)."""
 
     states: Mapping[str, StateRow]
+
+
+# -- push checks ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RecordPing(Command):
+    """A ping arrived for the push check with its key. The reply is a one-shot that resolves
+    with the check's id once the ping's result committed; an unknown key is refused with
+    :class:`~nyxmon.errors.PingKeyNotFoundError`."""
+
+    ping: Ping
+
+
+@dataclass(frozen=True, slots=True)
+class PushDeadline(Command):
+    """A push check's deadline timer fired (``at`` is the deadline it was armed for)."""
+
+    check_id: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RestorePushes(Command):
+    """Each push check's newest stored result, so its tracker resumes after a restart."""
+
+    latest: Mapping[str, Result]
 
 
 # -- notifications -------------------------------------------------------------------------------

@@ -17,7 +17,16 @@ from nyxmon.service_layer.records.alerts import OutboxEntry
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
 from nyxmon.service_layer.unit_of_work import WriteOp
 
-__all__ = ["BatchDone", "BatchWriter", "Deliveries", "OpDone", "ProbeControl", "StatusSink"]
+__all__ = [
+    "BatchDone",
+    "BatchWriter",
+    "DeadlineTimer",
+    "Deliveries",
+    "NoDeadlines",
+    "OpDone",
+    "ProbeControl",
+    "StatusSink",
+]
 
 BatchDone = Callable[[WriteReceipt | None, float, BaseException | None], None]
 """``done(receipt, seconds, error)``: exactly one of receipt and error is set."""
@@ -54,6 +63,29 @@ class ProbeControl(Protocol):
     def run_after(self, check_id: str, delay: float) -> None:
         """Run a check once more ``delay`` seconds from now (a machine's retry)."""
         ...
+
+
+class DeadlineTimer(Protocol):
+    """Wakes the application when a push check's deadline comes (the agent's loop keeps the
+    timers); never blocks. The wake-up arrives as a ``PushDeadline`` command."""
+
+    def arm(self, check_id: str, at: float) -> None:
+        """Wake at ``at`` (POSIX seconds) for ``check_id``, replacing its earlier timer."""
+        ...
+
+    def disarm(self, check_id: str) -> None:
+        """No wake-up for ``check_id`` any more (removed, paused)."""
+        ...
+
+
+class NoDeadlines:
+    """A :class:`DeadlineTimer` that never wakes anyone (an application without an agent)."""
+
+    def arm(self, check_id: str, at: float) -> None:
+        return None
+
+    def disarm(self, check_id: str) -> None:
+        return None
 
 
 StatusSink = Callable[[CheckStatus], None]

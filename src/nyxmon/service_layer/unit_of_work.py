@@ -47,6 +47,7 @@ class UnitOfWork:
         "_committed",
         "_events",
         "_mark",
+        "acks",
         "ops",
         "outbox",
         "results",
@@ -62,8 +63,10 @@ class UnitOfWork:
         self.outbox: list[OutboxRow] = []
         self.updates: list[OutboxUpdate] = []
         self.ops: list[WriteOp] = []
+        # Called once the rows staged before them are committed (a ping answered as durable).
+        self.acks: list[Callable[[], None]] = []
         self._events: list[Event] = []
-        self._mark = (0, 0, 0, 0, 0, 0)
+        self._mark = (0, 0, 0, 0, 0, 0, 0)
         self._committed = True
 
     # -- a handler's block ---------------------------------------------------------------------
@@ -75,6 +78,7 @@ class UnitOfWork:
             len(self.outbox),
             len(self.updates),
             len(self.ops),
+            len(self.acks),
         )
         self._committed = False
         return self
@@ -93,7 +97,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Drop what was staged since the block began (never what earlier handlers kept)."""
-        results, states, transitions, outbox, updates, ops = self._mark
+        results, states, transitions, outbox, updates, ops, acks = self._mark
         del self.results[results:]
         del self.states[states:]
         del self.transitions[transitions:]
@@ -103,6 +107,7 @@ class UnitOfWork:
             if op.reply is not None:
                 op.reply.set_exception(RuntimeError(f"{op.what} was rolled back"))
         del self.ops[ops:]
+        del self.acks[acks:]
         self._committed = True
 
     # -- staging (handlers append to the lists directly on the hot path) -----------------------
@@ -129,6 +134,15 @@ class UnitOfWork:
         self.results, self.states, self.transitions = [], [], []
         self.outbox, self.updates = [], []
         return batch
+
+    def take_acks(self) -> list[Callable[[], None]]:
+        """The acknowledgements of the rows just taken as a batch (:meth:`take_batch`)."""
+        acks, self.acks = self.acks, []
+        return acks
+
+    def requeue_acks(self, acks: list[Callable[[], None]]) -> None:
+        """Acknowledgements of a batch that did not commit, back in front."""
+        self.acks[:0] = acks
 
     def take_ops(self) -> list[WriteOp]:
         ops, self.ops = self.ops, []

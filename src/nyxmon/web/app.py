@@ -23,7 +23,9 @@ Where things go (for whoever adds to it):
   the hub, to add other streams. Pages follow it by re-fetching server-rendered fragments
   (``static/js/live.js``), never by rendering in JavaScript.
 - **Public** routes (no login): list them in :data:`PUBLIC_ROUTES`; a test walks
-  ``app.routes`` and fails for any other route that answers without credentials.
+  ``app.routes`` and fails for any other route that answers without credentials. The ping
+  endpoints of push checks (``/ping/...``) are no route: :mod:`nyxmon.web.ping` answers them
+  before routing, the key being their credential.
 
 Blocking work (store reads, argon2, rendering thousands of rows) never runs on the web loop:
 ``await run_blocking(request, fn, ...)`` (:mod:`nyxmon.web.deps`) runs it in the web plane's
@@ -62,6 +64,7 @@ from nyxmon.web.events import StatusHub
 from nyxmon.web.forwarded import ForwardedHeaders, TrustedProxies
 from nyxmon.web.live import LiveView
 from nyxmon.web.pages import formatting
+from nyxmon.web.ping import PingEndpoint
 from nyxmon.web.problems import install_problem_handlers
 from nyxmon.web.public.check_metrics import install_check_metrics
 from nyxmon.web.public.fast import PublicFastPath
@@ -177,6 +180,8 @@ def create_app(
     )
     # ... with the security headers on those answers and their 304s too, ...
     app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
+    # Pings of push checks are answered ahead of all of that, never waiting on the budget ...
+    app.add_middleware(PingEndpoint, ping=context.ping)
     # ... for the client a trusted proxy names, or the peer itself (web/forwarded.py).
     app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(settings.trusted_proxies))
     install_problem_handlers(app)

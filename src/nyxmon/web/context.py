@@ -22,6 +22,7 @@ from nyxmon.config import CheckDefaults
 from nyxmon.domain.alerting.maintenance import MaintenanceWindow
 from nyxmon.domain.alerting.types import Route
 from nyxmon.domain.model import Result
+from nyxmon.domain.push import Ping
 from nyxmon.domain.status import CheckStatus
 from nyxmon.metrics import RecorderSnapshot
 from nyxmon.service_layer.messages import Command
@@ -82,6 +83,11 @@ class WebContext(Protocol):
     async def command(self, command: Command, timeout: float) -> Any: ...  # noqa: ASYNC109
 
     async def run_now(self, check_id: str, timeout: float) -> Result: ...  # noqa: ASYNC109
+
+    async def ping(self, ping: Ping, timeout: float) -> str:  # noqa: ASYNC109
+        """Record a push check's ping; returns the check's id once the ping is durable.
+        Raises PingKeyNotFoundError for an unknown key."""
+        ...
 
     def subscribe(self, callback: Callable[[CheckStatus], None]) -> Callable[[], None]:
         """``callback`` gets every status change (on another thread for a local agent);
@@ -147,6 +153,9 @@ class LocalContext:
 
     async def run_now(self, check_id: str, timeout: float) -> Result:  # noqa: ASYNC109
         return await self.agent.control.run_check_now(check_id, timeout)
+
+    async def ping(self, ping: Ping, timeout: float) -> str:  # noqa: ASYNC109
+        return await self.agent.control.ping_async(ping, timeout)
 
     def subscribe(self, callback: Callable[[CheckStatus], None]) -> Callable[[], None]:
         return self.agent.feed.subscribe(callback)

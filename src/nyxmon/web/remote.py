@@ -19,10 +19,11 @@ from typing import Any
 
 from nyxmon.config import CheckDefaults, LoadedConfig
 from nyxmon.control.client import AgentUnreachableError, ControlClient
-from nyxmon.control.wire import command_to_wire, result_from_wire
+from nyxmon.control.wire import command_to_wire, ping_to_wire, result_from_wire
 from nyxmon.domain.alerting.maintenance import MaintenanceWindow
 from nyxmon.domain.alerting.types import Route
 from nyxmon.domain.model import Result
+from nyxmon.domain.push import Ping
 from nyxmon.domain.status import CheckStatus
 from nyxmon.metrics import Recorder, RecorderSnapshot
 from nyxmon.service_layer.messages import Command
@@ -120,6 +121,12 @@ class RemoteContext:
             "run_now", timeout=timeout + 1.0, check_id=check_id, timeout_s=timeout
         )
         return result_from_wire(data)
+
+    async def ping(self, ping: Ping, timeout: float) -> str:  # noqa: ASYNC109
+        check_id: str = await self.client.request(
+            "ping", timeout=timeout + 1.0, ping=ping_to_wire(ping), timeout_s=timeout
+        )
+        return check_id
 
     def subscribe(self, callback: StatusCallback) -> Callable[[], None]:
         self._subscribers = (*self._subscribers, callback)

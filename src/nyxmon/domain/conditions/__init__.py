@@ -14,7 +14,9 @@ Placeholders (names are case-insensitive):
 - ``[DNS_RCODE]`` ``NOERROR``/``NXDOMAIN``/...; ``[IP]`` the first address, ``[IPS]`` all of
   them; ``[ANSWERS]`` every DNS answer as text; ``[PACKET_LOSS]`` the percentage of pings lost;
 - ``[VALUE]`` the first value a database or broker check's query returned, ``[VALUE].a`` a key
-  of it when it is a document (a JSON column).
+  of it when it is a document (a JSON column);
+- ``[EXIT_STATUS]`` the exit status a push check's ping reported, ``[DURATION]`` its run from
+  start ping to end (a duration: ``[DURATION] < 10m``).
 
 Operators ``== != < <= > >=``. Functions: ``len(x)`` (characters, items), ``has(x)`` (a path or
 header holds a value, a value is non-empty), ``pat(glob)`` (Gatus's globs: ``*``, ``?``,

@@ -35,6 +35,8 @@ class Observation:
     a database or broker check's own query returned (a number, text, null or a document);
     ``domain_expiration`` is seconds until the domain's registration expires (from RDAP), or
     None with ``domain_expiration_error`` saying why it is not known.
+    ``exit_status`` and ``duration_ms`` are what a push check's ping reported (the job's exit
+    status, its run from start to end).
     """
 
     status: int | None = None
@@ -51,6 +53,8 @@ class Observation:
     value: Any = _NO_QUERY
     domain_expiration: float | None = None
     domain_expiration_error: str = "domain expiration not looked up"
+    exit_status: int | None = None
+    duration_ms: float | None = None
     _text: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json: Any = field(default=_UNSET, init=False, repr=False, compare=False)
     _json_error: str = field(default="", init=False, repr=False, compare=False)

@@ -70,6 +70,8 @@ PLACEHOLDERS: dict[str, PlaceholderInfo] = {
         PlaceholderInfo(
             "VALUE", "json", "json", "first value of the check's query; [VALUE].a reads JSON"
         ),
+        PlaceholderInfo("EXIT_STATUS", "number", "none", "a push check's exit status (0-255)"),
+        PlaceholderInfo("DURATION", "duration", "none", "a push check's run, start to end"),
     )
 }
 
@@ -140,6 +142,17 @@ def _value(obs: Observation) -> Any:
     return obs.value
 
 
+def _exit_status(obs: Observation) -> Any:
+    return Missing("no exit status was reported") if obs.exit_status is None else obs.exit_status
+
+
+def _duration(obs: Observation) -> Any:
+    ms = obs.duration_ms
+    if ms is None:
+        return Missing("no start ping began this run")
+    return int(ms) if math.isfinite(ms) else Missing(f"no finite duration ({ms})")
+
+
 def _value_document(obs: Observation) -> Any:
     """The query's value as a document: itself, or parsed when it is JSON text (a json column)."""
     value = obs.value
@@ -167,6 +180,8 @@ _SIMPLE_GETTERS: dict[str, Getter] = {
     "ANSWERS": _answers,
     "PACKET_LOSS": _packet_loss,
     "VALUE": _value,
+    "EXIT_STATUS": _exit_status,
+    "DURATION": _duration,
 }
 
 

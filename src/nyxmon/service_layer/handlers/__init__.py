@@ -1,7 +1,8 @@
 """One handler per use case, found by the message it handles.
 
 Handlers are plain functions ``(message, uow, deps)``: :mod:`.results` (a result arrives, time
-passes), :mod:`.catalog` (checks and services change), :mod:`.deliveries` (notifications
+passes), :mod:`.push` (a ping arrives, a push deadline passes), :mod:`.catalog` (checks and
+services change), :mod:`.deliveries` (notifications
 committed and delivered).
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nyxmon.service_layer.dependencies import Dependencies
-from nyxmon.service_layer.handlers import catalog, deliveries, results
+from nyxmon.service_layer.handlers import catalog, deliveries, push, results
 from nyxmon.service_layer.messages import (
     AddCheck,
     ApplyAlertSettings,
@@ -21,10 +22,13 @@ from nyxmon.service_layer.messages import (
     Command,
     ConfigApplied,
     Event,
+    PushDeadline,
     RecordDeliveries,
+    RecordPing,
     RecordResults,
     RemoveCheck,
     RemoveService,
+    RestorePushes,
     RestoreStates,
     SaveQuietStates,
     SaveService,
@@ -54,11 +58,14 @@ COMMAND_HANDLERS: Mapping[type[Command], CommandHandler] = {
     SetPaused: catalog.set_paused,
     SaveService: catalog.save_service,
     RemoveService: catalog.remove_service,
+    RecordPing: push.record_ping,
+    PushDeadline: push.push_deadline,
+    RestorePushes: push.restore_pushes,
 }
 
 EVENT_HANDLERS: Mapping[type[Event], Sequence[EventHandler]] = {
     ConfigApplied: [catalog.on_config_applied],
-    ChecksChanged: [catalog.follow_checks],
+    ChecksChanged: [catalog.follow_checks, push.follow_push_checks],
     BatchCommitted: [deliveries.deliver_committed],
     WriteFailed: [deliveries.note_write_failure],
 }

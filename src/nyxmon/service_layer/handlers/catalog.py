@@ -32,6 +32,7 @@ from nyxmon.service_layer.messages import (
     SetPaused,
     SyncChecks,
 )
+from nyxmon.service_layer.push import is_push
 from nyxmon.service_layer.reconcile import reconcile
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.service_layer.storage import Store, Transaction
@@ -158,7 +159,8 @@ def follow_checks(event: ChecksChanged, uow: UnitOfWork, deps: Dependencies) -> 
                 elif check.active and not old.active:
                     apply_decision(state, state.machine.resume(now), now, "resumed", uow, deps)
         uow.commit()
-    deps.probes.set_checks(event.checks)
+    # Push checks are pinged, not probed: their deadlines are the push handlers' business.
+    deps.probes.set_checks(tuple(check for check in event.checks if not is_push(check)))
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -8,6 +8,13 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from nyxmon.web.api import account, alerting, checks, history, services
+    from nyxmon.web.api import account, alerting, checks, history, ping_keys, services
 
-    return [checks.router, history.router, services.router, alerting.router, account.router]
+    return [
+        checks.router,
+        ping_keys.router,
+        history.router,
+        services.router,
+        alerting.router,
+        account.router,
+    ]

@@ -29,6 +29,7 @@ from nyxmon.config import (
 )
 from nyxmon.domain.alerting.types import AlertState
 from nyxmon.domain.model import Check, CheckSource
+from nyxmon.domain.push import PUSH_TYPE
 from nyxmon.errors import CheckNotFoundError, ConflictError
 from nyxmon.service_layer.messages import AddCheck, RemoveCheck, SetPaused
 from nyxmon.web.api.contract import problems
@@ -39,6 +40,7 @@ from nyxmon.web.api.params import (
     parse_labels,
     parse_type,
 )
+from nyxmon.web.api.ping_keys import ping_key_out
 from nyxmon.web.api.schemas import (
     CheckOut,
     CheckPut,
@@ -125,8 +127,12 @@ async def create_check(
     Checks created here can be changed and deleted here.
 
     Beyond its schema, a check is judged by the config file's rules (the condition language,
-    URLs and DNS names, `timeout` below `interval`): a 422 names the field that broke one."""
+    URLs and DNS names, `timeout` below `interval`): a 422 names the field that broke one.
+
+    A `push` check created without a `token` gets a random ping key, shown in this answer's
+    `params.token` (and `ping_url`) and masked from then on."""
     check = _with_secrets(_domain_check(body, state.context.defaults), None, "check.")
+    generated = check.type == PUSH_TYPE and getattr(body.check, "token", None) is None
     store = state.context.store
     existing = await run_blocking(request, store.get_check, check.id, include_archived=True)
     if existing is not None and existing.source is CheckSource.CONFIG:
@@ -138,7 +144,12 @@ async def create_check(
         raise ConflictError(f"check {check.id!r} exists already; PUT /checks/{check.id} to change")
     await _save(request, state, check)
     response.headers["Location"] = f"/api/v1/checks/{quote(check.id, safe='')}"
-    return await _check_out(request, state, check.id)
+    out = await _check_out(request, state, check.id)
+    if generated:  # shown this once: the one answer that made it
+        key = ping_key_out(state, check, request)
+        out.params["token"] = key.ping_key
+        response.headers["X-NyxMon-Ping-URL"] = key.ping_url
+    return out
 
 
 @router.put("/checks/{check_id}", summary="Replace a check", responses=problems(409, 504))

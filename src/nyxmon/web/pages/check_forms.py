@@ -29,10 +29,12 @@ from nyxmon.config import (
 )
 from nyxmon.domain.conditions import compile_condition
 from nyxmon.domain.model import Check, CheckSource, check_id_for
+from nyxmon.domain.push import PUSH_TYPE
 from nyxmon.errors import CheckNotFoundError, ConditionSyntaxError, ConflictError
 from nyxmon.web.api import checks as checks_api
 from nyxmon.web.api.schemas import CheckWrite
 from nyxmon.web.deps import PageUser, State, WebState, page_router, run_blocking
+from nyxmon.web.pages.check_page import show_new_key
 from nyxmon.web.pages.forms import (
     CheckFormSpec,
     FormErrors,
@@ -222,6 +224,15 @@ async def create_check(
                 + ("id" if given else "name (or set an id)")
             )
         else:
+            key = created.params.get("token") if created.type == PUSH_TYPE else None
+            if isinstance(key, str) and getattr(validated, "token", None) is None:
+                return await show_new_key(  # a generated ping key, shown this once
+                    request,
+                    state,
+                    created.id,
+                    key,
+                    "Check created. Its ping key is below: copy it now, it is not shown again.",
+                )
             return RedirectResponse(f"/checks/{created.id}?done=created", status_code=303)
     return await _page(
         request, state, spec=spec, values=values, errors=errors, general=general, status_code=422

@@ -31,11 +31,13 @@ from nyxmon.errors import CheckNotFoundError
 from nyxmon.service_layer.records.results import ResultCursor
 from nyxmon.service_layer.storage import Store
 from nyxmon.web.api import checks as checks_api
+from nyxmon.web.api import ping_keys as ping_keys_api
 from nyxmon.web.api.params import bad_parameter
 from nyxmon.web.deps import PageUser, State, WebState, page_router, run_blocking
 from nyxmon.web.live import state_of
 from nyxmon.web.pages.check_detail import PHASE_LABELS, CheckDetail, load_detail, load_recent
 from nyxmon.web.pages.formatting import target_of
+from nyxmon.web.pages.push_panel import push_panel
 from nyxmon.web.pages.render import render
 
 __all__ = ["NOTICES", "default_window", "router"]
@@ -72,7 +74,11 @@ def _cursor(value: str) -> ResultCursor | None:
 
 
 async def _page_context(
-    request: Request, state: WebState, check_id: str, cursor: ResultCursor | None
+    request: Request,
+    state: WebState,
+    check_id: str,
+    cursor: ResultCursor | None,
+    new_key: str | None = None,
 ) -> dict[str, Any]:
     """What the page and its live sections show. The state comes from the status mirror
     itself (not the shared list, which may be a second old), so it is never older than the
@@ -91,6 +97,12 @@ async def _page_context(
         "editable": detail.check.source is CheckSource.API,
         "phase_labels": PHASE_LABELS,
         "states_mark": mark,
+        "push": push_panel(
+            detail.check,
+            [row.result for row in detail.recent.rows],
+            state.context.public_url or str(request.base_url),
+            new_key,
+        ),
     }
 
 
@@ -153,6 +165,34 @@ async def recent_results(
     page = await run_blocking(request, load_recent, store, check_id, after)
     context = {"check": check, "page": page, "phase_labels": PHASE_LABELS}
     return await render(request, state, "pages/check_recent.html", context)
+
+
+@router.post("/checks/{check_id}/ping-key", response_class=HTMLResponse)
+async def rotate_ping_key(
+    request: Request, state: State, user: PageUser, check_id: str
+) -> HTMLResponse:
+    """A new ping key, shown on the page this once (a redirect would have to carry it)."""
+    rotated = await ping_keys_api.rotate_ping_key(request, state, check_id)
+    return await show_new_key(
+        request,
+        state,
+        check_id,
+        rotated.ping_key,
+        "New ping key: the old one is refused from now on. Copy it now: it is not shown again.",
+    )
+
+
+async def show_new_key(
+    request: Request, state: WebState, check_id: str, key: str, notice: str
+) -> HTMLResponse:
+    """The check page with a ping key just made, the one time it is shown."""
+    context = await _page_context(request, state, check_id, None, key)
+    context.update(
+        notice=notice,
+        windows_chart=CHART_WINDOWS,
+        chart_window=default_window(context["detail"]),
+    )
+    return await render(request, state, "pages/check.html", context)
 
 
 Action = Literal["pause", "resume", "run", "delete"]
