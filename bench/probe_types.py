@@ -1,11 +1,12 @@
 """Every check type's probe cost against its local peer, and an agent running them all at once.
 
-Part 1, per type: NyxMon's executor (``registry.get(type).execute``) flat out for ``--seconds``,
+Part 1, per type: NyxMon's executor (``registry.get(type).execute``, in a process with the
+garbage collector set up as ``nyxmon run`` sets it) flat out for ``--seconds``,
 ``--concurrency`` probes at a time (``--db-concurrency`` for the databases and brokers, which
 cap their connections), against the raw client library doing the same operation with the same
 concurrency, each side in a process of its own on uvloop. The two sides take turns for
-``--rounds`` rounds (this machine's speed drifts by 10-30% within a minute) and each figure is
-the median round. The operations, NyxMon's check and its raw twin:
+``--rounds`` rounds (this machine's speed drifts by 10-30% within a minute). The operations,
+NyxMon's check and its raw twin:
 
 - ``tcp`` banner line, ``tls`` handshake + certificate, ``udp`` datagram and reply, ``ssh``
   identification line: asyncio streams and datagram endpoints;
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -591,6 +593,12 @@ def child(side: str, kind: str, ports: dict[str, Any], seconds: float, concurren
 
     async def main() -> dict[str, float]:
         one = await (_nyxmon_one if side == "nyxmon" else _raw_one)(kind, ports)
+        if side == "nyxmon":
+            # The probes' runtime as ``nyxmon run`` sets it up (src/nyxmon/cli/run.py): what
+            # exists at start-up out of the collector's way, collections less often.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 100)
         return await _flat_out(one, seconds, concurrency)
 
     print(json.dumps(uvloop.run(main())))
