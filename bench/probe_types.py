@@ -670,7 +670,7 @@ def per_type(ports: dict[str, Any], args: argparse.Namespace) -> dict[str, dict[
 
 
 def write_mixed_config(
-    path: Path, db: Path, ports: dict[str, Any], checks: int, interval: float
+    path: Path, db: Path, ports: dict[str, Any], checks: int, interval: float, mix: dict[str, int]
 ) -> list[str]:
     """The agent's config; returns the ids of its checks."""
     from nyxmon.domain.model import check_id_for
@@ -687,10 +687,10 @@ def write_mixed_config(
         f"  timeout: {min(interval * 0.8, 4.0):g}s",
         "services:",
     ]
-    total = sum(MIX.values())
+    total = sum(mix.values())
     ids: list[str] = []
     number = 0
-    for kind, weight in MIX.items():
+    for kind, weight in mix.items():
         count = round(checks * weight / total)
         lines.append(f"  - name: {kind}")
         lines.append("    checks:")
@@ -714,7 +714,10 @@ def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dic
 
     db = workdir / "mixed.db"
     config = workdir / "mixed.yaml"
-    ids = write_mixed_config(config, db, ports, args.checks, args.interval)
+    mix = dict(MIX)
+    if args.mix:
+        mix = {k: int(v) for k, _, v in (item.partition("=") for item in args.mix.split(","))}
+    ids = write_mixed_config(config, db, ports, args.checks, args.interval, mix)
     log = (workdir / "mixed.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "nyxmon", "run", "--config", str(config), "--log-level", "warning"],
@@ -736,7 +739,8 @@ def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dic
         log.close()
         sampler.stop.set()
     if code != 0:
-        raise SystemExit(f"agent exited with {code}; see {log.name}")
+        raise SystemExit(f"agent exited with {code}: {Path(log.name).read_text()[-3000:]}")
+    print(Path(log.name).read_text()[-3000:], file=sys.stderr)
     due = 0
     lags: list[float] = []
     failed: dict[str, int] = {}
@@ -787,6 +791,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--skip-mixed", action="store_true")
+    parser.add_argument("--mix", default="", help="type=weight,... (default: MIX)")
     parser.add_argument("--skip-types", action="store_true")
     parser.add_argument("--child", choices=("nyxmon", "raw"), help=argparse.SUPPRESS)
     parser.add_argument("--type", help=argparse.SUPPRESS)
