@@ -708,6 +708,12 @@ def write_mixed_config(
     return ids
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     from nyxmon.agent.scheduler import phase_of
     from nyxmon.store.sqlite import SqliteStore
@@ -729,9 +735,9 @@ def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dic
     sampler.start()
     try:
         time.sleep(args.interval + 5)  # start-up and the first round of every check
-        t0 = time.time()
+        t0, cpu0, load0 = time.time(), _cpu_seconds(proc.pid), os.getloadavg()[0]
         time.sleep(args.window)
-        t1 = time.time()
+        t1, cpu1, load1 = time.time(), _cpu_seconds(proc.pid), os.getloadavg()[0]
         time.sleep(args.interval + 2)  # runs due before t1 finish and get written
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -774,6 +780,8 @@ def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dic
         "lag_p99_ms": percentile(lags, 99),
         "rss_mb": sampler.peak_kb / 1024,
         "failed_by_type": failed,
+        "agent_cpu": (cpu1 - cpu0) / (t1 - t0),
+        "load": (load0 + load1) / 2,
     }
 
 
@@ -845,7 +853,9 @@ def main() -> None:
             f"\nmixed: {mix['checks']} checks every {args.interval:g}s for {args.window:g}s: "
             f"{mix['done']}/{mix['due']} due runs done ({mix['done_ratio'] * 100:.2f}%), start "
             f"lag p50 {mix['lag_p50_ms']:.1f} ms p99 {mix['lag_p99_ms']:.1f} ms, agent RSS "
-            f"{mix['rss_mb']:.0f} MB; failed runs by type: {mix['failed_by_type'] or 'none'}"
+            f"{mix['rss_mb']:.0f} MB, agent CPU {mix['agent_cpu'] * 100:.0f}% of a core "
+            f"(machine load {mix['load']:.1f}); failed runs by type: "
+            f"{mix['failed_by_type'] or 'none'}"
         )
     lowest = min((v["ratio"] for v in types.values()), default=None)
     print(
@@ -866,6 +876,8 @@ def main() -> None:
             "mixed_lag_p99_ms": round(mix["lag_p99_ms"], 1) if mix else None,
             "mixed_rss_mb": round(mix["rss_mb"], 1) if mix else None,
             "mixed_failed_by_type": mix["failed_by_type"] if mix else None,
+            "mixed_agent_cpu": round(mix["agent_cpu"], 3) if mix else None,
+            "machine_load": round(mix["load"], 2) if mix else None,
         }
     )
 
