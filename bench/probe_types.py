@@ -678,8 +678,8 @@ def write_mixed_config(
     lines = [
         "agent:",
         f"  database: {db}",
-        "  concurrency: 500",
-        "  per_host_concurrency: 500",
+        "  concurrency: 1000",
+        "  per_host_concurrency: 1000",
         "  shutdown_grace: 5s",
         f"web: {{listen: '127.0.0.1:{ports['http'] + 1}'}}",
         "defaults:",
