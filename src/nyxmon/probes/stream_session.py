@@ -91,6 +91,9 @@ class StreamSession:
         self.reader = reader
         self.writer = writer
         self.stage = "connected"
+        #: Whether TLS is on (set by :meth:`start_tls`): a plain session
+        #: need not ask the transport for an SSL object on every run.
+        self.encrypted = False
         #: What :meth:`read_until` has read so far (a timeout message quotes it).
         self.received = b""
         self.ip: str | None = _literal_ip(host)
@@ -136,9 +139,12 @@ class StreamSession:
                 Outcome.ERROR, f"{self.target} closed the connection in the TLS handshake: {exc}"
             ) from None
         self.timings["tls"] = time.perf_counter() - started
+        self.encrypted = True
 
     @property
     def ssl_object(self) -> ssl.SSLObject | None:
+        if not self.encrypted:
+            return None
         obj: Any = self.writer.get_extra_info("ssl_object")
         return obj if isinstance(obj, ssl.SSLObject) else None
 
