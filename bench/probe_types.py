@@ -1,11 +1,12 @@
 """Every check type's probe cost against its local peer, and an agent running them all at once.
 
-Part 1, per type: NyxMon's executor (``registry.get(type).execute``) flat out for ``--seconds``,
+Part 1, per type: NyxMon's executor (``registry.get(type).execute``, in a process with the
+garbage collector set up as ``nyxmon run`` sets it) flat out for ``--seconds``,
 ``--concurrency`` probes at a time (``--db-concurrency`` for the databases and brokers, which
 cap their connections), against the raw client library doing the same operation with the same
 concurrency, each side in a process of its own on uvloop. The two sides take turns for
-``--rounds`` rounds (this machine's speed drifts by 10-30% within a minute) and each figure is
-the median round. The operations, NyxMon's check and its raw twin:
+``--rounds`` rounds (this machine's speed drifts by 10-30% within a minute). The operations,
+NyxMon's check and its raw twin:
 
 - ``tcp`` banner line, ``tls`` handshake + certificate, ``udp`` datagram and reply, ``ssh``
   identification line: asyncio streams and datagram endpoints;
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -591,6 +593,12 @@ def child(side: str, kind: str, ports: dict[str, Any], seconds: float, concurren
 
     async def main() -> dict[str, float]:
         one = await (_nyxmon_one if side == "nyxmon" else _raw_one)(kind, ports)
+        if side == "nyxmon":
+            # The probes' runtime as ``nyxmon run`` sets it up (src/nyxmon/cli/run.py): what
+            # exists at start-up out of the collector's way, collections less often.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 100)
         return await _flat_out(one, seconds, concurrency)
 
     print(json.dumps(uvloop.run(main())))
@@ -662,7 +670,7 @@ def per_type(ports: dict[str, Any], args: argparse.Namespace) -> dict[str, dict[
 
 
 def write_mixed_config(
-    path: Path, db: Path, ports: dict[str, Any], checks: int, interval: float
+    path: Path, db: Path, ports: dict[str, Any], checks: int, interval: float, mix: dict[str, int]
 ) -> list[str]:
     """The agent's config; returns the ids of its checks."""
     from nyxmon.domain.model import check_id_for
@@ -670,8 +678,8 @@ def write_mixed_config(
     lines = [
         "agent:",
         f"  database: {db}",
-        "  concurrency: 500",
-        "  per_host_concurrency: 500",
+        "  concurrency: 1000",
+        "  per_host_concurrency: 1000",
         "  shutdown_grace: 5s",
         f"web: {{listen: '127.0.0.1:{ports['http'] + 1}'}}",
         "defaults:",
@@ -679,10 +687,10 @@ def write_mixed_config(
         f"  timeout: {min(interval * 0.8, 4.0):g}s",
         "services:",
     ]
-    total = sum(MIX.values())
+    total = sum(mix.values())
     ids: list[str] = []
     number = 0
-    for kind, weight in MIX.items():
+    for kind, weight in mix.items():
         count = round(checks * weight / total)
         lines.append(f"  - name: {kind}")
         lines.append("    checks:")
@@ -700,13 +708,22 @@ def write_mixed_config(
     return ids
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     from nyxmon.agent.scheduler import phase_of
     from nyxmon.store.sqlite import SqliteStore
 
     db = workdir / "mixed.db"
     config = workdir / "mixed.yaml"
-    ids = write_mixed_config(config, db, ports, args.checks, args.interval)
+    mix = dict(MIX)
+    if args.mix:
+        mix = {k: int(v) for k, _, v in (item.partition("=") for item in args.mix.split(","))}
+    ids = write_mixed_config(config, db, ports, args.checks, args.interval, mix)
     log = (workdir / "mixed.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "nyxmon", "run", "--config", str(config), "--log-level", "warning"],
@@ -718,9 +735,9 @@ def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dic
     sampler.start()
     try:
         time.sleep(args.interval + 5)  # start-up and the first round of every check
-        t0 = time.time()
+        t0, cpu0, load0 = time.time(), _cpu_seconds(proc.pid), os.getloadavg()[0]
         time.sleep(args.window)
-        t1 = time.time()
+        t1, cpu1, load1 = time.time(), _cpu_seconds(proc.pid), os.getloadavg()[0]
         time.sleep(args.interval + 2)  # runs due before t1 finish and get written
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -728,7 +745,8 @@ def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dic
         log.close()
         sampler.stop.set()
     if code != 0:
-        raise SystemExit(f"agent exited with {code}; see {log.name}")
+        raise SystemExit(f"agent exited with {code}: {Path(log.name).read_text()[-3000:]}")
+    print(Path(log.name).read_text()[-3000:], file=sys.stderr)
     due = 0
     lags: list[float] = []
     failed: dict[str, int] = {}
@@ -762,6 +780,8 @@ def mixed(ports: dict[str, Any], workdir: Path, args: argparse.Namespace) -> dic
         "lag_p99_ms": percentile(lags, 99),
         "rss_mb": sampler.peak_kb / 1024,
         "failed_by_type": failed,
+        "agent_cpu": (cpu1 - cpu0) / (t1 - t0),
+        "load": (load0 + load1) / 2,
     }
 
 
@@ -779,6 +799,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--skip-mixed", action="store_true")
+    parser.add_argument("--mix", default="", help="type=weight,... (default: MIX)")
     parser.add_argument("--skip-types", action="store_true")
     parser.add_argument("--child", choices=("nyxmon", "raw"), help=argparse.SUPPRESS)
     parser.add_argument("--type", help=argparse.SUPPRESS)
@@ -832,7 +853,9 @@ def main() -> None:
             f"\nmixed: {mix['checks']} checks every {args.interval:g}s for {args.window:g}s: "
             f"{mix['done']}/{mix['due']} due runs done ({mix['done_ratio'] * 100:.2f}%), start "
             f"lag p50 {mix['lag_p50_ms']:.1f} ms p99 {mix['lag_p99_ms']:.1f} ms, agent RSS "
-            f"{mix['rss_mb']:.0f} MB; failed runs by type: {mix['failed_by_type'] or 'none'}"
+            f"{mix['rss_mb']:.0f} MB, agent CPU {mix['agent_cpu'] * 100:.0f}% of a core "
+            f"(machine load {mix['load']:.1f}); failed runs by type: "
+            f"{mix['failed_by_type'] or 'none'}"
         )
     lowest = min((v["ratio"] for v in types.values()), default=None)
     print(
@@ -853,6 +876,8 @@ def main() -> None:
             "mixed_lag_p99_ms": round(mix["lag_p99_ms"], 1) if mix else None,
             "mixed_rss_mb": round(mix["rss_mb"], 1) if mix else None,
             "mixed_failed_by_type": mix["failed_by_type"] if mix else None,
+            "mixed_agent_cpu": round(mix["agent_cpu"], 3) if mix else None,
+            "machine_load": round(mix["load"], 2) if mix else None,
         }
     )
 

@@ -11,6 +11,7 @@ waiting ping by (address, sequence number): one socket serves thousands of check
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import os
@@ -131,6 +132,19 @@ class Pinger:
         self._waiting.clear()
 
 
+#: Linux's per-socket ICMP type filter for raw IPv4 sockets (``linux/icmp.h``): a set bit
+#: drops that type in the kernel.
+_SOL_RAW = 255
+_ICMP_FILTER = 1
+
+
+def _only_echo_replies(sock: socket.socket) -> None:
+    """Let only echo replies reach a raw socket: it would otherwise read every ICMP packet of
+    the host, our own echo requests included (on loopback, one extra read per ping)."""
+    with contextlib.suppress(OSError):  # not Linux: the reader skips them itself
+        sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("I", ~(1 << 0) & 0xFFFFFFFF))
+
+
 def open_pinger(family: int) -> Pinger:
     """A pinger on a datagram ICMP socket if allowed, else on a raw one."""
     problems = []
@@ -142,6 +156,8 @@ def open_pinger(family: int) -> Pinger:
             problems.append(f"{kind}: {exc.strerror or exc}")
             continue
         sock.setblocking(False)
+        if kind == "raw" and family == socket.AF_INET:
+            _only_echo_replies(sock)
         return Pinger(sock, family, kind)
     raise PingUnavailable(
         "cannot open an ICMP socket ("

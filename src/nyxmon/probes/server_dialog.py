@@ -138,20 +138,23 @@ class DialogExecutor(ProbeExecutor[SpecT]):
         if (not_after := session.certificate_not_after()) is not None:
             cert_left = not_after - time.time()
             details["cert_days_left"] = round(cert_left / 86_400, 2)
-        observation = Observation(
-            body=banner.encode(),
-            response_time_ms=total * 1000,
-            connected=True,
-            certificate_expiration=cert_left,
-            ips=(session.ip,) if session.ip else (),
-        )
-        failed = [o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok]
-        if failed:
-            details["failed_conditions"] = failed
-            return run.finish(Outcome.FAIL, "; ".join(failed))
+        if prepared.conditions:
+            observation = Observation(
+                body=banner.encode(),
+                response_time_ms=total * 1000,
+                connected=True,
+                certificate_expiration=cert_left,
+                ips=(session.ip,) if session.ip else (),
+            )
+            outcomes = evaluate_all(prepared.conditions, observation)
+            failed = [o.description for o in outcomes if not o.ok]
+            if failed:
+                details["failed_conditions"] = failed
+                return run.finish(Outcome.FAIL, "; ".join(failed))
         steps = [self.protocol]
-        if session.ssl_object is not None:
-            steps.append(f"over {session.ssl_object.version()}")
+        tls = session.ssl_object
+        if tls is not None:
+            steps.append(f"over {tls.version()}")
         if "logged_in_as" in details:
             steps.append(f"logged in as {details['logged_in_as']}")
         message = f"{' '.join(steps)} in {total * 1000:.0f} ms: {banner[:80]}"

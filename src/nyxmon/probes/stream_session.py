@@ -10,6 +10,8 @@ the system's CA bundle takes milliseconds, far more than a handshake's CPU on lo
 from __future__ import annotations
 
 import asyncio
+import functools
+import ipaddress
 import socket
 import ssl
 import time
@@ -35,6 +37,15 @@ class SessionFailure(Exception):
         self.message = message
         #: Why certificate verification rejected the peer, when that is what failed.
         self.rejected = rejected
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_ip(host: str) -> str | None:
+    """``host`` written as the kernel reports a peer when it is an IP address, else None."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 def show_target(host: str, port: int) -> str:
@@ -80,10 +91,15 @@ class StreamSession:
         self.reader = reader
         self.writer = writer
         self.stage = "connected"
+        #: Whether TLS is on (set by :meth:`start_tls`): a plain session
+        #: need not ask the transport for an SSL object on every run.
+        self.encrypted = False
         #: What :meth:`read_until` has read so far (a timeout message quotes it).
         self.received = b""
-        peer = writer.get_extra_info("peername")
-        self.ip: str | None = str(peer[0]) if peer else None
+        self.ip: str | None = _literal_ip(host)
+        if self.ip is None:  # a name: ask where it went (a syscall on a fresh connection)
+            peer = writer.get_extra_info("peername")
+            self.ip = str(peer[0]) if peer else None
 
     @classmethod
     async def connect(cls, host: str, port: int, timings: dict[str, float]) -> StreamSession:
@@ -123,9 +139,12 @@ class StreamSession:
                 Outcome.ERROR, f"{self.target} closed the connection in the TLS handshake: {exc}"
             ) from None
         self.timings["tls"] = time.perf_counter() - started
+        self.encrypted = True
 
     @property
     def ssl_object(self) -> ssl.SSLObject | None:
+        if not self.encrypted:
+            return None
         obj: Any = self.writer.get_extra_info("ssl_object")
         return obj if isinstance(obj, ssl.SSLObject) else None
 

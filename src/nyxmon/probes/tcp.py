@@ -120,20 +120,22 @@ class TcpExecutor(ProbeExecutor[TcpSpec]):
             problems.append(f"answer {quote(answer[:200])} lacks {spec.expect!r}")
         if spec.expect_regex and re.search(spec.expect_regex.encode(), answer) is None:
             problems.append(f"answer {quote(answer[:200])} does not match {spec.expect_regex!r}")
-        observation = Observation(
-            body=answer,
-            response_time_ms=total * 1000,
-            connected=True,
-            certificate_expiration=cert_left,
-            ips=(session.ip,) if session.ip else (),
-        )
-        failed = [o.description for o in evaluate_all(prepared.conditions, observation) if not o.ok]
-        if failed:
-            details["failed_conditions"] = failed
-            problems.extend(failed)
+        if prepared.conditions:
+            observation = Observation(
+                body=answer,
+                response_time_ms=total * 1000,
+                connected=True,
+                certificate_expiration=cert_left,
+                ips=(session.ip,) if session.ip else (),
+            )
+            outcomes = evaluate_all(prepared.conditions, observation)
+            failed = [o.description for o in outcomes if not o.ok]
+            if failed:
+                details["failed_conditions"] = failed
+                problems.extend(failed)
         if problems:
             return run.finish(Outcome.FAIL, "; ".join(problems))
-        tls = " over TLS" if session.ssl_object is not None else ""
+        tls = " over TLS" if session.encrypted else ""
         message = f"connected to {session.target}{tls} in {total * 1000:.0f} ms"
         if spec.max_response_time is not None and total > spec.max_response_time:
             return run.finish(

@@ -63,6 +63,7 @@ class UdpExecutor(ProbeExecutor[UdpSpec]):
         run.details["target"] = target
         loop = asyncio.get_running_loop()
         ip = _literal_ip(spec.host)
+        family: int
         try:
             if ip is not None:
                 family = socket.AF_INET6 if ":" in ip else socket.AF_INET
