@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nyxmon.domain.alerting.notices import CheckInfo
 from nyxmon.domain.alerting.types import AlertState, Notice, NoticeKind, Severity
 from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate
@@ -112,6 +114,7 @@ def test_max_response_time_takes_a_duration_and_is_shown_as_one(tmp_path: Path) 
     )
 
 
+@pytest.mark.timeout(180)  # a dozen CLI processes, each importing every check type
 def test_check_show_and_list_give_the_alert_state_the_agent_stored(
     tmp_path: Path, target: HttpTarget, agents: Callable[..., AgentProcess]
 ) -> None:
