@@ -9,11 +9,16 @@ it got to, so a 5,000-check hour or a year of backlog is spread over many small 
 An hour is complete ``settle`` seconds after it ends, leaving time for the results of
 long-running probes that started inside it; a result written later than that for an hour
 already rolled up stays in the raw history but is not counted in the rollups.
+
+The hourly step also packs each check's hour into a block (:mod:`.packer`) in the transaction
+that writes its rollup row, and packs results that arrived late for hours already rolled up;
+packed results count toward the step's work like rows read.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,8 +26,9 @@ from dataclasses import dataclass
 from nyxmon.domain.history.figures import DAY, HOUR
 from nyxmon.domain.history.rollups import RollupRow, floor_to
 from nyxmon.service_layer.records.upkeep import RollupReport
-from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_values
+from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_values, to_ms
 from nyxmon.store.sqlite.connections import Connections, sqlite_errors
+from nyxmon.store.sqlite.packer import PackPlan, PlanLost, plan_hour, plan_late, write_plan
 from nyxmon.store.sqlite.period_rollup import day_row, hour_row
 from nyxmon.store.sqlite.progress import Level, Progress, read_progress, save_progress
 
@@ -38,14 +44,16 @@ class _Spec:
     table: str
     next_sql: str
     compute: Callable[[sqlite3.Connection, int, float, float], tuple[RollupRow | None, int]]
+    packs: bool = False
 
 
 _HOURLY = _Spec(
     level="hourly",
     period=HOUR,
     table="rollup_hourly",
-    next_sql="SELECT min(started_at) FROM results WHERE started_at >= ?",
+    next_sql="SELECT min(started_ms) / 1000.0 FROM results WHERE started_ms >= ?",
     compute=hour_row,
+    packs=True,
 )
 _DAILY = _Spec(
     level="daily",
@@ -65,18 +73,24 @@ class _Outcome:
 
 
 def _plan(
-    rc: sqlite3.Connection, spec: _Spec, limit: float, budget: int
+    rc: sqlite3.Connection, spec: _Spec, limit: float, budget: int, pack: PackPlan
 ) -> tuple[Progress | None, Progress | None, list[tuple[int, RollupRow]], int]:
-    """Compute rows on the reader snapshot; returns (before, after, rows, rows read)."""
+    """Compute rows (and blocks into ``pack``) on the reader; returns (before, after, rows,
+    rows read)."""
     before = read_progress(rc, spec.level)
     cursor = before or Progress(float("-inf"))
     pks: Sequence[int] = [r[0] for r in rc.execute("SELECT pk FROM checks ORDER BY pk")]
     out: list[tuple[int, RollupRow]] = []
     cost = read = 0
+    if spec.packs and before is not None and math.isfinite(before.period_start):
+        cost += plan_late(rc, to_ms(before.period_start), budget, pack)
     while cursor.period_start < limit and cost < budget:
         if cursor.after_check_pk == 0:
             # Jump over periods without any data (an agent that was off for a week).
-            first = rc.execute(spec.next_sql, (cursor.period_start,)).fetchone()[0]
+            since = cursor.period_start
+            if spec.packs:
+                since = to_ms(since) if math.isfinite(since) else -(1 << 62)
+            first = rc.execute(spec.next_sql, (since,)).fetchone()[0]
             start = limit if first is None else min(floor_to(first, spec.period), limit)
             cursor = Progress(max(cursor.period_start, start))
             if cursor.period_start >= limit:
@@ -87,6 +101,8 @@ def _plan(
             row, n = spec.compute(rc, pk, start, end)
             cost += PROBE_COST + n
             read += n
+            if spec.packs and row is not None:
+                cost += plan_hour(rc, pk, to_ms(start), to_ms(end), pack)
             if row is not None:
                 out.append((pk, row))
             cursor = Progress(start, pk)
@@ -107,10 +123,11 @@ def _roll(conns: Connections, spec: _Spec, limit: float | None, budget: int) -> 
         # snapshot pins the WAL and stops checkpoints from completing. Nothing it reads can
         # change under it: the cleaner deletes only before the progress, and the progress
         # itself moves by compare-and-set.
-        before, after, rows, read = _plan(conns.reader(), spec, limit, budget)
+        pack = PackPlan()
+        before, after, rows, read = _plan(conns.reader(), spec, limit, budget, pack)
         if after is None:
             return _Outcome()
-        if after != before or rows:
+        if after != before or rows or pack:
             with conns.write_lock.held(urgent=False):
                 w = conns.writer
                 w.execute("BEGIN IMMEDIATE")
@@ -123,12 +140,16 @@ def _roll(conns: Connections, spec: _Spec, limit: float | None, budget: int) -> 
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [rollup_values(pk, row) for pk, row in rows],
                     )
+                    write_plan(w, pack)
                     w.execute("COMMIT")
+                except PlanLost:
+                    w.execute("ROLLBACK")
+                    return _Outcome(more=True)
                 except BaseException:
                     if w.in_transaction:
                         w.execute("ROLLBACK")
                     raise
-            if rows:
+            if rows or pack:
                 conns.checkpoint()
         return _Outcome(read, len(rows), after.period_start, after.period_start < limit)
 

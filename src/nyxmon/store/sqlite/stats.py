@@ -13,7 +13,7 @@ import dataclasses
 import json
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from nyxmon.domain.history.figures import DAY, HOUR, Availability, SeriesPoint
@@ -21,6 +21,7 @@ from nyxmon.domain.history.rollups import Aggregate, RollupRow, Segment, plan_se
 from nyxmon.domain.history.uptime import Uptime, uptime_pct, uptime_window
 from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
 from nyxmon.store.sqlite.connections import Connections
+from nyxmon.store.sqlite.history import ms_ceil, raw_points, raw_tally
 from nyxmon.store.sqlite.progress import read_progress
 from nyxmon.store.sqlite.results import check_pk_of
 
@@ -29,10 +30,6 @@ __all__ = ["MAX_POINTS", "availability", "rollups", "series", "uptime_many"]
 #: Most points one series may have; a chart cannot show more and a typo should not OOM us.
 MAX_POINTS = 10_000
 
-_RAW_SQL = (
-    "SELECT started_at, duration, outcome = 'ok', degraded FROM results"
-    " WHERE check_pk = ? AND started_at >= ? AND started_at < ?"
-)
 _ROLLUP_SQL = {
     level: f"SELECT {ROLLUP_COLUMNS} FROM rollup_{level}"
     " WHERE check_pk = ? AND start >= ? AND start < ?"
@@ -40,13 +37,9 @@ _ROLLUP_SQL = {
 }
 _IDS = "check_pk IN (SELECT value FROM json_each(?))"
 _TALLY_SQL = {
-    "raw": "SELECT check_pk, COUNT(*), SUM(outcome = 'ok'), SUM(degraded) FROM results"
-    f" WHERE {_IDS} AND started_at >= ? AND started_at < ? GROUP BY check_pk",
-    **{
-        level: "SELECT check_pk, SUM(count), SUM(ok_count), SUM(degraded_count)"
-        f" FROM rollup_{level} WHERE {_IDS} AND start >= ? AND start < ? GROUP BY check_pk"
-        for level in ("hourly", "daily")
-    },
+    level: "SELECT check_pk, SUM(count), SUM(ok_count), SUM(degraded_count)"
+    f" FROM rollup_{level} WHERE {_IDS} AND start >= ? AND start < ? GROUP BY check_pk"
+    for level in ("hourly", "daily")
 }
 
 
@@ -78,9 +71,12 @@ def _tally(
     ids = json.dumps(list(pks))
     counts: dict[int, tuple[int, int, int]] = {}
     for seg in segments:
-        for pk, count, ok, degraded in rc.execute(
-            _TALLY_SQL[seg.source], (ids, seg.start, seg.end)
-        ):
+        if seg.source == "raw":
+            found = raw_tally(rc, pks, ms_ceil(seg.start), ms_ceil(seg.end)).items()
+            rows: Iterable[tuple[int, int, int, int]] = ((pk, *c) for pk, c in found)
+        else:
+            rows = rc.execute(_TALLY_SQL[seg.source], (ids, seg.start, seg.end))
+        for pk, count, ok, degraded in rows:
             was = counts.get(pk, (0, 0, 0))
             counts[pk] = (was[0] + count, was[1] + ok, was[2] + degraded)
     return counts
@@ -114,8 +110,8 @@ def availability(conns: Connections, check_id: str, *, now: float, window: float
         agg = Aggregate()
         for seg in segments:
             if seg.source == "raw":
-                for row in rc.execute(_RAW_SQL, (pk, seg.start, seg.end)):
-                    agg.add_result(row[1], bool(row[2]), bool(row[3]))
+                for row in raw_points(rc, pk, ms_ceil(seg.start), ms_ceil(seg.end)):
+                    agg.add_result(row[1], row[2], row[3])
             else:
                 for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
                     agg.add_rollup(rollup_from_row(row))
@@ -176,8 +172,9 @@ def series(
             _, segments = _segments_of(rc, start, end, use_daily=step >= DAY)
         for seg in segments:
             if seg.source == "raw":
-                for row in rc.execute(_RAW_SQL, (pk, max(seg.start, start), seg.end)):
-                    slot(row[0]).add_result(row[1], bool(row[2]), bool(row[3]))
+                lo, hi = ms_ceil(max(seg.start, start)), ms_ceil(seg.end)
+                for row in raw_points(rc, pk, lo, hi):
+                    slot(row[0]).add_result(row[1], row[2], row[3])
             else:
                 for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
                     rollup = rollup_from_row(row)

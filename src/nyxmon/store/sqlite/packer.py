@@ -1,0 +1,149 @@
+"""Moving rolled-up results from one row each into blocks (see :mod:`.packed_schema`).
+
+The rollup step packs each check's hour in the same transaction that writes its rollup row,
+so a result is either a row of ``results`` or part of a block, never both or neither. A result
+that arrives for an hour already rolled up (a slow probe, an import) is packed by
+:func:`plan_late` into a block of its own. Plans are computed on a reader (the encoding is the
+costly part and must not hold the write lock); :func:`write_plan` then applies one in the
+caller's write transaction, refusing it if another process packed the same rows first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nyxmon.errors import StoreError
+from nyxmon.store.packing import PackedRow, canonical_text, encode_block, split_template
+from nyxmon.store.sqlite.connections import SqlConnection
+from nyxmon.store.sqlite.packed_schema import BLOCK_SPAN_MS
+
+__all__ = [
+    "MAX_BLOCK_RESULTS",
+    "PackPlan",
+    "PlanLost",
+    "digest_of",
+    "packed_row",
+    "plan_hour",
+    "plan_late",
+    "write_plan",
+]
+
+#: Results per block at most (a check probed every second fills an hour with four).
+MAX_BLOCK_RESULTS = 1024
+_STAGED = (
+    "SELECT id, check_pk, started_ms, lag_ms, duration_us, outcome, degraded, message, timings,"
+    " details FROM results"
+)
+
+
+class PlanLost(StoreError):
+    """Another process packed (some of) the same results first; the plan was not applied."""
+
+
+def digest_of(template: str) -> int:
+    """The 64-bit key of a template among its check's templates."""
+    return int.from_bytes(hashlib.blake2b(template.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@dataclass(slots=True)
+class PackPlan:
+    """Blocks to insert, the templates they use, and the rows of ``results`` they replace."""
+
+    blocks: list[tuple[int, int, int, int, int, bytes]] = field(default_factory=list)
+    templates: dict[tuple[int, int], tuple[str, int]] = field(default_factory=dict)
+    ids: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.blocks)
+
+    def add(self, pk: int, rows: Sequence[tuple[PackedRow, str]]) -> None:
+        """Add blocks of one check's ``rows`` (sorted by start, then id; within one hour)."""
+        for start in range(0, len(rows), MAX_BLOCK_RESULTS):
+            chunk = rows[start : start + MAX_BLOCK_RESULTS]
+            first, last = chunk[0][0], chunk[-1][0]
+            if last.started_ms - first.started_ms >= BLOCK_SPAN_MS:
+                raise ValueError("a block must span less than an hour")
+            self.blocks.append(
+                (
+                    pk,
+                    first.started_ms,
+                    first.id,
+                    last.started_ms,
+                    len(chunk),
+                    encode_block([r for r, _ in chunk], first.started_ms, first.id),
+                )
+            )
+            for row, template in chunk:
+                key = (pk, row.template_id)
+                seen = self.templates.get(key)
+                if seen is None or seen[1] < last.started_ms:
+                    self.templates[key] = (template, last.started_ms)
+            self.ids.extend(r.id for r, _ in chunk)
+
+
+def packed_row(row: Sequence[Any]) -> tuple[PackedRow, str]:
+    """A row of ``results`` (``_STAGED`` columns from id) as a block row and its template."""
+    text = canonical_text(row[7], row[9], json.loads(row[8]))
+    template, numbers = split_template(text)
+    status = row[5] | (row[6] << 2)
+    return (
+        PackedRow(row[0], row[2], row[3], row[4], status, digest_of(template), tuple(numbers)),
+        template,
+    )
+
+
+def plan_hour(rc: SqlConnection, pk: int, start_ms: int, end_ms: int, plan: PackPlan) -> int:
+    """Add check ``pk``'s results of ``[start_ms, end_ms)`` (one hour) to ``plan``."""
+    rows = rc.execute(
+        f"{_STAGED} WHERE check_pk = ? AND started_ms >= ? AND started_ms < ?"
+        " ORDER BY started_ms, id",
+        (pk, start_ms, end_ms),
+    ).fetchall()
+    if rows:
+        plan.add(pk, [packed_row(r) for r in rows])
+    return len(rows)
+
+
+def plan_late(rc: SqlConnection, before_ms: int, limit: int, plan: PackPlan) -> int:
+    """Add up to ``limit`` results older than ``before_ms`` (oldest first) to ``plan``, a block
+    per check and hour; returns how many."""
+    rows = rc.execute(
+        f"{_STAGED} WHERE started_ms < ? ORDER BY started_ms LIMIT ?", (before_ms, limit)
+    ).fetchall()
+    groups: dict[tuple[int, int], list[Sequence[Any]]] = {}
+    for row in rows:
+        groups.setdefault((row[1], row[2] // BLOCK_SPAN_MS), []).append(row)
+    for (pk, _), members in sorted(groups.items()):
+        members.sort(key=lambda r: (r[2], r[0]))
+        plan.add(pk, [packed_row(r) for r in members])
+    return len(rows)
+
+
+def write_plan(w: sqlite3.Connection, plan: PackPlan) -> None:
+    """Apply ``plan`` in the caller's write transaction; PlanLost if its rows are gone."""
+    if not plan:
+        return
+    deleted = w.execute(
+        "DELETE FROM results WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(plan.ids),)
+    ).rowcount
+    if deleted != len(plan.ids):
+        raise PlanLost(f"{len(plan.ids) - deleted} of {len(plan.ids)} results were packed already")
+    for (pk, digest), (template, last_ms) in plan.templates.items():
+        found = w.execute(
+            "INSERT INTO result_templates (check_pk, digest, last_ms, template) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (check_pk, digest) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)"
+            " WHERE template = excluded.template",
+            (pk, digest, last_ms, template),
+        ).rowcount
+        if found != 1:
+            raise StoreError(f"two templates of check {pk} share the digest {digest}")
+    w.executemany(
+        "INSERT INTO result_blocks (check_pk, first_ms, first_id, last_ms, count, data)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        plan.blocks,
+    )
