@@ -56,11 +56,12 @@ def _delete_chunk(conns: Connections, table: str, horizon: float, max_rows: int)
     return int(deleted)
 
 
-def _delete_blocks(conns: Connections, horizon: float, max_rows: int) -> int:
+def _delete_blocks(conns: Connections, horizon: float, max_rows: int) -> tuple[int, bool]:
     """Delete the oldest blocks wholly before ``horizon`` (up to ``max_rows`` results, or the
-    first block), then the templates no remaining block can use; how many results went."""
+    first block), then the templates no remaining block can use; how many results went and
+    whether more are expired."""
     if horizon == -math.inf:
-        return 0
+        return 0, False
     horizon_ms = to_ms(horizon)
     with sqlite_errors("deleting expired results"), conns.write_lock.held(urgent=False):
         w = conns.writer
@@ -68,12 +69,14 @@ def _delete_blocks(conns: Connections, horizon: float, max_rows: int) -> int:
         try:
             doomed: list[tuple[int, int, int]] = []
             taken = 0
+            more = False
             for pk, first_ms, first_id, count in w.execute(
                 "SELECT check_pk, first_ms, first_id, count FROM result_blocks"
                 " WHERE first_ms < ? AND last_ms < ? ORDER BY first_ms LIMIT ?",
-                (horizon_ms, horizon_ms, max_rows),
+                (horizon_ms, horizon_ms, max_rows + 1),
             ).fetchall():
                 if doomed and taken + count > max_rows:
+                    more = True
                     break
                 doomed.append((pk, first_ms, first_id))
                 taken += count
@@ -92,7 +95,7 @@ def _delete_blocks(conns: Connections, horizon: float, max_rows: int) -> int:
             if w.in_transaction:
                 w.execute("ROLLBACK")
             raise
-    return taken
+    return taken, more
 
 
 def horizons(conns: Connections, now: float, retention: Retention) -> dict[str, float]:
@@ -124,7 +127,7 @@ def cleaner_step(
     if max_rows < 1:
         raise ValueError(f"max_rows must be >= 1, got {max_rows}")
     limits = horizons(conns, now, retention)
-    raw = _delete_blocks(conns, limits["results"], max_rows)
+    raw, raw_more = _delete_blocks(conns, limits["results"], max_rows)
     hourly = _delete_chunk(conns, "rollup_hourly", limits["rollup_hourly"], max_rows)
     daily = _delete_chunk(conns, "rollup_daily", limits["rollup_daily"], max_rows)
     other = _delete_chunk(conns, "outbox", limits["outbox"], max_rows)
@@ -136,5 +139,5 @@ def cleaner_step(
         raw_deleted=raw,
         hourly_deleted=hourly,
         daily_deleted=daily,
-        more=max(raw, hourly, daily, other) >= max_rows,
+        more=raw_more or max(hourly, daily, other) >= max_rows,
     )
