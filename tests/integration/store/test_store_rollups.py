@@ -21,6 +21,7 @@ SETTLE = 300.0
 _FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 Sample = tuple[float, float, bool, bool]  # (started_at, duration, ok, degraded)
 
+
 def _kept(seconds: float, per_second: int) -> float:
     """A value as the store keeps it: start times to the millisecond, durations to the µs."""
     return round(seconds * per_second) / per_second

@@ -84,8 +84,12 @@ def encode_block(rows: Sequence[PackedRow], first_ms: int, first_id: int) -> byt
         rest.append(svarint(template_id) + svarint(width))
         rest.extend(pack_column([m[k] for m in members]) for k in range(width))
     core_z = _deflate(core)
-    return bytes((VERSION,)) + svarint(len(rows)) + svarint(len(core_z)) + core_z + _deflate(
-        b"".join(rest)
+    return (
+        bytes((VERSION,))
+        + svarint(len(rows))
+        + svarint(len(core_z))
+        + core_z
+        + _deflate(b"".join(rest))
     )
 
 

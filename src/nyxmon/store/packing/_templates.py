@@ -26,8 +26,8 @@ from typing import Any
 
 __all__ = [
     "FRACTION",
-    "canonical_text",
     "PLACEHOLDER",
+    "canonical_text",
     "join_template",
     "quantize_timings",
     "split_template",

@@ -103,9 +103,9 @@ def newest(
     return found
 
 
-def materialize(conn: SqlConnection, check_id: str, pk: int, entries: Sequence[Entry]) -> list[
-    StoredResult
-]:
+def materialize(
+    conn: SqlConnection, check_id: str, pk: int, entries: Sequence[Entry]
+) -> list[StoredResult]:
     """Stored results of ``entries`` (of check ``pk``), in their order."""
     digests = {e[2].template_id for e in entries if isinstance(e[2], PackedRow)}
     templates: dict[int, str] = {}

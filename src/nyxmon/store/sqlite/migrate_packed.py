@@ -27,7 +27,7 @@ from typing import Any
 from nyxmon.errors import StoreError
 from nyxmon.store.sqlite.codec import OUTCOME_CODES, RESULT_INSERT_COLUMNS, timings_text, to_ms
 from nyxmon.store.sqlite.packed_schema import BLOCK_SPAN_MS, INDEXES, TABLES
-from nyxmon.store.sqlite.packer import PackPlan, packed_row
+from nyxmon.store.sqlite.packer import PackPlan, insert_blocks, packed_row
 
 __all__ = [
     "VERSION",
@@ -133,20 +133,6 @@ def _insert_rows(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> N
     )
 
 
-def _write_blocks(conn: sqlite3.Connection, plan: PackPlan) -> None:
-    for (pk, digest), (template, last_ms) in plan.templates.items():
-        conn.execute(
-            "INSERT INTO result_templates (check_pk, digest, last_ms, template) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (check_pk, digest) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)",
-            (pk, digest, last_ms, template),
-        )
-    conn.executemany(
-        "INSERT INTO result_blocks (check_pk, first_ms, first_id, last_ms, count, data)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        plan.blocks,
-    )
-
-
 def convert_step(conn: sqlite3.Connection) -> bool:
     """Convert the results of the next check in one transaction; False when none is left."""
     with _in_transaction(conn):
@@ -168,7 +154,7 @@ def convert_step(conn: sqlite3.Connection) -> bool:
         plan = PackPlan()
         for members in hours.values():
             plan.add(pk, [packed_row(r) for r in members])
-        _write_blocks(conn, plan)
+        insert_blocks(conn, plan)
         _insert_rows(conn, recent)
         conn.execute(f"UPDATE {_STATE} SET value = ? WHERE key = 'after_pk'", (pk,))
     return True

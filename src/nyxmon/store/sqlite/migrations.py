@@ -22,7 +22,14 @@ from typing import Protocol
 
 from nyxmon.errors import SchemaVersionError, StoreError
 
-__all__ = ["Migration", "MigrationStep", "apply_migrations", "bundled_migrations", "latest_version", "split_sql"]
+__all__ = [
+    "Migration",
+    "MigrationStep",
+    "apply_migrations",
+    "bundled_migrations",
+    "latest_version",
+    "split_sql",
+]
 
 _NAME_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 

@@ -52,8 +52,7 @@ TABLES = (
     PRIMARY KEY (check_pk, first_ms, first_id)
 ) WITHOUT ROWID""",
     # Retention (oldest first), counts and the oldest/newest figures, from the index alone.
-    "CREATE INDEX IF NOT EXISTS result_blocks_by_time"
-    " ON result_blocks (first_ms, last_ms, count)",
+    "CREATE INDEX IF NOT EXISTS result_blocks_by_time ON result_blocks (first_ms, last_ms, count)",
 )
 
 #: Indexes of the recent-results table, created once it has its final name.

@@ -27,6 +27,7 @@ __all__ = [
     "PackPlan",
     "PlanLost",
     "digest_of",
+    "insert_blocks",
     "packed_row",
     "plan_hour",
     "plan_late",
@@ -47,7 +48,9 @@ class PlanLost(StoreError):
 
 def digest_of(template: str) -> int:
     """The 64-bit key of a template among its check's templates."""
-    return int.from_bytes(hashlib.blake2b(template.encode(), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(template.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 @dataclass(slots=True)
@@ -133,6 +136,12 @@ def write_plan(w: sqlite3.Connection, plan: PackPlan) -> None:
     ).rowcount
     if deleted != len(plan.ids):
         raise PlanLost(f"{len(plan.ids) - deleted} of {len(plan.ids)} results were packed already")
+    insert_blocks(w, plan)
+
+
+def insert_blocks(w: SqlConnection, plan: PackPlan) -> None:
+    """Insert the blocks of ``plan`` and the templates they use (moving a known template's
+    ``last_ms`` forward); StoreError if two texts of a check share a digest."""
     for (pk, digest), (template, last_ms) in plan.templates.items():
         found = w.execute(
             "INSERT INTO result_templates (check_pk, digest, last_ms, template) VALUES (?, ?, ?, ?)"

@@ -53,7 +53,9 @@ def hour_row(
     writes its rollup row, so before that every result of it is still a row."""
     start_ms, end_ms = to_ms(start), to_ms(end)
     buckets = sorted(
-        rc.execute(_BUCKETS, {**BUCKET_PARAMS, "pk": pk, "start": start_ms, "end": end_ms}).fetchall()
+        rc.execute(
+            _BUCKETS, {**BUCKET_PARAMS, "pk": pk, "start": start_ms, "end": end_ms}
+        ).fetchall()
     )
     if not buckets:
         return None, 0
