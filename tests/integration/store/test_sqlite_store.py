@@ -170,7 +170,7 @@ def test_history_pages_and_cleaner_use_indexes_without_sorting(sqlite_store: Sql
     assert "TEMP B-TREE" not in late
     clean = _plan(
         sqlite_store,
-        "SELECT check_pk, first_ms, first_id, count FROM result_blocks"
+        "SELECT id, count FROM result_blocks"
         " WHERE first_ms < ? AND last_ms < ? ORDER BY first_ms LIMIT ?",
         (0, 0, 10),
     )
@@ -182,9 +182,7 @@ def test_history_pages_and_cleaner_use_indexes_without_sorting(sqlite_store: Sql
         " AND first_ms < ? AND last_ms >= ? ORDER BY first_ms DESC, first_id DESC",
         (1, 0, 0, 0),
     )
-    assert "SEARCH result_blocks USING PRIMARY KEY (check_pk=? AND first_ms>? AND first_ms<?)" in (
-        blocks
-    )
+    assert "result_blocks_by_check (check_pk=? AND first_ms>? AND first_ms<?)" in blocks
     assert "TEMP B-TREE" not in blocks
 
 

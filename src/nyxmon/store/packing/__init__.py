@@ -21,6 +21,7 @@ from nyxmon.store.packing._templates import (
     canonical_text,
     join_template,
     quantize_timings,
+    split_result,
     split_template,
     template_of,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "encode_block",
     "join_template",
     "quantize_timings",
+    "split_result",
     "split_template",
     "template_of",
 ]

@@ -67,23 +67,20 @@ def _delete_blocks(conns: Connections, horizon: float, max_rows: int) -> tuple[i
         w = conns.writer
         w.execute("BEGIN IMMEDIATE")
         try:
-            doomed: list[tuple[int, int, int]] = []
+            doomed: list[tuple[int]] = []
             taken = 0
             more = False
-            for pk, first_ms, first_id, count in w.execute(
-                "SELECT check_pk, first_ms, first_id, count FROM result_blocks"
+            for block_id, count in w.execute(
+                "SELECT id, count FROM result_blocks"
                 " WHERE first_ms < ? AND last_ms < ? ORDER BY first_ms LIMIT ?",
                 (horizon_ms, horizon_ms, max_rows + 1),
             ).fetchall():
                 if doomed and taken + count > max_rows:
                     more = True
                     break
-                doomed.append((pk, first_ms, first_id))
+                doomed.append((block_id,))
                 taken += count
-            w.executemany(
-                "DELETE FROM result_blocks WHERE check_pk = ? AND first_ms = ? AND first_id = ?",
-                doomed,
-            )
+            w.executemany("DELETE FROM result_blocks WHERE id = ?", doomed)
             if doomed:
                 oldest = w.execute("SELECT min(first_ms) FROM result_blocks").fetchone()[0]
                 w.execute(

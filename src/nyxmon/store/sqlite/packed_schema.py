@@ -34,23 +34,30 @@ TABLES = (
 )""",
     # One row per check per distinct template (a 64-bit digest of its text is the key blocks
     # refer to); last_ms is the newest block end using it, so the cleaner can drop it after.
+    # Rowid tables with an index rather than WITHOUT ROWID: a template or block of more than
+    # about 1,000 bytes would spill into a mostly empty overflow page of an index b-tree.
     """CREATE TABLE IF NOT EXISTS result_templates (
+    id       INTEGER PRIMARY KEY,
     check_pk INTEGER NOT NULL REFERENCES checks (pk) ON DELETE CASCADE,
     digest   INTEGER NOT NULL,
     last_ms  INTEGER NOT NULL,
-    template TEXT NOT NULL,
-    PRIMARY KEY (check_pk, digest)
-) WITHOUT ROWID""",
+    template TEXT NOT NULL
+)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS result_templates_by_digest"
+    " ON result_templates (check_pk, digest)",
     # first_id makes the key unique when a late result gets its own block for an hour.
     """CREATE TABLE IF NOT EXISTS result_blocks (
+    id       INTEGER PRIMARY KEY,
     check_pk INTEGER NOT NULL REFERENCES checks (pk) ON DELETE CASCADE,
     first_ms INTEGER NOT NULL,
     first_id INTEGER NOT NULL,
     last_ms  INTEGER NOT NULL,
     count    INTEGER NOT NULL CHECK (count > 0),
-    data     BLOB NOT NULL,
-    PRIMARY KEY (check_pk, first_ms, first_id)
-) WITHOUT ROWID""",
+    data     BLOB NOT NULL
+)""",
+    # A check's blocks by time (covering what decides whether to read one).
+    "CREATE UNIQUE INDEX IF NOT EXISTS result_blocks_by_check"
+    " ON result_blocks (check_pk, first_ms, first_id, last_ms)",
     # Retention (oldest first), counts and the oldest/newest figures, from the index alone.
     "CREATE INDEX IF NOT EXISTS result_blocks_by_time ON result_blocks (first_ms, last_ms, count)",
 )

@@ -10,6 +10,7 @@ caller's write transaction, refusing it if another process packed the same rows 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nyxmon.errors import StoreError
-from nyxmon.store.packing import PackedRow, canonical_text, encode_block, split_template
+from nyxmon.store.packing import PackedRow, encode_block, split_result
 from nyxmon.store.sqlite.connections import SqlConnection
 from nyxmon.store.sqlite.packed_schema import BLOCK_SPAN_MS
 
@@ -46,6 +47,7 @@ class PlanLost(StoreError):
     """Another process packed (some of) the same results first; the plan was not applied."""
 
 
+@functools.lru_cache(maxsize=8192)
 def digest_of(template: str) -> int:
     """The 64-bit key of a template among its check's templates."""
     return int.from_bytes(
@@ -91,8 +93,7 @@ class PackPlan:
 
 def packed_row(row: Sequence[Any]) -> tuple[PackedRow, str]:
     """A row of ``results`` (``_STAGED`` columns from id) as a block row and its template."""
-    text = canonical_text(row[7], row[9], json.loads(row[8]))
-    template, numbers = split_template(text)
+    template, numbers = split_result(row[7], row[9], json.loads(row[8]))
     status = row[5] | (row[6] << 2)
     return (
         PackedRow(row[0], row[2], row[3], row[4], status, digest_of(template), tuple(numbers)),

@@ -19,8 +19,10 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
     "recent": ("results", "results_by_check_time", "results_by_time"),
     "packed": (
         "result_blocks",
+        "result_blocks_by_check",
         "result_blocks_by_time",
         "result_templates",
+        "result_templates_by_digest",
     ),
     "rollups": (
         "rollup_hourly",
