@@ -13,14 +13,14 @@ What it does, all in one run and on one machine:
   URL, address, certificate days left) as the probes write them. Results go through the
   store's ``write_batch`` in batches of 100 in time order, as the agent's writer sends them,
   and ``rollup_step`` runs every simulated minute as the agent's cleaner timer runs it (which
-  packs each rolled-up hour). The same results go through the schema-6 store
+  packs results an hour older than the rolled-up hours). The same results go through the schema-6 store
   (``tests.support.legacy_sqlite``, a frozen copy of the store before this change) into a
   second database.
 * **Steady**: only passing checks whose target, address and status never change.
 * **Bytes**: pages of the tables and indexes that hold results (``dbstat``), divided by the
-  results held. Figures are "at rest": after the last hour is rolled up too (what all but the
-  newest hour or two of a database kept for days consists of); the newest hour, still one
-  row per result, is reported apart (``recent_bytes_per_result``).
+  results held. Figures are "at rest": after the last hours are packed too (what all but the
+  newest hour or two of a database kept for days consists of); the newest hours, still one
+  row per result, are reported apart (``recent_bytes_per_result``).
 * **Writes**: the CPU time of the thread calling ``write_batch`` per result (``writer_cpu_share``
   is that at 1,000 results/s), the write rate flat out, and the rollup-and-pack CPU per result.
   Then 10 s paced at 1,000 results/s with rollup steps on a second thread, measuring the writer
@@ -56,6 +56,7 @@ from nyxmon.domain.history.figures import DAY, HOUR  # noqa: E402
 from nyxmon.domain.model import Check, CheckSource, Outcome, Result  # noqa: E402
 from nyxmon.service_layer.records.batches import WriteBatch  # noqa: E402
 from nyxmon.store.sqlite import SqliteStore  # noqa: E402
+from nyxmon.store.sqlite.rollup_job import PACK_LAG  # noqa: E402
 from nyxmon.store.sqlite.sizes import GROUPS  # noqa: E402
 from nyxmon.web.pages.beats import beats_of  # noqa: E402
 from tests.support.legacy_sqlite import LegacySqliteStore  # noqa: E402
@@ -316,7 +317,7 @@ def write(stores: Sequence[Any], targets: Sequence[Target], results: int) -> lis
 def settle(stores: Sequence[Any], figures: Sequence[Written]) -> None:
     """Roll up (and pack) every hour, as the agent will an hour later."""
     for store, written in zip(stores, figures, strict=True):
-        _roll(store, written.end + HOUR + SETTLE + 1, written)
+        _roll(store, written.end + PACK_LAG + HOUR + SETTLE + 1, written)
 
 
 def result_bytes(path: Path, names: Sequence[str]) -> int:
@@ -432,7 +433,7 @@ def main() -> None:
         print("reading both...")
         timings = reads({"new": new, "old": old}, targets, mix_new.end, args.read_rounds)
         settle([new, old], [mix_new, mix_old])
-        now = mix_new.end + HOUR + SETTLE + 1
+        now = mix_new.end + PACK_LAG + HOUR + SETTLE + 1
         new_bytes = result_bytes(new_path, NEW_TABLES)
         old_bytes = result_bytes(old_path, OLD_TABLES)
         info = new.db_info()

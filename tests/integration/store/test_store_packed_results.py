@@ -128,7 +128,7 @@ def _reads(store: Store, now: float) -> dict[str, object]:
 
 def test_every_read_is_the_same_before_and_after_packing(store: Store, clock: FakeClock) -> None:
     end = _fill(store)
-    now = end + 2 * HOUR
+    now = end + 2 * HOUR  # the last hour is packed once the hour after it is rolled up
     before = _reads(store, now)
     roll_up_everything(store, now)
     info = store.db_info()
@@ -144,7 +144,7 @@ def test_results_written_after_their_hour_was_packed_are_read_and_packed_too(
     store: Store,
 ) -> None:
     end = _fill(store)
-    now = end + HOUR
+    now = end + 2 * HOUR
     roll_up_everything(store, now)
     rng = random.Random(3)
     late = [_result("a.steady", T0 + 90.5 + i, rng) for i in range(3)]
@@ -162,7 +162,7 @@ def test_results_written_after_their_hour_was_packed_are_read_and_packed_too(
 
 def test_a_check_deleted_takes_its_blocks_and_templates(store: Store) -> None:
     end = _fill(store)
-    roll_up_everything(store, end + HOUR)
+    roll_up_everything(store, end + 2 * HOUR)
     with store.transaction() as tx:
         for check_id in CHECKS:
             tx.checks.delete(check_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nyxmon.store.packing._blocks import (
     BlockCore,
+    BlockRows,
     PackedRow,
     decode_core,
     decode_rows,
@@ -17,21 +18,21 @@ from nyxmon.store.packing._blocks import (
 )
 from nyxmon.store.packing._templates import (
     FRACTION,
+    PART,
     PLACEHOLDER,
-    canonical_text,
     join_template,
     quantize_timings,
     split_result,
     split_template,
-    template_of,
 )
 
 __all__ = [
     "FRACTION",
+    "PART",
     "PLACEHOLDER",
     "BlockCore",
+    "BlockRows",
     "PackedRow",
-    "canonical_text",
     "decode_core",
     "decode_rows",
     "encode_block",
@@ -39,5 +40,4 @@ __all__ = [
     "quantize_timings",
     "split_result",
     "split_template",
-    "template_of",
 ]

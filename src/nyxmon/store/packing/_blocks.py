@@ -16,18 +16,19 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from nyxmon.store.packing._columns import ColumnReader, pack_column, read_svarint, svarint
 
-__all__ = ["BlockCore", "PackedRow", "decode_core", "decode_rows", "encode_block"]
+__all__ = ["BlockCore", "BlockRows", "PackedRow", "decode_core", "decode_rows", "encode_block"]
 
 VERSION = 1
 _LEVEL = 6
 
 
-@dataclass(frozen=True, slots=True)
-class PackedRow:
-    """One result as a block holds it: integers and a template id with its numbers."""
+class PackedRow(NamedTuple):
+    """One result as a block holds it: integers and a template id with its numbers (a named
+    tuple: a page of a day's results builds thousands of them)."""
 
     id: int
     started_ms: int
@@ -111,37 +112,59 @@ def decode_core(data: bytes, first_ms: int) -> BlockCore:
     return BlockCore(started, reader.column(), reader.column())
 
 
+class BlockRows:
+    """A block's columns decoded; :meth:`row` builds one result's :class:`PackedRow` (only the
+    ones a reader keeps need building)."""
+
+    __slots__ = ("_numbers", "_templates", "durations", "ids", "lags", "started", "status")
+
+    def __init__(self, data: bytes, first_ms: int, first_id: int) -> None:
+        n, pos, core_len = _header(data)
+        core = decode_core(data, first_ms)
+        reader = ColumnReader(_inflate(data[pos + core_len :]), n)
+        ids = reader.column()
+        self.ids = list(map(first_id.__add__, ids)) if first_id else ids
+        self.started = core.started_ms
+        self.durations = core.duration_us
+        self.status = core.status
+        self.lags = reader.column()
+        which = reader.column()
+        groups: list[tuple[int, list[tuple[int, ...]]]] = []
+        for _ in range(reader.svarint()):
+            template_id = reader.svarint()
+            width = reader.svarint()
+            members = which.count(len(groups))
+            columns = [reader.column(members) for _ in range(width)]
+            groups.append(
+                (template_id, list(zip(*columns, strict=True)) if width else [()] * members)
+            )
+        taken = [0] * len(groups)
+        templates: list[int] = []
+        numbers: list[tuple[int, ...]] = []
+        for j in which:
+            template_id, rows = groups[j]
+            templates.append(template_id)
+            numbers.append(rows[taken[j]])
+            taken[j] += 1
+        self._templates = templates
+        self._numbers = numbers
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, i: int) -> PackedRow:
+        return PackedRow(
+            self.ids[i],
+            self.started[i],
+            self.lags[i],
+            self.durations[i],
+            self.status[i],
+            self._templates[i],
+            self._numbers[i],
+        )
+
+
 def decode_rows(data: bytes, first_ms: int, first_id: int) -> list[PackedRow]:
     """Every result of a block, in (start, id) order."""
-    n, pos, core_len = _header(data)
-    core = decode_core(data, first_ms)
-    reader = ColumnReader(_inflate(data[pos + core_len :]), n)
-    ids = reader.column()
-    lags = reader.column()
-    which = reader.column()
-    templates: list[int] = []
-    numbers: list[list[tuple[int, ...]]] = []
-    for _ in range(reader.svarint()):
-        template_id = reader.svarint()
-        width = reader.svarint()
-        members = which.count(len(templates))
-        columns = [reader.column(members) for _ in range(width)]
-        templates.append(template_id)
-        numbers.append(list(zip(*columns, strict=True)) if width else [()] * members)
-    taken = [0] * len(templates)
-    out: list[PackedRow] = []
-    for i in range(n):
-        j = which[i]
-        out.append(
-            PackedRow(
-                ids[i] + first_id,
-                core.started_ms[i],
-                lags[i],
-                core.duration_us[i],
-                core.status[i],
-                templates[j],
-                numbers[j][taken[j]],
-            )
-        )
-        taken[j] += 1
-    return out
+    rows = BlockRows(data, first_ms, first_id)
+    return [rows.row(i) for i in range(len(rows))]

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from nyxmon.service_layer.records.results import StoredResult
-from nyxmon.store.packing import PackedRow, decode_core, decode_rows
+from nyxmon.store.packing import BlockRows, PackedRow, decode_core
 from nyxmon.store.sqlite.codec import RESULT_COLUMNS, result_from_packed, result_from_row
 from nyxmon.store.sqlite.connections import SqlConnection
 from nyxmon.store.sqlite.packed_schema import BLOCK_SPAN_MS
@@ -67,11 +67,11 @@ def newest(
     lo: int = _LOWEST,
     hi: int = _HIGHEST,
     before: tuple[int, int] | None = None,
-    staged: bool = True,
+    staged: list[Entry] | None = None,
 ) -> list[Entry]:
     """The newest ``limit`` results of check ``pk`` with ``lo <= started_ms < hi`` and a
-    (started_ms, id) key below ``before``, newest first (rows of ``results`` only if
-    ``staged``)."""
+    (started_ms, id) key below ``before``, newest first. ``staged``: the caller read the rows
+    of ``results`` that qualify already (all of them: fewer than ``limit``)."""
     where = " AND r.started_ms >= ? AND r.started_ms < ?"
     params: list[Any] = [pk, lo, hi]
     top = hi
@@ -79,25 +79,39 @@ def newest(
         where += " AND r.started_ms <= ? AND (r.started_ms < ? OR r.id < ?)"
         params += [before[0], before[0], before[1]]
         top = min(hi, before[0] + 1)
-    found: list[Entry] = []
-    if staged:
+    found: list[Entry] = list(staged) if staged is not None else []
+    if staged is None:
         rows = conn.execute(
             f"SELECT {RESULT_COLUMNS} FROM results r WHERE r.check_pk = ?{where}"
             " ORDER BY r.started_ms DESC, r.id DESC LIMIT ?",
             (*params, limit),
         ).fetchall()
         found = [(row[1], row[0], row) for row in rows]
+    # The keys first (from the index alone), each block's data only if it can contribute.
     blocks = conn.execute(
-        f"SELECT first_ms, first_id, data {_BLOCKS_IN} ORDER BY first_ms DESC, first_id DESC",
+        f"SELECT id, first_ms, first_id, last_ms {_BLOCKS_IN}"
+        " ORDER BY first_ms DESC, first_id DESC",
         (pk, lo - BLOCK_SPAN_MS, top, lo),
     )
-    for first_ms, first_id, data in blocks:
-        if len(found) >= limit and found[limit - 1][0] >= first_ms + BLOCK_SPAN_MS:
-            break
-        for row in decode_rows(data, first_ms, first_id):
-            key = (row.started_ms, row.id)
+    for block_id, first_ms, first_id, last_ms in blocks:
+        if len(found) >= limit:
+            if found[limit - 1][0] >= first_ms + BLOCK_SPAN_MS:
+                break
+            if found[limit - 1][0] > last_ms:
+                continue
+        (data,) = conn.execute(
+            "SELECT data FROM result_blocks WHERE id = ?", (block_id,)
+        ).fetchone()
+        rows = BlockRows(data, first_ms, first_id)
+        ids, started = rows.ids, rows.started
+        taken = 0
+        for i in range(len(rows) - 1, -1, -1):
+            key = (started[i], ids[i])
             if lo <= key[0] < hi and (before is None or key < before):
-                found.append((key[0], key[1], row))
+                found.append((key[0], key[1], rows.row(i)))
+                taken += 1
+                if taken == limit:
+                    break
         found.sort(key=_key, reverse=True)
         del found[limit:]
     return found

@@ -28,6 +28,7 @@ from nyxmon.errors import StoreError
 from nyxmon.store.sqlite.codec import OUTCOME_CODES, RESULT_INSERT_COLUMNS, timings_text, to_ms
 from nyxmon.store.sqlite.packed_schema import BLOCK_SPAN_MS, INDEXES, TABLES
 from nyxmon.store.sqlite.packer import PackPlan, insert_blocks, packed_row
+from nyxmon.store.sqlite.rollup_job import PACK_LAG
 
 __all__ = [
     "VERSION",
@@ -96,9 +97,9 @@ def prepare(conn: sqlite3.Connection) -> None:
             row = conn.execute(
                 "SELECT period_start FROM rollup_progress WHERE level = 'hourly'"
             ).fetchone()
-            # Only whole hours already rolled up are packed; the rest stays rows, as the
+            # What the rollup step would have packed by now; the rest stays rows, as the
             # rollup step will find them.
-            packed_before = to_ms(row[0]) if row and row[0] > -1e15 else -(1 << 62)
+            packed_before = to_ms(row[0] - PACK_LAG) if row and row[0] > -1e15 else -(1 << 62)
             conn.executemany(
                 f"INSERT INTO {_STATE} (key, value) VALUES (?, ?)",
                 [("after_pk", 0), ("max_id", max_id), ("packed_before_ms", packed_before)],

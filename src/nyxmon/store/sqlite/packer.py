@@ -1,11 +1,13 @@
 """Moving rolled-up results from one row each into blocks (see :mod:`.packed_schema`).
 
-The rollup step packs each check's hour in the same transaction that writes its rollup row,
-so a result is either a row of ``results`` or part of a block, never both or neither. A result
-that arrives for an hour already rolled up (a slow probe, an import) is packed by
-:func:`plan_late` into a block of its own. Plans are computed on a reader (the encoding is the
-costly part and must not hold the write lock); :func:`write_plan` then applies one in the
-caller's write transaction, refusing it if another process packed the same rows first.
+The hourly rollup step packs the results that started some time before its progress
+(:func:`plan_packing`), in the transaction that moves the progress, so a result is either a
+row of ``results`` or part of a block, never both or neither, and every packed result is of
+an hour already rolled up. A result that arrives for such an hour later (a slow probe, an
+import) is packed by a later step into a block of its own. Plans are computed on a reader (the
+encoding is the costly part and must not hold the write lock); :func:`write_plan` then applies
+one in the caller's write transaction, refusing it if another process packed the same rows
+first.
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ __all__ = [
     "digest_of",
     "insert_blocks",
     "packed_row",
-    "plan_hour",
-    "plan_late",
+    "plan_packing",
     "write_plan",
 ]
 
@@ -101,31 +102,32 @@ def packed_row(row: Sequence[Any]) -> tuple[PackedRow, str]:
     )
 
 
-def plan_hour(rc: SqlConnection, pk: int, start_ms: int, end_ms: int, plan: PackPlan) -> int:
-    """Add check ``pk``'s results of ``[start_ms, end_ms)`` (one hour) to ``plan``."""
-    rows = rc.execute(
-        f"{_STAGED} WHERE check_pk = ? AND started_ms >= ? AND started_ms < ?"
-        " ORDER BY started_ms, id",
-        (pk, start_ms, end_ms),
-    ).fetchall()
-    if rows:
-        plan.add(pk, [packed_row(r) for r in rows])
-    return len(rows)
-
-
-def plan_late(rc: SqlConnection, before_ms: int, limit: int, plan: PackPlan) -> int:
-    """Add up to ``limit`` results older than ``before_ms`` (oldest first) to ``plan``, a block
-    per check and hour; returns how many."""
-    rows = rc.execute(
-        f"{_STAGED} WHERE started_ms < ? ORDER BY started_ms LIMIT ?", (before_ms, limit)
-    ).fetchall()
-    groups: dict[tuple[int, int], list[Sequence[Any]]] = {}
-    for row in rows:
-        groups.setdefault((row[1], row[2] // BLOCK_SPAN_MS), []).append(row)
-    for (pk, _), members in sorted(groups.items()):
-        members.sort(key=lambda r: (r[2], r[0]))
-        plan.add(pk, [packed_row(r) for r in members])
-    return len(rows)
+def plan_packing(rc: SqlConnection, before_ms: int, budget: int, plan: PackPlan) -> bool:
+    """Add the results that started before ``before_ms`` to ``plan``, check by check (each
+    check's whole backlog at once, a block per hour), until about ``budget`` results; True if
+    more remain."""
+    pks = [
+        r[0]
+        for r in rc.execute(
+            "SELECT DISTINCT check_pk FROM results WHERE started_ms < ? ORDER BY check_pk",
+            (before_ms,),
+        )
+    ]
+    taken = 0
+    for done, pk in enumerate(pks):
+        if taken >= budget:
+            return done < len(pks)
+        rows = rc.execute(
+            f"{_STAGED} WHERE check_pk = ? AND started_ms < ? ORDER BY started_ms, id",
+            (pk, before_ms),
+        ).fetchall()
+        hours: dict[int, list[Sequence[Any]]] = {}
+        for row in rows:
+            hours.setdefault(row[2] // BLOCK_SPAN_MS, []).append(row)
+        for members in hours.values():
+            plan.add(pk, [packed_row(r) for r in members])
+        taken += len(rows)
+    return False
 
 
 def write_plan(w: sqlite3.Connection, plan: PackPlan) -> None:

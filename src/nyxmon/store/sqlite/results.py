@@ -168,7 +168,8 @@ class SqliteResultRepository:
         for pk, check_id in self._targets(check_ids).items():
             entries = staged.get(pk, [])
             if packed_before is not None and len(entries) < limit and lo < packed_before:
-                entries = newest(self._conn, pk, limit, lo=lo)
+                # Fewer rows than asked for: those are all of its rows, the rest is in blocks.
+                entries = newest(self._conn, pk, limit, lo=lo, staged=entries)
             if entries:
                 found[check_id] = tuple(materialize(self._conn, check_id, pk, entries))
         return found

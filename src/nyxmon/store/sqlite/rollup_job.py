@@ -10,9 +10,10 @@ An hour is complete ``settle`` seconds after it ends, leaving time for the resul
 long-running probes that started inside it; a result written later than that for an hour
 already rolled up stays in the raw history but is not counted in the rollups.
 
-The hourly step also packs each check's hour into a block (:mod:`.packer`) in the transaction
-that writes its rollup row, and packs results that arrived late for hours already rolled up;
-packed results count toward the step's work like rows read.
+The hourly step also packs results into blocks (:mod:`.packer`), in the same transaction that
+moves the progress: those that started more than :data:`PACK_LAG` before it, so the newest
+hour or two (what the check page and the overview's beats show first) stay rows. Packing has a
+budget of its own of ``max_rows`` results per step.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ from nyxmon.domain.history.rollups import RollupRow, floor_to
 from nyxmon.service_layer.records.upkeep import RollupReport
 from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_values, to_ms
 from nyxmon.store.sqlite.connections import Connections, sqlite_errors
-from nyxmon.store.sqlite.packer import PackPlan, PlanLost, plan_hour, plan_late, write_plan
+from nyxmon.store.sqlite.packer import PackPlan, PlanLost, plan_packing, write_plan
 from nyxmon.store.sqlite.period_rollup import day_row, hour_row
 from nyxmon.store.sqlite.progress import Level, Progress, read_progress, save_progress
 
-__all__ = ["PROBE_COST", "rollup_step"]
+__all__ = ["PACK_LAG", "PROBE_COST", "rollup_step"]
 
 PROBE_COST = 8
+#: How long before the rollup progress results stay rows rather than blocks.
+PACK_LAG = HOUR
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +76,19 @@ class _Outcome:
 
 
 def _plan(
-    rc: sqlite3.Connection, spec: _Spec, limit: float, budget: int, pack: PackPlan
+    rc: sqlite3.Connection, spec: _Spec, limit: float, budget: int
 ) -> tuple[Progress | None, Progress | None, list[tuple[int, RollupRow]], int]:
-    """Compute rows (and blocks into ``pack``) on the reader; returns (before, after, rows,
-    rows read)."""
+    """Compute rows on the reader; returns (before, after, rows, rows read)."""
     before = read_progress(rc, spec.level)
     cursor = before or Progress(float("-inf"))
     pks: Sequence[int] = [r[0] for r in rc.execute("SELECT pk FROM checks ORDER BY pk")]
     out: list[tuple[int, RollupRow]] = []
     cost = read = 0
-    if spec.packs and before is not None and math.isfinite(before.period_start):
-        cost += plan_late(rc, to_ms(before.period_start), budget, pack)
     while cursor.period_start < limit and cost < budget:
         if cursor.after_check_pk == 0:
             # Jump over periods without any data (an agent that was off for a week).
             since = cursor.period_start
-            if spec.packs:
+            if spec.packs:  # the hourly level reads results, whose times are milliseconds
                 since = to_ms(since) if math.isfinite(since) else -(1 << 62)
             first = rc.execute(spec.next_sql, (since,)).fetchone()[0]
             start = limit if first is None else min(floor_to(first, spec.period), limit)
@@ -101,8 +101,6 @@ def _plan(
             row, n = spec.compute(rc, pk, start, end)
             cost += PROBE_COST + n
             read += n
-            if spec.packs and row is not None:
-                cost += plan_hour(rc, pk, to_ms(start), to_ms(end), pack)
             if row is not None:
                 out.append((pk, row))
             cursor = Progress(start, pk)
@@ -123,10 +121,14 @@ def _roll(conns: Connections, spec: _Spec, limit: float | None, budget: int) -> 
         # snapshot pins the WAL and stops checkpoints from completing. Nothing it reads can
         # change under it: the cleaner deletes only before the progress, and the progress
         # itself moves by compare-and-set.
-        pack = PackPlan()
-        before, after, rows, read = _plan(conns.reader(), spec, limit, budget, pack)
+        before, after, rows, read = _plan(conns.reader(), spec, limit, budget)
         if after is None:
             return _Outcome()
+        pack = PackPlan()
+        pack_more = False
+        if spec.packs and math.isfinite(after.period_start):
+            boundary = to_ms(after.period_start - PACK_LAG)
+            pack_more = plan_packing(conns.reader(), boundary, budget, pack)
         if after != before or rows or pack:
             with conns.write_lock.held(urgent=False):
                 w = conns.writer
@@ -151,7 +153,9 @@ def _roll(conns: Connections, spec: _Spec, limit: float | None, budget: int) -> 
                     raise
             if rows or pack:
                 conns.checkpoint()
-        return _Outcome(read, len(rows), after.period_start, after.period_start < limit)
+        return _Outcome(
+            read, len(rows), after.period_start, after.period_start < limit or pack_more
+        )
 
 
 def _daily_limit(conns: Connections) -> float | None:
