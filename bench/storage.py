@@ -13,9 +13,9 @@ What it does, all in one run and on one machine:
   URL, address, certificate days left) as the probes write them. Results go through the
   store's ``write_batch`` in batches of 100 in time order, as the agent's writer sends them,
   and ``rollup_step`` runs every simulated minute as the agent's cleaner timer runs it (which
-  packs results an hour older than the rolled-up hours). The same results go through the schema-6 store
-  (``tests.support.legacy_sqlite``, a frozen copy of the store before this change) into a
-  second database.
+  packs results an hour older than the rolled-up hours). The same results go through the
+  schema-6 store (``tests.support.legacy_sqlite``, a frozen copy of the store before this
+  change) into a second database.
 * **Steady**: only passing checks whose target, address and status never change.
 * **Bytes**: pages of the tables and indexes that hold results (``dbstat``), divided by the
   results held. Figures are "at rest": after the last hours are packed too (what all but the
@@ -50,16 +50,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from _common import emit, machine, percentile, table  # noqa: E402
+from tests.support.legacy_sqlite import LegacySqliteStore
 
-from nyxmon.domain.history.figures import DAY, HOUR  # noqa: E402
-from nyxmon.domain.model import Check, CheckSource, Outcome, Result  # noqa: E402
-from nyxmon.service_layer.records.batches import WriteBatch  # noqa: E402
-from nyxmon.store.sqlite import SqliteStore  # noqa: E402
-from nyxmon.store.sqlite.rollup_job import PACK_LAG  # noqa: E402
-from nyxmon.store.sqlite.sizes import GROUPS  # noqa: E402
-from nyxmon.web.pages.beats import beats_of  # noqa: E402
-from tests.support.legacy_sqlite import LegacySqliteStore  # noqa: E402
+from _common import emit, machine, percentile, table
+from nyxmon.domain.history.figures import DAY, HOUR
+from nyxmon.domain.model import Check, CheckSource, Outcome, Result
+from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.store.sqlite import SqliteStore
+from nyxmon.store.sqlite.rollup_job import PACK_LAG
+from nyxmon.store.sqlite.sizes import GROUPS
+from nyxmon.web.pages.beats import beats_of
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 INTERVAL = 60.0
@@ -403,7 +403,8 @@ def reads(
         screen = ids[first : first + 200]
         for name, call in calls:
             for label in rng.sample(list(stores), len(stores)):
-                out[label].time(name, lambda: call(stores[label], check_id, screen))
+                store = stores[label]
+                out[label].time(name, lambda c=call, s=store, i=check_id, p=screen: c(s, i, p))
     return out
 
 
@@ -456,7 +457,8 @@ def main() -> None:
     per_result_new = new_bytes / results
     per_result_old = old_bytes / results
     steady_per_result = steady_bytes / steady_written.results
-    assert live_info is not None and info.storage is not None
+    assert live_info is not None
+    assert info.storage is not None
     recent_per_result = (
         live_info.recent_bytes / live_info.recent_results if live_info.recent_results else 0.0
     )

@@ -81,12 +81,12 @@ def newest(
         top = min(hi, before[0] + 1)
     found: list[Entry] = list(staged) if staged is not None else []
     if staged is None:
-        rows = conn.execute(
+        staged_rows = conn.execute(
             f"SELECT {RESULT_COLUMNS} FROM results r WHERE r.check_pk = ?{where}"
             " ORDER BY r.started_ms DESC, r.id DESC LIMIT ?",
             (*params, limit),
         ).fetchall()
-        found = [(row[1], row[0], row) for row in rows]
+        found = [(row[1], row[0], row) for row in staged_rows]
     # The keys first (from the index alone), each block's data only if it can contribute.
     blocks = conn.execute(
         f"SELECT id, first_ms, first_id, last_ms {_BLOCKS_IN}"
@@ -102,13 +102,13 @@ def newest(
         (data,) = conn.execute(
             "SELECT data FROM result_blocks WHERE id = ?", (block_id,)
         ).fetchone()
-        rows = BlockRows(data, first_ms, first_id)
-        ids, started = rows.ids, rows.started
+        block = BlockRows(data, first_ms, first_id)
+        ids, started = block.ids, block.started
         taken = 0
-        for i in range(len(rows) - 1, -1, -1):
+        for i in range(len(block) - 1, -1, -1):
             key = (started[i], ids[i])
             if lo <= key[0] < hi and (before is None or key < before):
-                found.append((key[0], key[1], rows.row(i)))
+                found.append((key[0], key[1], block.row(i)))
                 taken += 1
                 if taken == limit:
                     break
