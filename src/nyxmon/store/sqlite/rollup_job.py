@@ -13,7 +13,7 @@ already rolled up stays in the raw history but is not counted in the rollups.
 The hourly step also packs results into blocks (:mod:`.packer`), in the same transaction that
 moves the progress: those that started more than :data:`PACK_LAG` before it, so the newest
 hour or two (what the check page and the overview's beats show first) stay rows. Packing has a
-budget of its own of ``max_rows`` results per step.
+budget of its own (:data:`PACK_ROWS`, or ``max_rows`` if smaller).
 """
 
 from __future__ import annotations
@@ -33,11 +33,14 @@ from nyxmon.store.sqlite.packer import PackPlan, PlanLost, plan_packing, write_p
 from nyxmon.store.sqlite.period_rollup import day_row, hour_row
 from nyxmon.store.sqlite.progress import Level, Progress, read_progress, save_progress
 
-__all__ = ["PACK_LAG", "PROBE_COST", "rollup_step"]
+__all__ = ["PACK_LAG", "PACK_ROWS", "PROBE_COST", "rollup_step"]
 
 PROBE_COST = 8
 #: How long before the rollup progress results stay rows rather than blocks.
 PACK_LAG = HOUR
+#: Results packed per step at most: deleting their rows is most of a step's write
+#: transaction, which the agent's writer may have to wait for (the cleaner's chunk size too).
+PACK_ROWS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,7 @@ def _roll(conns: Connections, spec: _Spec, limit: float | None, budget: int) -> 
         pack_more = False
         if spec.packs and math.isfinite(after.period_start):
             boundary = to_ms(after.period_start - PACK_LAG)
-            pack_more = plan_packing(conns.reader(), boundary, budget, pack)
+            pack_more = plan_packing(conns.reader(), boundary, min(budget, PACK_ROWS), pack)
         if after != before or rows or pack:
             with conns.write_lock.held(urgent=False):
                 w = conns.writer
