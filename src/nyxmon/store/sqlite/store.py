@@ -1,5 +1,21 @@
 """The embedded store: one SQLite file in WAL mode.
 
+Results (schema 7, see :mod:`.packed_schema`): the newest hour or two are rows of integers and
+text in ``results``, what the writer appends to and what the current hour's reads scan; the
+rollup step then moves each check's older results, an hour at a time, into one row of
+``result_blocks`` (columns of integers, compressed) whose message, details and timing names
+live once per check in ``result_templates`` (:mod:`nyxmon.store.packing`). About 20 bytes a
+result instead of 310; reads merge both, in one snapshot.
+
+The same design carries to PostgreSQL: three plain tables (``bigint`` times and ids, a
+``bytea`` block, ``text`` templates), B-tree indexes on the same columns, the packing code
+shared as it is (pure Python, no driver), the move from rows to a block one transaction with
+the rollup progress (``DELETE ... WHERE id = ANY(...)`` and ``INSERT ... ON CONFLICT``), ids
+from a ``bigserial``. Nothing here relies on SQLite alone: no rowid tricks the ids depend on,
+no virtual tables on the read path (``dbstat`` only sizes things for ``db info``, where
+PostgreSQL has ``pg_total_relation_size``); PostgreSQL's own TOAST compression finds little
+left in a block and can be turned off for the column (``STORAGE EXTERNAL``).
+
 Threads: the agent's single store writer calls ``write_batch``; the cleaner timer calls
 ``rollup_step`` and ``cleaner_step`` (each transaction small); the web plane and the CLI call the
 read methods, which use per-thread read-only connections and never wait for the writer. Every
