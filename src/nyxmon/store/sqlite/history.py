@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Sequence
+from itertools import repeat
+from operator import and_, not_, rshift, truediv
 from typing import Any
 
 from nyxmon.service_layer.records.results import StoredResult
@@ -148,17 +150,28 @@ def _blocks(conn: SqlConnection, pk: int, lo: int, hi: int) -> Iterator[tuple[in
 
 
 def raw_points(
-    conn: SqlConnection, pk: int, lo: int, hi: int
+    conn: SqlConnection, pk: int, lo: int, hi: int, *, packed_before: int | None = None
 ) -> Iterator[tuple[float, float, bool, bool]]:
-    """``(started_at, duration, ok, degraded)`` of check ``pk``'s results in ``[lo, hi)``."""
-    for first_ms, last_ms, data in _blocks(conn, pk, lo, hi):
-        core = decode_core(data, first_ms)
-        inside = lo <= first_ms and last_ms < hi
-        for started, duration, status in zip(
-            core.started_ms, core.duration_us, core.status, strict=True
-        ):
-            if inside or lo <= started < hi:
-                yield started / 1000, duration / 1_000_000, not status & 3, bool(status >> 2)
+    """``(started_at, duration, ok, degraded)`` of check ``pk``'s results in ``[lo, hi)``;
+    blocks are not looked at if ``lo >= packed_before`` (no block holds a result after that)."""
+    if packed_before is None or lo < packed_before:
+        for first_ms, last_ms, data in _blocks(conn, pk, lo, hi):
+            core = decode_core(data, first_ms)
+            points = zip(
+                map(truediv, core.started_ms, repeat(1000)),
+                map(truediv, core.duration_us, repeat(1_000_000)),
+                map(not_, map(and_, core.status, repeat(3))),
+                map(bool, map(rshift, core.status, repeat(2))),
+                strict=True,
+            )
+            if lo <= first_ms and last_ms < hi:
+                yield from points
+            else:
+                yield from (
+                    point
+                    for point, started in zip(points, core.started_ms, strict=True)
+                    if lo <= started < hi
+                )
     for started, duration, outcome, degraded in conn.execute(
         "SELECT started_ms, duration_us, outcome, degraded FROM results"
         " WHERE check_pk = ? AND started_ms >= ? AND started_ms < ?",
@@ -168,7 +181,7 @@ def raw_points(
 
 
 def raw_tally(
-    conn: SqlConnection, pks: Sequence[int], lo: int, hi: int
+    conn: SqlConnection, pks: Sequence[int], lo: int, hi: int, *, packed_before: int | None = None
 ) -> dict[int, tuple[int, int, int]]:
     """``pk -> (runs, passed, degraded)`` of raw results in ``[lo, hi)``: one aggregate query
     over ``results``, and the blocks in the range (rare: an hour packed while others of the
@@ -182,6 +195,8 @@ def raw_tally(
         (ids, lo, hi),
     ):
         counts[pk] = (count, ok, degraded)
+    if packed_before is not None and lo >= packed_before:
+        return counts
     found = conn.execute(
         "SELECT check_pk, first_ms, last_ms, data FROM result_blocks"
         " WHERE check_pk IN (SELECT value FROM json_each(?)) AND first_ms > ? AND first_ms < ?"

@@ -19,7 +19,7 @@ from typing import Literal
 from nyxmon.domain.history.figures import DAY, HOUR, Availability, SeriesPoint
 from nyxmon.domain.history.rollups import Aggregate, RollupRow, Segment, plan_segments
 from nyxmon.domain.history.uptime import Uptime, uptime_pct, uptime_window
-from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
+from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row, to_ms
 from nyxmon.store.sqlite.connections import Connections
 from nyxmon.store.sqlite.history import ms_ceil, raw_points, raw_tally
 from nyxmon.store.sqlite.progress import read_progress
@@ -56,6 +56,14 @@ def _segments_of(
     )
 
 
+def _packed_before(rc: sqlite3.Connection) -> int | None:
+    """No block holds a result started at or after this (ms): the hourly rollup progress."""
+    hourly = read_progress(rc, "hourly")
+    if hourly is None or not math.isfinite(hourly.period_start):
+        return None
+    return to_ms(hourly.period_start)
+
+
 def _window(rc: sqlite3.Connection, now: float, window: float) -> tuple[float, list[Segment]]:
     """The uptime window ending at ``now`` and the segments (days, hours, raw) it is read from."""
     start, end = uptime_window(now, window)
@@ -70,9 +78,11 @@ def _tally(
     aggregate query per segment, whatever the number of checks or rows."""
     ids = json.dumps(list(pks))
     counts: dict[int, tuple[int, int, int]] = {}
+    packed = _packed_before(rc) if any(seg.source == "raw" for seg in segments) else None
     for seg in segments:
         if seg.source == "raw":
-            found = raw_tally(rc, pks, ms_ceil(seg.start), ms_ceil(seg.end)).items()
+            lo, hi = ms_ceil(seg.start), ms_ceil(seg.end)
+            found = raw_tally(rc, pks, lo, hi, packed_before=packed).items()
             rows: Iterable[tuple[int, int, int, int]] = ((pk, *c) for pk, c in found)
         else:
             rows = rc.execute(_TALLY_SQL[seg.source], (ids, seg.start, seg.end))
@@ -107,10 +117,12 @@ def availability(conns: Connections, check_id: str, *, now: float, window: float
         pk = check_pk_of(rc, check_id)
         start, segments = _window(rc, now, window)
         counts = _tally(rc, [pk], segments)
+        packed = _packed_before(rc)
         agg = Aggregate()
         for seg in segments:
             if seg.source == "raw":
-                for row in raw_points(rc, pk, ms_ceil(seg.start), ms_ceil(seg.end)):
+                lo, hi = ms_ceil(seg.start), ms_ceil(seg.end)
+                for row in raw_points(rc, pk, lo, hi, packed_before=packed):
                     agg.add_result(row[1], row[2], row[3])
             else:
                 for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
@@ -170,10 +182,11 @@ def series(
             segments = [Segment("raw", start, end)]
         else:
             _, segments = _segments_of(rc, start, end, use_daily=step >= DAY)
+        packed = _packed_before(rc)
         for seg in segments:
             if seg.source == "raw":
                 lo, hi = ms_ceil(max(seg.start, start)), ms_ceil(seg.end)
-                for row in raw_points(rc, pk, lo, hi):
+                for row in raw_points(rc, pk, lo, hi, packed_before=packed):
                     slot(row[0]).add_result(row[1], row[2], row[3])
             else:
                 for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
