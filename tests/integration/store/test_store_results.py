@@ -215,3 +215,11 @@ def test_recent_results_of_many_checks_come_newest_first_per_check(
     assert "a.three" not in recent
     since = store.recent_results(["a.one"], limit=10, since=clock.now + 3)
     assert len(since["a.one"]) == 2
+
+
+@pytest.mark.parametrize("token", ["1e300:5", "-1e300:5", "1700000000.5:99999999999999999999999"])
+def test_a_cursor_far_out_of_range_reads_as_the_end_or_the_start(store: Store, token: str) -> None:
+    add_checks(store, "a.one")
+    store.write_batch(WriteBatch([make_result("a.one", T0 + i) for i in range(3)]))
+    page = store.results("a.one", after=ResultCursor.decode(token))
+    assert len(page.items) == (3 if token.startswith(("1e300", "1700")) else 0)

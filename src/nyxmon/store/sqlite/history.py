@@ -47,7 +47,7 @@ def ms_ceil(seconds: float | None, *, default: int = _LOWEST) -> int:
     ``started_ms >= ms_ceil(t)`` and ``started_at < t`` is ``started_ms < ms_ceil(t)``."""
     if seconds is None:
         return default
-    if math.isinf(seconds):
+    if not -1e15 < seconds < 1e15:  # beyond any time a result can have (and 64 bits)
         return _LOWEST if seconds < 0 else _HIGHEST
     m = math.ceil(seconds * 1000)
     while (m - 1) / 1000 >= seconds:
