@@ -79,6 +79,8 @@ _BAD_ROWS = [
     pytest.param({"check_id": "ghost"}, CheckNotFoundError, "'ghost'", id="unknown-check"),
     pytest.param({"duration": -0.5}, StoreError, "duration", id="negative-duration"),
     pytest.param({"started_at": float("nan")}, StoreError, "started_at", id="nan-start"),
+    pytest.param({"started_at": 1e300}, StoreError, "started_at", id="start-out-of-range"),
+    pytest.param({"duration": 1e300}, StoreError, "duration", id="duration-out-of-range"),
     pytest.param({"outcome": "maybe"}, StoreError, "outcome", id="unknown-outcome"),
 ]
 
