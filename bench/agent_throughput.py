@@ -200,15 +200,13 @@ def run_flat_out(
     finally:
         stop_agent(proc, log)
         sampler.stop.set()
-    import sqlite3
+
+    from nyxmon.store.sqlite import SqliteStore
 
     rates = []
-    with sqlite3.connect(db) as conn:
+    with SqliteStore(db, readonly=True) as store:
         for t0, t1 in windows:
-            (n,) = conn.execute(
-                "SELECT count(*) FROM results WHERE started_at >= ? AND started_at < ?", (t0, t1)
-            ).fetchone()
-            rates.append(n / (t1 - t0))
+            rates.append(store.count_results(since=t0, until=t1) / (t1 - t0))
     ratios = [rate / ((raws[i] + raws[i + 1]) / 2) for i, rate in enumerate(rates)]
     return {
         "probes_per_s": statistics.median(rates),
@@ -245,10 +243,11 @@ def run_agent(
     import sqlite3
 
     with sqlite3.connect(db) as conn:
+        # A run of minutes: every result is still a row (packing starts an hour on).
         rows = conn.execute(
-            "SELECT scheduled_at, started_at FROM results WHERE scheduled_at >= ? AND "
-            "scheduled_at < ?",
-            (t0, t1),
+            "SELECT (started_ms - lag_ms) / 1000.0, started_ms / 1000.0 FROM results"
+            " WHERE started_ms - lag_ms >= ? AND started_ms - lag_ms < ?",
+            (t0 * 1000, t1 * 1000),
         ).fetchall()
         ids = [r[0] for r in conn.execute("SELECT id FROM checks WHERE archived_at IS NULL")]
     due = 0

@@ -197,9 +197,10 @@ def main() -> None:
             lags = [
                 (started - scheduled) * 1000
                 for scheduled, started in conn.execute(
-                    "SELECT scheduled_at, started_at FROM results"
-                    " WHERE scheduled_at BETWEEN ? AND ?",
-                    (flipped, storm_end),
+                    # A run of minutes: every result is still a row (packing starts an hour on).
+                    "SELECT (started_ms - lag_ms) / 1000.0, started_ms / 1000.0 FROM results"
+                    " WHERE started_ms - lag_ms BETWEEN ? AND ?",
+                    (flipped * 1000, storm_end * 1000),
                 )
             ]
             outbox = dict(conn.execute("SELECT status, count(*) FROM outbox GROUP BY status"))

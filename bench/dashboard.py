@@ -26,7 +26,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ import requests
 
 from _common import emit, machine, percentile, table
 from agent_throughput import HOSTS, start_nginx
+from nyxmon.store.sqlite import SqliteStore
 
 PASSWORD = "bench-password-123"
 
@@ -210,10 +210,8 @@ def sse_figures(session: requests.Session, base: str, seconds: float) -> dict[st
 
 
 def probes_per_s(db: Path, t0: float, t1: float) -> float:
-    with sqlite3.connect(db) as conn:
-        (count,) = conn.execute(
-            "SELECT count(*) FROM results WHERE started_at >= ? AND started_at < ?", (t0, t1)
-        ).fetchone()
+    with SqliteStore(db, readonly=True) as store:
+        count = store.count_results(since=t0, until=t1)
     return float(count) / (t1 - t0)
 
 

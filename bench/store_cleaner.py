@@ -76,17 +76,14 @@ def prepare(path: Path, backlog: int, now: float) -> None:
     conn.execute("BEGIN")
     conn.execute(
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)"
-        " INSERT INTO results (check_pk, scheduled_at, started_at, duration, outcome, degraded,"
+        " INSERT INTO results (check_pk, started_ms, lag_ms, duration_us, outcome, degraded,"
         " message, timings, details)"
-        " SELECT (i % ?) + 1, ? + (i / ?) * ?, ? + (i / ?) * ? + 0.01,"
-        " (abs(random()) % 100000) / 1000000.0,"
-        " CASE WHEN abs(random()) % 50 = 0 THEN 'fail' ELSE 'ok' END, 0, '', ?, ? FROM n",
+        " SELECT (i % ?) + 1, CAST((? + (i / ?) * ? + 0.01) * 1000 AS INTEGER), 10,"
+        " abs(random()) % 100000,"
+        " CASE WHEN abs(random()) % 50 = 0 THEN 1 ELSE 0 END, 0, '', ?, ? FROM n",
         (
             backlog,
             CHECKS,
-            start,
-            CHECKS,
-            step,
             start,
             CHECKS,
             step,

@@ -157,10 +157,11 @@ class Agent:
 
     def lags(self, t0: float, t1: float) -> list[float]:
         with sqlite3.connect(self.db) as conn:
+            # A run of minutes: every result is still a row (packing starts an hour on).
             rows = conn.execute(
-                "SELECT scheduled_at, started_at FROM results "
-                "WHERE scheduled_at >= ? AND scheduled_at < ?",
-                (t0, t1),
+                "SELECT (started_ms - lag_ms) / 1000.0, started_ms / 1000.0 FROM results"
+                " WHERE started_ms - lag_ms >= ? AND started_ms - lag_ms < ?",
+                (t0 * 1000, t1 * 1000),
             ).fetchall()
         return [max(0.0, started - scheduled) * 1000 for scheduled, started in rows]
 

@@ -96,7 +96,14 @@ class CheckRepository(Protocol):
 
 
 class ResultRepository(Protocol):
-    """Results of checks; ids are assigned by the store and never reused."""
+    """Results of checks; ids are assigned by the store and never reused.
+
+    A store keeps start and scheduled times to the millisecond and durations and timings to
+    the microsecond (what people read, with room to spare), so a result reads back rounded to
+    those; everything else reads back as written. How results are laid out is the store's
+    business, but every read must answer the same whatever the layout of the moment (the
+    SQLite store packs older hours into blocks; tests/integration/store holds it to that).
+    """
 
     def add_many(self, results: Sequence[Result]) -> tuple[int, ...]:
         """Insert results in order and return their ids. CheckNotFoundError for an unknown id,

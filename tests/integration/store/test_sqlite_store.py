@@ -142,7 +142,7 @@ def test_latest_per_check_probes_the_index_once_per_check(sqlite_store: SqliteSt
         sqlite_store,
         "SELECT c.id, r.id FROM checks c JOIN results r ON r.id = ("
         " SELECT r2.id FROM results r2 WHERE r2.check_pk = c.pk"
-        " ORDER BY r2.started_at DESC, r2.id DESC LIMIT 1)"
+        " ORDER BY r2.started_ms DESC, r2.id DESC LIMIT 1)"
         " WHERE c.id IN (SELECT value FROM json_each(?))",
         ("[]",),
     )
@@ -154,20 +154,36 @@ def test_latest_per_check_probes_the_index_once_per_check(sqlite_store: SqliteSt
 def test_history_pages_and_cleaner_use_indexes_without_sorting(sqlite_store: SqliteStore) -> None:
     page = _plan(
         sqlite_store,
-        "SELECT r.id FROM results r WHERE r.check_pk = ? AND r.started_at >= ?"
-        " AND r.started_at <= ? AND (r.started_at < ? OR r.id < ?)"
-        " ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
+        "SELECT r.id FROM results r WHERE r.check_pk = ? AND r.started_ms >= ?"
+        " AND r.started_ms <= ? AND (r.started_ms < ? OR r.id < ?)"
+        " ORDER BY r.started_ms DESC, r.id DESC LIMIT ?",
         (1, 0, 0, 0, 0, 10),
     )
     assert "results_by_check_time" in page
     assert "TEMP B-TREE" not in page
-    clean = _plan(
+    late = _plan(
         sqlite_store,
-        "SELECT id FROM results WHERE started_at < ? ORDER BY started_at LIMIT ?",
+        "SELECT id FROM results WHERE started_ms < ? ORDER BY started_ms LIMIT ?",
         (0, 10),
     )
-    assert "results_by_time" in clean
+    assert "results_by_time" in late
+    assert "TEMP B-TREE" not in late
+    clean = _plan(
+        sqlite_store,
+        "SELECT id, count FROM result_blocks"
+        " WHERE first_ms < ? AND last_ms < ? ORDER BY first_ms LIMIT ?",
+        (0, 0, 10),
+    )
+    assert "result_blocks_by_time" in clean
     assert "TEMP B-TREE" not in clean
+    blocks = _plan(
+        sqlite_store,
+        "SELECT first_ms, first_id, data FROM result_blocks WHERE check_pk = ? AND first_ms > ?"
+        " AND first_ms < ? AND last_ms >= ? ORDER BY first_ms DESC, first_id DESC",
+        (1, 0, 0, 0),
+    )
+    assert "result_blocks_by_check (check_pk=? AND first_ms>? AND first_ms<?)" in blocks
+    assert "TEMP B-TREE" not in blocks
 
 
 @given(st.floats(min_value=0.0, max_value=1e7, allow_nan=False, allow_infinity=False))

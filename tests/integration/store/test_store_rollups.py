@@ -21,10 +21,17 @@ SETTLE = 300.0
 _FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 Sample = tuple[float, float, bool, bool]  # (started_at, duration, ok, degraded)
 
+
+def _kept(seconds: float, per_second: int) -> float:
+    """A value as the store keeps it: start times to the millisecond, durations to the µs."""
+    return round(seconds * per_second) / per_second
+
+
+# Durations as the store keeps them (whole microseconds), so sums and extremes compare exactly.
 durations = st.one_of(
     st.floats(min_value=0.0, max_value=120.0, allow_nan=False, allow_infinity=False),
     st.floats(min_value=0.0, max_value=0.001, allow_nan=False),
-)
+).map(lambda d: _kept(d, 1_000_000))
 
 
 def _write(store: Store, check_id: str, samples: list[Sample]) -> None:
@@ -104,7 +111,12 @@ def test_an_hour_is_rolled_up_only_after_it_settles(store: Store) -> None:
 def _history(check_ids: list[str], start: float, end: float, step: float) -> list[Sample]:
     rng = random.Random(7)
     return [
-        (t + rng.random(), rng.lognormvariate(-3, 1), rng.random() > 0.1, rng.random() < 0.05)
+        (
+            _kept(t + rng.random(), 1000),
+            _kept(rng.lognormvariate(-3, 1), 1_000_000),
+            rng.random() > 0.1,
+            rng.random() < 0.05,
+        )
         for t in [start + i * step for i in range(int((end - start) / step))]
         for _ in check_ids
     ]

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["CleanerReport", "DbInfo", "Retention", "RollupReport"]
+__all__ = ["CleanerReport", "DbInfo", "Retention", "RollupReport", "StorageFigures"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,50 @@ class RollupReport:
 
 
 @dataclass(frozen=True, slots=True)
+class StorageFigures:
+    """Bytes the results take, for sizing: recent results (one row each) and packed ones
+    (blocks and their templates) apart, indexes included, and the rollup rows."""
+
+    recent_bytes: int
+    recent_results: int
+    packed_bytes: int
+    packed_results: int
+    rollup_bytes: int
+    rollup_rows: int
+    #: Results that started in the 24 hours up to the newest one: the current rate.
+    results_last_day: int
+    #: Live checks (each adds an hourly and a daily rollup row per period).
+    checks: int
+
+    @property
+    def bytes_per_result(self) -> float | None:
+        """Bytes per stored result over everything that holds results."""
+        results = self.recent_results + self.packed_results
+        return (self.recent_bytes + self.packed_bytes) / results if results else None
+
+    @property
+    def packed_bytes_per_result(self) -> float | None:
+        """Bytes per result once packed: what all but the newest hour or two of them take."""
+        return self.packed_bytes / self.packed_results if self.packed_results else None
+
+    def projected_bytes(self, retention: Retention) -> int | None:
+        """The size the results and rollups settle at if results keep arriving at the last
+        day's rate and are kept ``retention`` long (None before any result is packed).
+
+        Raw results: the packed size per result times a day's results times the raw days, plus
+        the recent rows as they are now. Rollups: their size per row times one row per live
+        check per hour (hourly) and per day (daily) times their retention.
+        """
+        per_result = self.packed_bytes_per_result
+        if per_result is None:
+            return None
+        per_rollup = self.rollup_bytes / self.rollup_rows if self.rollup_rows else 120.0
+        raw = per_result * self.results_last_day * retention.raw_days
+        rollups = per_rollup * self.checks * (24 * retention.hourly_days + retention.daily_days)
+        return round(raw + self.recent_bytes + rollups)
+
+
+@dataclass(frozen=True, slots=True)
 class DbInfo:
     """What ``nyxmon db info`` shows."""
 
@@ -62,3 +106,5 @@ class DbInfo:
     newest_result_at: float | None
     hourly_rolled_up_to: float | None
     daily_rolled_up_to: float | None
+    #: None where the store cannot tell (SQLite built without its dbstat table).
+    storage: StorageFigures | None = None

@@ -5,6 +5,11 @@ transaction, so the agent's writer waits at most one small delete. A row is expi
 older than its retention *and* already counted in the next resolution: raw results only once
 their hour is rolled up, hourly rows only once their day is, so history is never lost because
 the rollup fell behind.
+
+Raw results older than the rollup progress are packed in blocks of (at most) an hour, so they
+go a block at a time: a block once its newest result is past the horizon (so a result may stay
+up to an hour longer than its retention), at most ``max_rows`` results a step unless the
+oldest block alone holds more. A template goes with the last block that used it.
 """
 
 from __future__ import annotations
@@ -13,16 +18,13 @@ import math
 
 from nyxmon.domain.history.figures import DAY
 from nyxmon.service_layer.records.upkeep import CleanerReport, Retention
+from nyxmon.store.sqlite.codec import to_ms
 from nyxmon.store.sqlite.connections import Connections, sqlite_errors
 from nyxmon.store.sqlite.progress import read_progress
 
 __all__ = ["cleaner_step"]
 
 _DELETES = {
-    # The inner SELECT walks the time index from its oldest end; rowids of rows written in
-    # time order are neighbours, so each chunk touches few pages.
-    "results": "DELETE FROM results WHERE id IN"
-    " (SELECT id FROM results WHERE started_at < ? ORDER BY started_at LIMIT ?)",
     "rollup_hourly": "DELETE FROM rollup_hourly WHERE (check_pk, start) IN"
     " (SELECT check_pk, start FROM rollup_hourly WHERE start < ? ORDER BY start LIMIT ?)",
     "rollup_daily": "DELETE FROM rollup_daily WHERE (check_pk, start) IN"
@@ -54,6 +56,45 @@ def _delete_chunk(conns: Connections, table: str, horizon: float, max_rows: int)
     return int(deleted)
 
 
+def _delete_blocks(conns: Connections, horizon: float, max_rows: int) -> tuple[int, bool]:
+    """Delete the oldest blocks wholly before ``horizon`` (up to ``max_rows`` results, or the
+    first block), then the templates no remaining block can use; how many results went and
+    whether more are expired."""
+    if horizon == -math.inf:
+        return 0, False
+    horizon_ms = to_ms(horizon)
+    with sqlite_errors("deleting expired results"), conns.write_lock.held(urgent=False):
+        w = conns.writer
+        w.execute("BEGIN IMMEDIATE")
+        try:
+            doomed: list[tuple[int]] = []
+            taken = 0
+            more = False
+            for block_id, count in w.execute(
+                "SELECT id, count FROM result_blocks"
+                " WHERE first_ms < ? AND last_ms < ? ORDER BY first_ms LIMIT ?",
+                (horizon_ms, horizon_ms, max_rows + 1),
+            ).fetchall():
+                if doomed and taken + count > max_rows:
+                    more = True
+                    break
+                doomed.append((block_id,))
+                taken += count
+            w.executemany("DELETE FROM result_blocks WHERE id = ?", doomed)
+            if doomed:
+                oldest = w.execute("SELECT min(first_ms) FROM result_blocks").fetchone()[0]
+                w.execute(
+                    "DELETE FROM result_templates WHERE last_ms < ?",
+                    (horizon_ms if oldest is None else min(horizon_ms, oldest),),
+                )
+            w.execute("COMMIT")
+        except BaseException:
+            if w.in_transaction:
+                w.execute("ROLLBACK")
+            raise
+    return taken, more
+
+
 def horizons(conns: Connections, now: float, retention: Retention) -> dict[str, float]:
     """The time before which each table's rows may go (``-inf``: none may yet)."""
     with sqlite_errors("reading rollup progress"):
@@ -83,7 +124,7 @@ def cleaner_step(
     if max_rows < 1:
         raise ValueError(f"max_rows must be >= 1, got {max_rows}")
     limits = horizons(conns, now, retention)
-    raw = _delete_chunk(conns, "results", limits["results"], max_rows)
+    raw, raw_more = _delete_blocks(conns, limits["results"], max_rows)
     hourly = _delete_chunk(conns, "rollup_hourly", limits["rollup_hourly"], max_rows)
     daily = _delete_chunk(conns, "rollup_daily", limits["rollup_daily"], max_rows)
     other = _delete_chunk(conns, "outbox", limits["outbox"], max_rows)
@@ -95,5 +136,5 @@ def cleaner_step(
         raw_deleted=raw,
         hourly_deleted=hourly,
         daily_deleted=daily,
-        more=max(raw, hourly, daily, other) >= max_rows,
+        more=raw_more or max(hourly, daily, other) >= max_rows,
     )

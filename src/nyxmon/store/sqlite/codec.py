@@ -19,6 +19,7 @@ from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.model import Check, CheckSource, Outcome, Result, Service
 from nyxmon.errors import StoreError
 from nyxmon.service_layer.records.results import StoredResult
+from nyxmon.store.packing import PackedRow, join_template, quantize_timings
 
 __all__ = [
     "CHECKS_JOINED",
@@ -26,18 +27,24 @@ __all__ = [
     "CHECK_FIELD_COUNT",
     "CHECK_READ_COLUMNS",
     "CHECK_SOURCE_INDEX",
+    "OUTCOMES_BY_CODE",
+    "OUTCOME_CODES",
     "RESULT_COLUMNS",
+    "RESULT_INSERT_COLUMNS",
     "ROLLUP_COLUMNS",
     "SERVICE_COLUMNS",
     "check_from_row",
     "check_values",
     "dump_json",
+    "result_from_packed",
     "result_from_row",
     "result_values",
     "rollup_from_row",
     "rollup_values",
     "service_from_row",
     "service_values",
+    "timings_text",
+    "to_ms",
 ]
 
 SERVICE_COLUMNS = "name, grp, labels, description"
@@ -65,14 +72,17 @@ CHECKS_JOINED = "checks c LEFT JOIN services s ON s.name = c.service"
 CHECK_SOURCE_INDEX = _CHECK_FIELDS.index("source")
 #: Result columns after the check id (which callers select as ``c.id`` or a literal).
 RESULT_COLUMNS = (
-    "r.id, r.scheduled_at, r.started_at, r.duration, r.outcome, r.degraded, r.message, "
+    "r.id, r.started_ms, r.lag_ms, r.duration_us, r.outcome, r.degraded, r.message, "
     "r.timings, r.details"
+)
+#: The columns :func:`result_values` fills, in its order.
+RESULT_INSERT_COLUMNS = (
+    "check_pk, started_ms, lag_ms, duration_us, outcome, degraded, message, timings, details"
 )
 ROLLUP_COLUMNS = (
     "start, count, ok_count, degraded_count, duration_min, duration_max, duration_sum, "
     "duration_p95, histogram"
 )
-_OUTCOMES = frozenset(o.value for o in Outcome)
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
@@ -159,15 +169,40 @@ def check_from_row(row: Sequence[Any]) -> Check:
     )
 
 
+#: Times and durations beyond this many seconds (some 30,000 years) are refused: they could
+#: not be stored as 64-bit integers of milliseconds and microseconds.
+_LIMIT = 1e12
+
+
 def _finite(value: float, field: str, index: int, check_id: str) -> float:
     number = float(value)
-    if not math.isfinite(number):
+    if not math.isfinite(number) or abs(number) >= _LIMIT:
         raise StoreError(f"result {index} of the batch (check {check_id!r}): {field} is {value!r}")
     return number
 
 
+#: Outcomes as the small integers results are stored with (their order is the domain's).
+OUTCOME_CODES: Mapping[str, int] = MappingProxyType({o.value: i for i, o in enumerate(Outcome)})
+OUTCOMES_BY_CODE: tuple[Outcome, ...] = tuple(Outcome)
+
+
+def to_ms(seconds: float) -> int:
+    """POSIX seconds as the integer milliseconds results are stored with."""
+    return round(seconds * 1000)
+
+
+def timings_text(timings: Mapping[str, Any]) -> str:
+    """Timings as stored: whole microseconds (kept as seconds in the text), so a result reads
+    back the same before and after its hour is packed; others as they are."""
+    micros = quantize_timings(timings)
+    if micros is None:
+        return dump_json(dict(timings))
+    return dump_json({key: value / 1_000_000 for key, value in micros.items()})
+
+
 def result_values(check_pk: int, result: Result, index: int) -> tuple[Any, ...]:
-    """Insert values for one result; StoreError naming the row and field if it is invalid."""
+    """Insert values for one result (RESULT_INSERT_COLUMNS order); StoreError naming the row
+    and field if it is invalid."""
     check_id = result.check_id
     duration = _finite(result.duration, "duration", index, check_id)
     if duration < 0:
@@ -175,38 +210,61 @@ def result_values(check_pk: int, result: Result, index: int) -> tuple[Any, ...]:
             f"result {index} of the batch (check {check_id!r}): duration {duration!r} is negative"
         )
     outcome = str(getattr(result.outcome, "value", result.outcome))
-    if outcome not in _OUTCOMES:
+    code = OUTCOME_CODES.get(outcome)
+    if code is None:
         raise StoreError(
             f"result {index} of the batch (check {check_id!r}): outcome {outcome!r} is not one "
-            f"of {', '.join(sorted(_OUTCOMES))}"
+            f"of {', '.join(sorted(OUTCOME_CODES))}"
         )
+    started_ms = to_ms(_finite(result.started_at, "started_at", index, check_id))
+    scheduled_ms = to_ms(_finite(result.scheduled_at, "scheduled_at", index, check_id))
     return (
         check_pk,
-        _finite(result.scheduled_at, "scheduled_at", index, check_id),
-        _finite(result.started_at, "started_at", index, check_id),
-        duration,
-        outcome,
+        started_ms,
+        started_ms - scheduled_ms,
+        round(duration * 1_000_000),
+        code,
         int(bool(result.degraded)),
         str(result.message),
-        dump_json(dict(result.timings)),
+        timings_text(result.timings),
         dump_json(dict(result.details)),
     )
 
 
 def result_from_row(check_id: str, row: Sequence[Any]) -> StoredResult:
     """A result from RESULT_COLUMNS values."""
+    started_ms = row[1]
     return StoredResult(
         id=row[0],
         result=Result(
             check_id=check_id,
-            scheduled_at=row[1],
-            started_at=row[2],
-            duration=row[3],
-            outcome=Outcome(row[4]),
+            scheduled_at=(started_ms - row[2]) / 1000,
+            started_at=started_ms / 1000,
+            duration=row[3] / 1_000_000,
+            outcome=OUTCOMES_BY_CODE[row[4]],
             degraded=bool(row[5]),
             message=row[6],
             timings=_frozen(row[7]),
             details=_frozen(row[8]),
+        ),
+    )
+
+
+def result_from_packed(check_id: str, row: PackedRow, template: str) -> StoredResult:
+    """A result from a block's row and the text of its template."""
+    message, timings, details = join_template(template, row.numbers)
+    return StoredResult(
+        id=row.id,
+        result=Result(
+            check_id=check_id,
+            scheduled_at=(row.started_ms - row.lag_ms) / 1000,
+            started_at=row.started_ms / 1000,
+            duration=row.duration_us / 1_000_000,
+            outcome=OUTCOMES_BY_CODE[row.status & 3],
+            degraded=bool(row.status >> 2),
+            message=message,
+            timings=timings,
+            details=details,
         ),
     )
 

@@ -4,6 +4,11 @@ Files ``migrations/NNNN_name.sql`` are applied one by one, each in its own trans
 also sets ``PRAGMA user_version`` to its number, so a failing migration leaves the database
 exactly as the previous one left it. A database newer than the code is refused: running old
 code on a newer schema could silently corrupt data the new code relies on.
+
+A migration too big for one transaction is Python (:func:`_python_migrations`): it runs its own
+transactions, must be resumable from any of them, and sets the version in its last one. An
+existing database (one that had a version before) is copied aside first when such a migration
+asks for a backup.
 """
 
 from __future__ import annotations
@@ -13,12 +18,24 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Protocol
 
 from nyxmon.errors import SchemaVersionError, StoreError
 
-__all__ = ["Migration", "apply_migrations", "bundled_migrations", "latest_version", "split_sql"]
+__all__ = [
+    "Migration",
+    "MigrationStep",
+    "apply_migrations",
+    "bundled_migrations",
+    "latest_version",
+    "split_sql",
+]
 
 _NAME_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class MigrationStep(Protocol):
+    def __call__(self, conn: sqlite3.Connection, location: str, *, existing: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +43,15 @@ class Migration:
     version: int
     name: str
     sql: str
+    #: For a Python migration: runs it on the writer (autocommit); ``existing`` is whether the
+    #: database had data before this run (a fresh one needs no backup).
+    run: MigrationStep | None = None
+
+
+def _python_migrations() -> tuple[Migration, ...]:
+    from nyxmon.store.sqlite.migrate_packed import migrate_to_packed
+
+    return (Migration(7, "0007_packed_results (Python)", "", migrate_to_packed),)
 
 
 def bundled_migrations() -> tuple[Migration, ...]:
@@ -36,6 +62,7 @@ def bundled_migrations() -> tuple[Migration, ...]:
         match = _NAME_RE.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.extend(_python_migrations())
     found.sort(key=lambda m: m.version)
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
@@ -80,8 +107,15 @@ def apply_migrations(
             f"database {location} has schema version {current}, but this NyxMon knows only up "
             f"to version {known}; upgrade NyxMon or use a copy of the database made for it"
         )
+    existing = current > 0
     for migration in migrations:
         if migration.version <= current:
+            continue
+        if migration.run is not None:
+            migration.run(conn, location, existing=existing)
+            current = schema_version_of(conn)
+            if current < migration.version:
+                raise StoreError(f"migration {migration.name} did not finish on {location}")
             continue
         conn.execute("BEGIN IMMEDIATE")
         # Another process may have migrated between our read and taking the write lock.

@@ -17,7 +17,7 @@ import sqlite3
 
 from nyxmon.domain.history.histogram import FLOOR, GAMMA, DurationHistogram
 from nyxmon.domain.history.rollups import RollupRow, rollup_of_rollups
-from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
+from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row, to_ms
 
 __all__ = ["BUCKET_PARAMS", "BUCKET_SQL", "day_row", "hour_row"]
 
@@ -29,13 +29,15 @@ BUCKET_SQL = (
 BUCKET_PARAMS = {"floor": FLOOR, "log_gamma": math.log(GAMMA)}
 
 _BUCKETS = (
-    f"SELECT {BUCKET_SQL} AS bucket, count(*), sum(outcome = 'ok'), sum(degraded),"
-    " min(duration), max(duration), sum(duration) FROM results"
-    " WHERE check_pk = :pk AND started_at >= :start AND started_at < :end GROUP BY bucket"
+    f"SELECT {BUCKET_SQL} AS bucket, count(*), sum(outcome = 0), sum(degraded),"
+    " min(duration), max(duration), sum(duration) FROM (SELECT outcome, degraded,"
+    " duration_us / 1000000.0 AS duration FROM results"
+    " WHERE check_pk = :pk AND started_ms >= :start AND started_ms < :end) GROUP BY bucket"
 )
 _NTH = (
-    "SELECT duration FROM results WHERE check_pk = ? AND started_at >= ? AND started_at < ?"
-    " ORDER BY duration LIMIT 1 OFFSET ?"
+    "SELECT duration_us / 1000000.0 FROM results"
+    " WHERE check_pk = ? AND started_ms >= ? AND started_ms < ?"
+    " ORDER BY duration_us LIMIT 1 OFFSET ?"
 )
 _HOURS_OF_DAY = (
     f"SELECT {ROLLUP_COLUMNS} FROM rollup_hourly WHERE check_pk = ? AND start >= ? AND start < ?"
@@ -45,9 +47,15 @@ _HOURS_OF_DAY = (
 def hour_row(
     rc: sqlite3.Connection, pk: int, start: float, end: float
 ) -> tuple[RollupRow | None, int]:
-    """The row of results ``start <= started_at < end`` of check ``pk`` and how many it read."""
+    """The row of results ``start <= started_at < end`` of check ``pk`` and how many it read.
+
+    Reads the rows of ``results`` only: an hour is packed into blocks in the transaction that
+    writes its rollup row, so before that every result of it is still a row."""
+    start_ms, end_ms = to_ms(start), to_ms(end)
     buckets = sorted(
-        rc.execute(_BUCKETS, {**BUCKET_PARAMS, "pk": pk, "start": start, "end": end}).fetchall()
+        rc.execute(
+            _BUCKETS, {**BUCKET_PARAMS, "pk": pk, "start": start_ms, "end": end_ms}
+        ).fetchall()
     )
     if not buckets:
         return None, 0
@@ -63,7 +71,7 @@ def hour_row(
             elif position == n:
                 p95 = hi
             else:
-                p95 = rc.execute(_NTH, (pk, start, end, rank - 1)).fetchone()[0]
+                p95 = rc.execute(_NTH, (pk, start_ms, end_ms, rank - 1)).fetchone()[0]
             break
         seen += n
     row = RollupRow(

@@ -1,25 +1,37 @@
-"""SQLite repository for results: batched inserts and the history reads the web needs."""
+"""SQLite repository for results: batched inserts and the history reads the web needs.
+
+New results are appended one row each to ``results``; older hours are read from blocks too
+(:mod:`.history`). Reads must run in one transaction (the store's read methods open one).
+"""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from nyxmon.domain.model import Result
 from nyxmon.errors import CheckNotFoundError, StoreError
 from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
 from nyxmon.store.sqlite.bulk import check_pks, insert_rows
-from nyxmon.store.sqlite.codec import RESULT_COLUMNS, result_from_row, result_values
+from nyxmon.store.sqlite.codec import RESULT_COLUMNS, RESULT_INSERT_COLUMNS, result_values, to_ms
 from nyxmon.store.sqlite.connections import SqlConnection
+from nyxmon.store.sqlite.history import (
+    count_between,
+    materialize,
+    ms_ceil,
+    newest,
+)
+from nyxmon.store.sqlite.progress import read_progress
 
 __all__ = ["SqliteResultRepository", "check_pk_of"]
 
-_INSERT = (
-    "INSERT INTO results (check_pk, scheduled_at, started_at, duration, outcome, degraded,"
-    " message, timings, details)"
-)
+_INSERT = f"INSERT INTO results ({RESULT_INSERT_COLUMNS})"
+_HIGHEST = 1 << 62
+
+
+def _clamp(value: int) -> int:
+    return max(-_HIGHEST, min(_HIGHEST, value))
 
 
 def check_pk_of(conn: SqlConnection, check_id: str) -> int:
@@ -30,16 +42,12 @@ def check_pk_of(conn: SqlConnection, check_id: str) -> int:
     return int(row[0])
 
 
-def _time_range(since: float | None, until: float | None) -> tuple[str, list[Any]]:
-    sql = ""
-    params: list[Any] = []
-    if since is not None:
-        sql += " AND r.started_at >= ?"
-        params.append(since)
-    if until is not None:
-        sql += " AND r.started_at < ?"
-        params.append(until)
-    return sql, params
+def _packed_before(conn: SqlConnection) -> int | None:
+    """Milliseconds before which results may be in blocks (None: none are)."""
+    progress = read_progress(conn, "hourly")  # type: ignore[arg-type]
+    if progress is None or not math.isfinite(progress.period_start):
+        return None
+    return to_ms(progress.period_start)
 
 
 class SqliteResultRepository:
@@ -80,21 +88,33 @@ class SqliteResultRepository:
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         pk = check_pk_of(self._conn, check_id)
-        extra, params = _time_range(since, until)
-        if after is not None:
-            extra += " AND r.started_at <= ? AND (r.started_at < ? OR r.id < ?)"
-            params += [after.started_at, after.started_at, after.id]
-        rows = self._conn.execute(
-            f"SELECT {RESULT_COLUMNS} FROM results r WHERE r.check_pk = ?{extra}"
-            " ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
-            (pk, *params, limit + 1),
-        ).fetchall()
-        items = tuple(result_from_row(check_id, row) for row in rows[:limit])
+        before = None
+        if after is not None:  # clamped: SQLite integers are 64 bits, a cursor may say more
+            before = (_clamp(to_ms(after.started_at)), _clamp(after.id))
+        entries = newest(
+            self._conn,
+            pk,
+            limit + 1,
+            lo=ms_ceil(since),
+            hi=ms_ceil(until, default=_HIGHEST),
+            before=before,
+        )
+        items = tuple(materialize(self._conn, check_id, pk, entries[:limit]))
         cursor = None
-        if len(rows) > limit:
+        if len(entries) > limit:
             last = items[-1]
             cursor = ResultCursor(last.result.started_at, last.id)
         return ResultPage(items=items, next_cursor=cursor)
+
+    def _targets(self, check_ids: Sequence[str] | None) -> dict[int, str]:
+        if check_ids is None:
+            rows = self._conn.execute("SELECT pk, id FROM checks WHERE archived_at IS NULL")
+        else:
+            rows = self._conn.execute(
+                "SELECT pk, id FROM checks WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(check_ids)),),
+            )
+        return dict(rows.fetchall())
 
     def latest(self, check_ids: Sequence[str] | None = None) -> dict[str, StoredResult]:
         params: tuple[str, ...] = ()
@@ -103,42 +123,65 @@ class SqliteResultRepository:
         else:
             which = "c.id IN (SELECT value FROM json_each(?))"
             params = (json.dumps(list(check_ids)),)
-        # One query: per check an index probe on (check_pk, started_at) from its newest end.
+        # One query: per check an index probe on (check_pk, started_ms) from its newest end.
         rows = self._conn.execute(
-            f"SELECT c.id, {RESULT_COLUMNS} FROM checks c JOIN results r ON r.id = ("
+            f"SELECT c.id, c.pk, {RESULT_COLUMNS} FROM checks c JOIN results r ON r.id = ("
             " SELECT r2.id FROM results r2 WHERE r2.check_pk = c.pk"
-            " ORDER BY r2.started_at DESC, r2.id DESC LIMIT 1)"
+            " ORDER BY r2.started_ms DESC, r2.id DESC LIMIT 1)"
             f" WHERE {which}",
             params,
         ).fetchall()
-        return {row[0]: result_from_row(row[0], row[1:]) for row in rows}
+        packed_before = _packed_before(self._conn)
+        out: dict[str, StoredResult] = {}
+        fresh: set[int] = set()
+        for row in rows:
+            # Only results before the rollup progress may be packed: a newer row is the newest.
+            if packed_before is None or row[3] >= packed_before:
+                out[row[0]] = materialize(self._conn, row[0], row[1], [(row[3], row[2], row[2:])])[
+                    0
+                ]
+                fresh.add(row[1])
+        if packed_before is not None:
+            for pk, check_id in self._targets(check_ids).items():
+                if pk not in fresh:
+                    entries = newest(self._conn, pk, 1)
+                    if entries:
+                        out[check_id] = materialize(self._conn, check_id, pk, entries)[0]
+        return out
 
     def recent(
         self, check_ids: Sequence[str], limit: int, since: float | None = None
     ) -> dict[str, tuple[StoredResult, ...]]:
-        """The newest ``limit`` results of each check (newest first), in one query: per check
-        an index range on (check_pk, started_at) read from its newest end."""
+        """The newest ``limit`` results of each check (newest first): one query over the
+        recent rows (per check an index range read from its newest end), then the blocks of
+        the checks that have fewer recent rows than asked for."""
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
+        lo = ms_ceil(since)
         rows = self._conn.execute(
-            f"SELECT c.id, {RESULT_COLUMNS} FROM checks c JOIN results r ON r.id IN ("
-            " SELECT r2.id FROM results r2 WHERE r2.check_pk = c.pk AND r2.started_at >= ?"
-            " ORDER BY r2.started_at DESC, r2.id DESC LIMIT ?)"
+            f"SELECT c.id, c.pk, {RESULT_COLUMNS} FROM checks c JOIN results r ON r.id IN ("
+            " SELECT r2.id FROM results r2 WHERE r2.check_pk = c.pk AND r2.started_ms >= ?"
+            " ORDER BY r2.started_ms DESC, r2.id DESC LIMIT ?)"
             " WHERE c.id IN (SELECT value FROM json_each(?))"
-            " ORDER BY c.id, r.started_at DESC, r.id DESC",
-            (-math.inf if since is None else since, limit, json.dumps(list(check_ids))),
+            " ORDER BY c.id, r.started_ms DESC, r.id DESC",
+            (lo, limit, json.dumps(list(check_ids))),
         ).fetchall()
-        found: dict[str, list[StoredResult]] = {}
+        staged: dict[int, list[tuple[int, int, object]]] = {}
         for row in rows:
-            found.setdefault(row[0], []).append(result_from_row(row[0], row[1:]))
-        return {check_id: tuple(items) for check_id, items in found.items()}
+            staged.setdefault(row[1], []).append((row[3], row[2], row[2:]))
+        packed_before = _packed_before(self._conn)
+        found: dict[str, tuple[StoredResult, ...]] = {}
+        for pk, check_id in self._targets(check_ids).items():
+            entries = staged.get(pk, [])
+            if packed_before is not None and len(entries) < limit and lo < packed_before:
+                # Fewer rows than asked for: those are all of its rows, the rest is in blocks.
+                entries = newest(self._conn, pk, limit, lo=lo, staged=entries)
+            if entries:
+                found[check_id] = tuple(materialize(self._conn, check_id, pk, entries))
+        return found
 
     def count(
         self, check_id: str | None = None, *, since: float | None = None, until: float | None = None
     ) -> int:
-        extra, params = _time_range(since, until)
-        if check_id is not None:
-            extra += " AND r.check_pk = ?"
-            params.append(check_pk_of(self._conn, check_id))
-        row = self._conn.execute(f"SELECT count(*) FROM results r WHERE 1{extra}", params)
-        return int(row.fetchone()[0])
+        pk = None if check_id is None else check_pk_of(self._conn, check_id)
+        return count_between(self._conn, pk, ms_ceil(since), ms_ceil(until, default=_HIGHEST))

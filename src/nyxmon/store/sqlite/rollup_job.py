@@ -9,11 +9,17 @@ it got to, so a 5,000-check hour or a year of backlog is spread over many small 
 An hour is complete ``settle`` seconds after it ends, leaving time for the results of
 long-running probes that started inside it; a result written later than that for an hour
 already rolled up stays in the raw history but is not counted in the rollups.
+
+The hourly step also packs results into blocks (:mod:`.packer`), in the same transaction that
+moves the progress: those that started more than :data:`PACK_LAG` before it, so the newest
+hour or two (what the check page and the overview's beats show first) stay rows. Packing has a
+budget of its own (:data:`PACK_ROWS`, or ``max_rows`` if smaller).
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,14 +27,20 @@ from dataclasses import dataclass
 from nyxmon.domain.history.figures import DAY, HOUR
 from nyxmon.domain.history.rollups import RollupRow, floor_to
 from nyxmon.service_layer.records.upkeep import RollupReport
-from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_values
+from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_values, to_ms
 from nyxmon.store.sqlite.connections import Connections, sqlite_errors
+from nyxmon.store.sqlite.packer import PackPlan, PlanLost, plan_packing, write_plan
 from nyxmon.store.sqlite.period_rollup import day_row, hour_row
 from nyxmon.store.sqlite.progress import Level, Progress, read_progress, save_progress
 
-__all__ = ["PROBE_COST", "rollup_step"]
+__all__ = ["PACK_LAG", "PACK_ROWS", "PROBE_COST", "rollup_step"]
 
 PROBE_COST = 8
+#: How long before the rollup progress results stay rows rather than blocks.
+PACK_LAG = HOUR
+#: Results packed per step at most: deleting their rows is most of a step's write
+#: transaction, which the agent's writer may have to wait for (the cleaner's chunk size too).
+PACK_ROWS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +50,16 @@ class _Spec:
     table: str
     next_sql: str
     compute: Callable[[sqlite3.Connection, int, float, float], tuple[RollupRow | None, int]]
+    packs: bool = False
 
 
 _HOURLY = _Spec(
     level="hourly",
     period=HOUR,
     table="rollup_hourly",
-    next_sql="SELECT min(started_at) FROM results WHERE started_at >= ?",
+    next_sql="SELECT min(started_ms) / 1000.0 FROM results WHERE started_ms >= ?",
     compute=hour_row,
+    packs=True,
 )
 _DAILY = _Spec(
     level="daily",
@@ -67,7 +81,7 @@ class _Outcome:
 def _plan(
     rc: sqlite3.Connection, spec: _Spec, limit: float, budget: int
 ) -> tuple[Progress | None, Progress | None, list[tuple[int, RollupRow]], int]:
-    """Compute rows on the reader snapshot; returns (before, after, rows, rows read)."""
+    """Compute rows on the reader; returns (before, after, rows, rows read)."""
     before = read_progress(rc, spec.level)
     cursor = before or Progress(float("-inf"))
     pks: Sequence[int] = [r[0] for r in rc.execute("SELECT pk FROM checks ORDER BY pk")]
@@ -76,7 +90,10 @@ def _plan(
     while cursor.period_start < limit and cost < budget:
         if cursor.after_check_pk == 0:
             # Jump over periods without any data (an agent that was off for a week).
-            first = rc.execute(spec.next_sql, (cursor.period_start,)).fetchone()[0]
+            since = cursor.period_start
+            if spec.packs:  # the hourly level reads results, whose times are milliseconds
+                since = to_ms(since) if math.isfinite(since) else -(1 << 62)
+            first = rc.execute(spec.next_sql, (since,)).fetchone()[0]
             start = limit if first is None else min(floor_to(first, spec.period), limit)
             cursor = Progress(max(cursor.period_start, start))
             if cursor.period_start >= limit:
@@ -110,7 +127,12 @@ def _roll(conns: Connections, spec: _Spec, limit: float | None, budget: int) -> 
         before, after, rows, read = _plan(conns.reader(), spec, limit, budget)
         if after is None:
             return _Outcome()
-        if after != before or rows:
+        pack = PackPlan()
+        pack_more = False
+        if spec.packs and math.isfinite(after.period_start):
+            boundary = to_ms(after.period_start - PACK_LAG)
+            pack_more = plan_packing(conns.reader(), boundary, min(budget, PACK_ROWS), pack)
+        if after != before or rows or pack:
             with conns.write_lock.held(urgent=False):
                 w = conns.writer
                 w.execute("BEGIN IMMEDIATE")
@@ -123,14 +145,20 @@ def _roll(conns: Connections, spec: _Spec, limit: float | None, budget: int) -> 
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [rollup_values(pk, row) for pk, row in rows],
                     )
+                    write_plan(w, pack)
                     w.execute("COMMIT")
+                except PlanLost:
+                    w.execute("ROLLBACK")
+                    return _Outcome(more=True)
                 except BaseException:
                     if w.in_transaction:
                         w.execute("ROLLBACK")
                     raise
-            if rows:
+            if rows or pack:
                 conns.checkpoint()
-        return _Outcome(read, len(rows), after.period_start, after.period_start < limit)
+        return _Outcome(
+            read, len(rows), after.period_start, after.period_start < limit or pack_more
+        )
 
 
 def _daily_limit(conns: Connections) -> float | None:

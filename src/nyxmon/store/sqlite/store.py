@@ -1,5 +1,21 @@
 """The embedded store: one SQLite file in WAL mode.
 
+Results (schema 7, see :mod:`.packed_schema`): the newest hour or two are rows of integers and
+text in ``results``, what the writer appends to and what the current hour's reads scan; the
+rollup step then moves each check's older results, an hour at a time, into one row of
+``result_blocks`` (columns of integers, compressed) whose message, details and timing names
+live once per check in ``result_templates`` (:mod:`nyxmon.store.packing`). About 20 bytes a
+result instead of 310; reads merge both, in one snapshot.
+
+The same design carries to PostgreSQL: three plain tables (``bigint`` times and ids, a
+``bytea`` block, ``text`` templates), B-tree indexes on the same columns, the packing code
+shared as it is (pure Python, no driver), the move from rows to a block one transaction with
+the rollup progress (``DELETE ... WHERE id = ANY(...)`` and ``INSERT ... ON CONFLICT``), ids
+from a ``bigserial``. Nothing here relies on SQLite alone: no rowid tricks the ids depend on,
+no virtual tables on the read path (``dbstat`` only sizes things for ``db info``, where
+PostgreSQL has ``pg_total_relation_size``); PostgreSQL's own TOAST compression finds little
+left in a block and can be turned off for the column (``STORAGE EXTERNAL``).
+
 Threads: the agent's single store writer calls ``write_batch``; the cleaner timer calls
 ``rollup_step`` and ``cleaner_step`` (each transaction small); the web plane and the CLI call the
 read methods, which use per-thread read-only connections and never wait for the writer. Every
@@ -47,6 +63,7 @@ from nyxmon.store.sqlite.migrations import apply_migrations, latest_version, sch
 from nyxmon.store.sqlite.progress import read_progress
 from nyxmon.store.sqlite.repositories import SqliteCheckRepository, SqliteServiceRepository
 from nyxmon.store.sqlite.results import SqliteResultRepository
+from nyxmon.store.sqlite.sizes import result_span, storage_figures
 from nyxmon.store.sqlite.transaction import SqliteTransaction
 
 __all__ = ["SqliteStore"]
@@ -56,9 +73,13 @@ _COUNTED = {
     "checks": "SELECT count(*) FROM checks WHERE archived_at IS NULL",
     "checks_archived": "SELECT count(*) FROM checks WHERE archived_at IS NOT NULL",
     "results": "SELECT count(*) FROM results",
+    "result_templates": "SELECT count(*) FROM result_templates",
     "rollup_hourly": "SELECT count(*) FROM rollup_hourly",
     "rollup_daily": "SELECT count(*) FROM rollup_daily",
 }
+
+
+_PACKED_COUNT = "SELECT coalesce(sum(count), 0) FROM result_blocks"
 
 
 class SqliteStore:
@@ -187,20 +208,19 @@ class SqliteStore:
         limit: int = 100,
         after: ResultCursor | None = None,
     ) -> ResultPage:
-        with sqlite_errors(f"reading results of check {check_id!r}"):
-            repo = SqliteResultRepository(self._conns.reader())
+        with self._conns.read_transaction(f"reading results of check {check_id!r}") as rc:
+            repo = SqliteResultRepository(rc)
             return repo.page(check_id, since=since, until=until, limit=limit, after=after)
 
     def latest_results(self, check_ids: Sequence[str] | None = None) -> dict[str, StoredResult]:
-        with sqlite_errors("reading latest results"):
-            return SqliteResultRepository(self._conns.reader()).latest(check_ids)
+        with self._conns.read_transaction("reading latest results") as rc:
+            return SqliteResultRepository(rc).latest(check_ids)
 
     def count_results(
         self, check_id: str | None = None, *, since: float | None = None, until: float | None = None
     ) -> int:
-        with sqlite_errors("counting results"):
-            repo = SqliteResultRepository(self._conns.reader())
-            return repo.count(check_id, since=since, until=until)
+        with self._conns.read_transaction("counting results") as rc:
+            return SqliteResultRepository(rc).count(check_id, since=since, until=until)
 
     def availability(self, check_id: str, *, now: float, window: float) -> Availability:
         return stats.availability(self._conns, check_id, now=now, window=window)
@@ -218,8 +238,8 @@ class SqliteStore:
     def recent_results(
         self, check_ids: Sequence[str], *, limit: int = 30, since: float | None = None
     ) -> dict[str, tuple[StoredResult, ...]]:
-        with sqlite_errors("reading recent results"):
-            return SqliteResultRepository(self._conns.reader()).recent(check_ids, limit, since)
+        with self._conns.read_transaction("reading recent results") as rc:
+            return SqliteResultRepository(rc).recent(check_ids, limit, since)
 
     def uptime_many(
         self, check_ids: Sequence[str], *, now: float, window: float
@@ -236,12 +256,13 @@ class SqliteStore:
                 size += os.stat(f"{self.path}{suffix}").st_size
         with self._conns.read_transaction(f"reading database info of {self.path}") as rc:
             counts = {name: int(rc.execute(sql).fetchone()[0]) for name, sql in _COUNTED.items()}
-            # Separate queries: SQLite answers a lone min() or max() from the index.
-            oldest = rc.execute("SELECT min(started_at) FROM results").fetchone()[0]
-            newest = rc.execute("SELECT max(started_at) FROM results").fetchone()[0]
+            packed = int(rc.execute(_PACKED_COUNT).fetchone()[0])
+            counts["results"] += packed
+            oldest, newest = result_span(rc)
             hourly = read_progress(rc, "hourly")
             daily = read_progress(rc, "daily")
             version = schema_version_of(rc)
+            storage = storage_figures(rc, counts, packed, newest)
         return DbInfo(
             location=str(self.path),
             size_bytes=size,
@@ -251,6 +272,7 @@ class SqliteStore:
             newest_result_at=newest,
             hourly_rolled_up_to=hourly.period_start if hourly else None,
             daily_rolled_up_to=daily.period_start if daily else None,
+            storage=storage,
         )
 
     # -- alerting ------------------------------------------------------------------------------
