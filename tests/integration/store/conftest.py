@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_helpers import FakeClock, SqliteHarness, StoreHarness
+from store_helpers import FakeClock, PostgresHarness, SqliteHarness, StoreHarness
 
 from nyxmon.service_layer.storage import Store
 
-HARNESSES = {"sqlite": SqliteHarness}
+HARNESSES: dict[str, type[StoreHarness]] = {"sqlite": SqliteHarness, "postgres": PostgresHarness}
 
 
-@pytest.fixture(params=[pytest.param("sqlite", id="sqlite")])
+@pytest.fixture(params=[pytest.param(name, id=name) for name in HARNESSES])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
     made = HARNESSES[request.param](tmp_path)
     yield made
