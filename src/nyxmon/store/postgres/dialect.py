@@ -50,6 +50,8 @@ _FIXED = {
     "/ 1000000.0": "/ 1000000.0::float8",
     "/ 1000.0": "/ 1000.0::float8",
     "BEGIN IMMEDIATE": "BEGIN",
+    # PostgreSQL 15 wants a name on every subquery in FROM.
+    "AND started_ms < :end) GROUP BY bucket": "AND started_ms < :end) AS hour GROUP BY bucket",
     "SET value = CAST(value AS INTEGER) + 1": "SET value = CAST(settings.value AS integer) + 1",
 }
 
