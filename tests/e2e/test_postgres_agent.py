@@ -86,7 +86,8 @@ def test_an_agent_on_postgresql_probes_alerts_and_serves(
         assert "web.down" in shown.stdout
         info = nyxmon("db", "info", "--config", str(config))
         assert info.returncode == 0, info.stderr
-        assert "schema version" in info.stdout and "127.0.0.1:5432" in info.stdout
+        assert "schema version" in info.stdout
+        assert "127.0.0.1:5432" in info.stdout
 
         # A second agent on the same schema is refused, naming the first.
         second = agents("run", "--config", str(config))

@@ -17,9 +17,9 @@ from nyxmon.cli._common import (
     load_for_defaults,
     open_cli_store,
 )
-from nyxmon.errors import NyxmonError
 from nyxmon.config.settings import RetentionPolicy
 from nyxmon.domain.history.figures import DAY
+from nyxmon.errors import NyxmonError
 from nyxmon.service_layer.records.upkeep import DbInfo, Retention
 
 app = typer.Typer(help="Inspect the database.", no_args_is_help=True)
@@ -112,7 +112,7 @@ def info(config: Path | None = ConfigOption, db: Path | None = DbOption) -> None
 
 @app.command("copy")
 def copy(
-    source: Path = typer.Argument(..., help="The SQLite database file to copy from."),
+    source: str = typer.Argument(..., help="The SQLite database file to copy from."),
     target: str = typer.Argument(
         ..., help="The PostgreSQL database to copy into: postgresql://USER@HOST:PORT/DB"
     ),
@@ -132,7 +132,7 @@ def copy(
         console.print(f"{table}: {copied:,} copied ({total:,} in the source)", markup=False)
 
     try:
-        report = copy_sqlite_to_postgres(source, target, chunk=chunk, progress=shown)
+        report = copy_sqlite_to_postgres(Path(source), target, chunk=chunk, progress=shown)
     except NyxmonError as exc:
         fail(str(exc))
     table = Table("table", "source rows", "target rows", "copied now", box=None)

@@ -71,7 +71,8 @@ def _installation(path: Path) -> None:
         )
         roll_up_everything(store, NOW)
         info = store.db_info()
-        assert info.storage is not None and info.storage.packed_results > 0, "blocks exist"
+        assert info.storage is not None
+        assert info.storage.packed_results > 0, "blocks exist"
         assert info.storage.recent_results == len(recent), "and recent rows"
 
 
@@ -128,7 +129,9 @@ def test_an_interrupted_copy_resumes_and_a_foreign_target_is_refused(
     # of each are missing (chunks commit in key order).
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DELETE FROM results WHERE id > (SELECT max(id) - 70 FROM results)")
-        conn.execute("DELETE FROM result_blocks WHERE id > (SELECT max(id) - 10 FROM result_blocks)")
+        conn.execute(
+            "DELETE FROM result_blocks WHERE id > (SELECT max(id) - 10 FROM result_blocks)"
+        )
         conn.execute("DELETE FROM outbox")
     again = copy_sqlite_to_postgres(db, dsn, chunk=500)
     assert again.verified

@@ -72,7 +72,7 @@ def pg_errors(what: str, dsn: str | None = None) -> Iterator[None]:
 class PgCursor:
     """A finished statement: its rows (fetched in full), rowcount and new id."""
 
-    __slots__ = ("_rows", "_at", "rowcount", "lastrowid")
+    __slots__ = ("_at", "_rows", "lastrowid", "rowcount")
 
     def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None = None) -> None:
         self._rows = rows
@@ -257,4 +257,3 @@ class PgConnections:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
-

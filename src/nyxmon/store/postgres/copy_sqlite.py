@@ -105,10 +105,13 @@ def _copy_chunked(
     cursor = src.execute(f"SELECT {cols} FROM {spec.name}{where} ORDER BY {keys}", params)
     copied = 0
     while rows := cursor.fetchmany(chunk):
-        with pg.transaction(), pg.cursor() as cur:
-            with cur.copy(f"COPY {spec.name} ({cols}) FROM STDIN".encode()) as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with (
+            pg.transaction(),
+            pg.cursor() as cur,
+            cur.copy(f"COPY {spec.name} ({cols}) FROM STDIN".encode()) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
         copied += len(rows)
     return copied
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,7 +114,7 @@ def bind(translated: Translated, params: Any) -> Any:
     """``params`` as the translated statement takes them."""
     if isinstance(params, Mapping) or not (translated.json_lists or translated.limits):
         return params
-    values: list[Any] = list(params) if isinstance(params, Sequence) else list(params)
+    values: list[Any] = list(params)
     for i in translated.json_lists:
         values[i] = json.loads(values[i])
     for i in translated.limits:

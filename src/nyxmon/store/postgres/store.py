@@ -68,7 +68,8 @@ class PostgresStore(SqliteStore):
         readers: int = 4,
     ) -> None:
         self.dsn = dsn
-        self.path = redact_dsn(dsn)  # type: ignore[assignment]
+        self.location = redact_dsn(dsn)
+        self.path = self.location  # type: ignore[assignment]
         self._clock = clock
         self._settle = rollup_settle
         conns = PgConnections(dsn, readers=readers, writable=not readonly)
@@ -86,7 +87,7 @@ class PostgresStore(SqliteStore):
                 self._version = version
             else:
                 with conns.write_lock:
-                    self._version = apply_migrations(conns.writer.conn, self.path)
+                    self._version = apply_migrations(conns.writer.conn, self.location)
         except BaseException:
             conns.close()
             raise
@@ -123,7 +124,7 @@ class PostgresStore(SqliteStore):
             sizes = {str(name): int(size) for name, size in rc.raw(_SIZES)}
             storage = _storage(rc, sizes, counts, packed, newest)
         return DbInfo(
-            location=self.path,
+            location=self.location,
             size_bytes=sum(sizes.values()),
             schema_version=self._version,
             row_counts=counts,
@@ -149,7 +150,11 @@ class PostgresStore(SqliteStore):
 
 
 def _storage(
-    rc: PgConnection, sizes: dict[str, int], counts: dict[str, int], packed: int, newest: float | None
+    rc: PgConnection,
+    sizes: dict[str, int],
+    counts: dict[str, int],
+    packed: int,
+    newest: float | None,
 ) -> StorageFigures:
     """The figures behind ``db info``'s size projection (as :mod:`nyxmon.store.sqlite.sizes`
     computes them), with sizes from ``pg_relation_size``."""
