@@ -21,12 +21,17 @@ from nyxmon.store.sqlite.results import SqliteResultRepository
 
 __all__ = ["INSERT_RESULTS", "PgResultRepository"]
 
-_TYPES = ("bigint", "bigint", "bigint", "bigint", "smallint", "smallint", "text", "text", "text")
-#: The batched insert: one array parameter per column of RESULT_INSERT_COLUMNS.
+_COLUMNS = RESULT_INSERT_COLUMNS.split(", ")[1:]
+_TYPES = ("bigint", "bigint", "bigint", "smallint", "smallint", "text", "text", "text")
+#: The batched insert: one binary array parameter per column (check ids first, turned into
+#: check keys by the join, so the batch is one statement and one round trip).
 INSERT_RESULTS = (
-    f"INSERT INTO results ({RESULT_INSERT_COLUMNS}) SELECT * FROM unnest("
-    + ", ".join(f"%s::{t}[]" for t in _TYPES)
-    + ") RETURNING id"
+    f"INSERT INTO results ({RESULT_INSERT_COLUMNS}) SELECT c.pk, "
+    + ", ".join(f"u.{c}" for c in _COLUMNS)
+    + " FROM unnest(%b::text[], "
+    + ", ".join(f"%b::{t}[]" for t in _TYPES)
+    + f") WITH ORDINALITY AS u(check_id, {', '.join(_COLUMNS)}, n)"
+    " JOIN checks c ON c.id = u.check_id ORDER BY u.n RETURNING id"
 )
 
 
@@ -38,13 +43,7 @@ class PgResultRepository(SqliteResultRepository):
     def add_many(self, results: Sequence[Result]) -> tuple[int, ...]:
         if not results:
             return ()
-        pk_of = check_pks(self._pg, (r.check_id for r in results))  # type: ignore[arg-type]
-        rows = []
-        for index, result in enumerate(results):
-            pk = pk_of.get(result.check_id)
-            if pk is None:
-                raise CheckNotFoundError(result.check_id)
-            rows.append(result_values(pk, result, index))
+        rows = [result_values(0, result, index) for index, result in enumerate(results)]
         for index, row in enumerate(rows):
             for text in row[6:]:
                 if "\x00" in text:
@@ -52,9 +51,14 @@ class PgResultRepository(SqliteResultRepository):
                         f"result {index} of the batch (check {results[index].check_id!r}):"
                         " text holds a NUL character, which PostgreSQL cannot store"
                     )
-        columns = [list(column) for column in zip(*rows, strict=True)]
+        columns = [[r.check_id for r in results]]
+        columns += [list(column) for column in zip(*rows, strict=True)][1:]
         ids = sorted(r[0] for r in self._pg.raw(INSERT_RESULTS, columns))
         if len(ids) != len(rows):
+            known = check_pks(self._pg, (r.check_id for r in results))  # type: ignore[arg-type]
+            for result in results:
+                if result.check_id not in known:
+                    raise CheckNotFoundError(result.check_id)
             raise StoreError(f"inserted {len(ids)} of {len(rows)} results")
         # One statement: its ids come from the sequence in row order, so sorted they match.
         return tuple(ids)
