@@ -16,7 +16,7 @@ with :mod:`.dialect`. Results are fetched in full before the connection goes bac
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -135,6 +135,13 @@ class PgConnection:
         self._begin()
         cur = self.conn.execute(sql.encode(), parameters)
         return cur.fetchall() if cur.description is not None else []
+
+    def copy_rows(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """``COPY ... FROM STDIN`` of ``rows`` (PostgreSQL's own SQL)."""
+        self._begin()
+        with self.conn.cursor() as cur, cur.copy(sql.encode()) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> PgCursor:
         self._begin()
