@@ -7,7 +7,7 @@ translates the handful of SQLite spellings here, once per statement text (cached
 
 - ``?`` and ``:name`` placeholders become psycopg's ``%s`` and ``%(name)s``;
 - ``x IN (SELECT value FROM json_each(?))`` (SQLite's way to bind a list) becomes
-  ``x = ANY(%s)``, and the bound JSON text is decoded into a list psycopg sends as an array;
+  ``x = ANY(%s)`` (``NOT IN``: ``x <> ALL(%s)``), and the bound JSON text is decoded into a list psycopg sends as an array;
 - ``json_each(col)`` over a JSON text column, ``json_group_object``, ``sum(x = 0)``, the
   scalar ``max(a, b)`` of the template upsert, ``INSERT OR REPLACE`` of rollup rows, and
   ``CAST(... AS INTEGER)`` of the histogram bucket (SQLite truncates, PostgreSQL rounds);
@@ -29,7 +29,7 @@ from typing import Any
 
 __all__ = ["Translated", "bind", "translate"]
 
-_JSON_LIST = re.compile(r"(\b[\w.]+) IN \(SELECT value FROM json_each\(\?\)\)")
+_JSON_LIST = re.compile(r"(\b[\w.]+)( NOT)? IN \(SELECT value FROM json_each\(\?\)\)")
 _JSON_LIST_MARK = "\x00jsonlist\x00"
 _JSON_COLUMN = re.compile(r"json_each\(([a-z]+\.labels)\)")
 _SUM_EQ = re.compile(r"\bsum\((\w+) = 0\)", re.IGNORECASE)
@@ -85,7 +85,9 @@ def translate(sql: str) -> Translated:
     for old, new in _FIXED.items():
         sql = sql.replace(old, new)
     sql = _replace_upsert(sql)
-    sql = _JSON_LIST.sub(lambda m: f"{m.group(1)} = ANY({_JSON_LIST_MARK})", sql)
+    sql = _JSON_LIST.sub(
+        lambda m: f"{m.group(1)} {'<> ALL' if m.group(2) else '= ANY'}({_JSON_LIST_MARK})", sql
+    )
     sql = _JSON_COLUMN.sub(lambda m: f"json_each_text({m.group(1)}::json)", sql)
     sql = _SUM_EQ.sub(lambda m: f"sum(({m.group(1)} = 0)::int)", sql)
     sql = _USER.sub('"user"', sql)
