@@ -50,8 +50,10 @@ class PgAgentClaim:
                     holder = conn.execute(
                         "SELECT a.application_name, a.pid, a.backend_start FROM pg_locks l"
                         " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
-                        " AND l.granted AND (l.classid::bigint << 32 | l.objid::bigint) = %s",
-                        (key & 0xFFFFFFFFFFFFFFFF,),
+                        # A bigint key shows as classid (high half) and objid (low half).
+                        " AND l.granted AND l.objsubid = 1"
+                        " AND (l.classid::bigint << 32 | l.objid::bigint) = %s",
+                        (key,),
                     ).fetchone()
                     who = (
                         f"{holder[0] or 'a session'}, server pid {holder[1]}, since "
