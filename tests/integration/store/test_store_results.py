@@ -79,6 +79,8 @@ _BAD_ROWS = [
     pytest.param({"check_id": "ghost"}, CheckNotFoundError, "'ghost'", id="unknown-check"),
     pytest.param({"duration": -0.5}, StoreError, "duration", id="negative-duration"),
     pytest.param({"started_at": float("nan")}, StoreError, "started_at", id="nan-start"),
+    pytest.param({"started_at": 1e300}, StoreError, "started_at", id="start-out-of-range"),
+    pytest.param({"duration": 1e300}, StoreError, "duration", id="duration-out-of-range"),
     pytest.param({"outcome": "maybe"}, StoreError, "outcome", id="unknown-outcome"),
 ]
 
@@ -215,3 +217,11 @@ def test_recent_results_of_many_checks_come_newest_first_per_check(
     assert "a.three" not in recent
     since = store.recent_results(["a.one"], limit=10, since=clock.now + 3)
     assert len(since["a.one"]) == 2
+
+
+@pytest.mark.parametrize("token", ["1e300:5", "-1e300:5", "1700000000.5:99999999999999999999999"])
+def test_a_cursor_far_out_of_range_reads_as_the_end_or_the_start(store: Store, token: str) -> None:
+    add_checks(store, "a.one")
+    store.write_batch(WriteBatch([make_result("a.one", T0 + i) for i in range(3)]))
+    page = store.results("a.one", after=ResultCursor.decode(token))
+    assert len(page.items) == (3 if token.startswith(("1e300", "1700")) else 0)

@@ -169,9 +169,14 @@ def check_from_row(row: Sequence[Any]) -> Check:
     )
 
 
+#: Times and durations beyond this many seconds (some 30,000 years) are refused: they could
+#: not be stored as 64-bit integers of milliseconds and microseconds.
+_LIMIT = 1e12
+
+
 def _finite(value: float, field: str, index: int, check_id: str) -> float:
     number = float(value)
-    if not math.isfinite(number):
+    if not math.isfinite(number) or abs(number) >= _LIMIT:
         raise StoreError(f"result {index} of the batch (check {check_id!r}): {field} is {value!r}")
     return number
 

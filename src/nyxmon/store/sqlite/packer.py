@@ -105,18 +105,24 @@ def packed_row(row: Sequence[Any]) -> tuple[PackedRow, str]:
 def plan_packing(rc: SqlConnection, before_ms: int, budget: int, plan: PackPlan) -> bool:
     """Add the results that started before ``before_ms`` to ``plan``, check by check (each
     check's whole backlog at once, a block per hour), until about ``budget`` results; True if
-    more remain."""
-    pks = [
-        r[0]
-        for r in rc.execute(
-            "SELECT DISTINCT check_pk FROM results WHERE started_ms < ? ORDER BY check_pk",
-            (before_ms,),
-        )
-    ]
+    more may remain.
+
+    The next check is the one with the oldest such result (the time index, skipping checks
+    already planned: a few entries each), so a step costs what it packs, not the number of
+    checks.
+    """
+    planned: list[int] = []
     taken = 0
-    for done, pk in enumerate(pks):
-        if taken >= budget:
-            return done < len(pks)
+    while taken < budget:
+        found = rc.execute(
+            "SELECT check_pk FROM results WHERE started_ms < ?"
+            " AND check_pk NOT IN (SELECT value FROM json_each(?)) ORDER BY started_ms LIMIT 1",
+            (before_ms, json.dumps(planned)),
+        ).fetchone()
+        if found is None:
+            return False
+        pk = found[0]
+        planned.append(pk)
         rows = rc.execute(
             f"{_STAGED} WHERE check_pk = ? AND started_ms < ? ORDER BY started_ms, id",
             (pk, before_ms),
@@ -127,7 +133,7 @@ def plan_packing(rc: SqlConnection, before_ms: int, budget: int, plan: PackPlan)
         for members in hours.values():
             plan.add(pk, [packed_row(r) for r in members])
         taken += len(rows)
-    return False
+    return True
 
 
 def write_plan(w: sqlite3.Connection, plan: PackPlan) -> None:

@@ -30,6 +30,10 @@ _INSERT = f"INSERT INTO results ({RESULT_INSERT_COLUMNS})"
 _HIGHEST = 1 << 62
 
 
+def _clamp(value: int) -> int:
+    return max(-_HIGHEST, min(_HIGHEST, value))
+
+
 def check_pk_of(conn: SqlConnection, check_id: str) -> int:
     """The surrogate key of a check, live or archived; CheckNotFoundError if there is none."""
     row = conn.execute("SELECT pk FROM checks WHERE id = ?", (check_id,)).fetchone()
@@ -84,7 +88,9 @@ class SqliteResultRepository:
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         pk = check_pk_of(self._conn, check_id)
-        before = None if after is None else (to_ms(after.started_at), after.id)
+        before = None
+        if after is not None:  # clamped: SQLite integers are 64 bits, a cursor may say more
+            before = (_clamp(to_ms(after.started_at)), _clamp(after.id))
         entries = newest(
             self._conn,
             pk,

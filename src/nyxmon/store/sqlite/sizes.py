@@ -35,10 +35,13 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
 
 def table_bytes(conn: sqlite3.Connection) -> dict[str, int] | None:
     """Bytes of pages each table and index uses, by name (None without ``dbstat``)."""
-    try:
-        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+    try:  # one row per table from SQLite itself (3.31+), else summed here
+        rows = conn.execute("SELECT name, pgsize FROM dbstat WHERE aggregate = 1").fetchall()
     except sqlite3.OperationalError:
-        return None
+        try:
+            rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+        except sqlite3.OperationalError:
+            return None
     return {name: int(size) for name, size in rows}
 
 

@@ -14,12 +14,12 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from nyxmon.domain.history.figures import DAY, HOUR, Availability, SeriesPoint
 from nyxmon.domain.history.rollups import Aggregate, RollupRow, Segment, plan_segments
 from nyxmon.domain.history.uptime import Uptime, uptime_pct, uptime_window
-from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row
+from nyxmon.store.sqlite.codec import ROLLUP_COLUMNS, rollup_from_row, to_ms
 from nyxmon.store.sqlite.connections import Connections
 from nyxmon.store.sqlite.history import ms_ceil, raw_points, raw_tally
 from nyxmon.store.sqlite.progress import read_progress
@@ -43,20 +43,33 @@ _TALLY_SQL = {
 }
 
 
+class _Plan(NamedTuple):
+    """Where a time range is read from: its start, its segments (days, hours, raw) and the
+    time (ms) no block reaches (the hourly progress: blocks hold only rolled-up hours)."""
+
+    start: float
+    segments: list[Segment]
+    packed_before: int | None
+
+
 def _segments_of(
     rc: sqlite3.Connection, start: float, end: float, *, use_daily: bool = True
-) -> tuple[float, list[Segment]]:
+) -> _Plan:
     hourly = read_progress(rc, "hourly")
     daily = read_progress(rc, "daily")
-    return plan_segments(
+    first, segments = plan_segments(
         start,
         end,
         hourly.period_start if hourly else None,
         daily.period_start if daily and use_daily else None,
     )
+    packed = None
+    if hourly is not None and math.isfinite(hourly.period_start):
+        packed = to_ms(hourly.period_start)
+    return _Plan(first, segments, packed)
 
 
-def _window(rc: sqlite3.Connection, now: float, window: float) -> tuple[float, list[Segment]]:
+def _window(rc: sqlite3.Connection, now: float, window: float) -> _Plan:
     """The uptime window ending at ``now`` and the segments (days, hours, raw) it is read from."""
     start, end = uptime_window(now, window)
     # The window includes a run started exactly at ``now``.
@@ -64,15 +77,17 @@ def _window(rc: sqlite3.Connection, now: float, window: float) -> tuple[float, l
 
 
 def _tally(
-    rc: sqlite3.Connection, pks: Sequence[int], segments: Sequence[Segment]
+    rc: sqlite3.Connection, pks: Sequence[int], plan: _Plan
 ) -> dict[int, tuple[int, int, int]]:
-    """``pk -> (runs, passed, degraded)`` over ``segments`` for the checks ``pks``: one
-    aggregate query per segment, whatever the number of checks or rows."""
+    """``pk -> (runs, passed, degraded)`` over the segments of ``plan`` for the checks
+    ``pks``: one aggregate query per segment, whatever the number of checks or rows."""
     ids = json.dumps(list(pks))
     counts: dict[int, tuple[int, int, int]] = {}
-    for seg in segments:
+    packed = plan.packed_before
+    for seg in plan.segments:
         if seg.source == "raw":
-            found = raw_tally(rc, pks, ms_ceil(seg.start), ms_ceil(seg.end)).items()
+            lo, hi = ms_ceil(seg.start), ms_ceil(seg.end)
+            found = raw_tally(rc, pks, lo, hi, packed_before=packed).items()
             rows: Iterable[tuple[int, int, int, int]] = ((pk, *c) for pk, c in found)
         else:
             rows = rc.execute(_TALLY_SQL[seg.source], (ids, seg.start, seg.end))
@@ -93,8 +108,9 @@ def uptime_many(
                 (json.dumps(list(check_ids)),),
             ).fetchall()
         )
-        start, segments = _window(rc, now, window)
-        counts = _tally(rc, list(pks), segments)
+        plan = _window(rc, now, window)
+        counts = _tally(rc, list(pks), plan)
+        start = plan.start
     return {
         check_id: Uptime(check_id, start, now, *counts.get(pk, (0, 0, 0)))
         for pk, check_id in pks.items()
@@ -102,21 +118,27 @@ def uptime_many(
 
 
 def availability(conns: Connections, check_id: str, *, now: float, window: float) -> Availability:
-    """Uptime (from :func:`_tally`, as everywhere) and latency of one check over a window."""
+    """Uptime and latency of one check over a window: the runs counted as :func:`_tally`
+    counts them (rollup rows by SQL, raw results one by one while they feed the latency
+    figures: the same rows of the same snapshot, read once)."""
     with conns.read_transaction(f"reading availability of check {check_id!r}") as rc:
         pk = check_pk_of(rc, check_id)
-        start, segments = _window(rc, now, window)
-        counts = _tally(rc, [pk], segments)
+        plan = _window(rc, now, window)
+        rolled = [seg for seg in plan.segments if seg.source != "raw"]
+        count, ok, degraded = _tally(rc, [pk], plan._replace(segments=rolled)).get(pk, (0, 0, 0))
         agg = Aggregate()
-        for seg in segments:
+        for seg in plan.segments:
             if seg.source == "raw":
-                for row in raw_points(rc, pk, ms_ceil(seg.start), ms_ceil(seg.end)):
+                lo, hi = ms_ceil(seg.start), ms_ceil(seg.end)
+                for row in raw_points(rc, pk, lo, hi, packed_before=plan.packed_before):
                     agg.add_result(row[1], row[2], row[3])
+                    count += 1
+                    ok += row[2]
+                    degraded += row[3]
             else:
                 for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
                     agg.add_rollup(rollup_from_row(row))
-    count, ok, degraded = counts.get(pk, (0, 0, 0))
-    figures = agg.to_availability(check_id, start, now)
+    figures = agg.to_availability(check_id, plan.start, now)
     return dataclasses.replace(
         figures,
         count=count,
@@ -166,14 +188,15 @@ def series(
 
     with conns.read_transaction(f"reading the series of check {check_id!r}") as rc:
         pk = check_pk_of(rc, check_id)
-        if step < HOUR:
-            segments = [Segment("raw", start, end)]
+        if step < HOUR:  # raw results all the way, from rows and blocks alike
+            segments, packed = [Segment("raw", start, end)], None
         else:
-            _, segments = _segments_of(rc, start, end, use_daily=step >= DAY)
+            plan = _segments_of(rc, start, end, use_daily=step >= DAY)
+            segments, packed = plan.segments, plan.packed_before
         for seg in segments:
             if seg.source == "raw":
                 lo, hi = ms_ceil(max(seg.start, start)), ms_ceil(seg.end)
-                for row in raw_points(rc, pk, lo, hi):
+                for row in raw_points(rc, pk, lo, hi, packed_before=packed):
                     slot(row[0]).add_result(row[1], row[2], row[3])
             else:
                 for row in rc.execute(_ROLLUP_SQL[seg.source], (pk, seg.start, seg.end)):
