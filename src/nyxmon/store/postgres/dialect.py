@@ -7,7 +7,8 @@ translates the handful of SQLite spellings here, once per statement text (cached
 
 - ``?`` and ``:name`` placeholders become psycopg's ``%s`` and ``%(name)s``;
 - ``x IN (SELECT value FROM json_each(?))`` (SQLite's way to bind a list) becomes
-  ``x = ANY(%s)`` (``NOT IN``: ``x <> ALL(%s)``), and the bound JSON text is decoded into a list psycopg sends as an array;
+  ``x = ANY(%s)`` (``NOT IN``: ``x <> ALL(%s)``), and the bound JSON text is decoded into
+  a list psycopg sends as an array;
 - ``json_each(col)`` over a JSON text column, ``json_group_object``, ``sum(x = 0)``, the
   scalar ``max(a, b)`` of the template upsert, ``INSERT OR REPLACE`` of rollup rows, and
   ``CAST(... AS INTEGER)`` of the histogram bucket (SQLite truncates, PostgreSQL rounds);
