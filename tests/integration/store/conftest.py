@@ -1,4 +1,13 @@
-"""Fixtures for the store contract suite, parametrized over store implementations."""
+"""Fixtures for the store contract suite, parametrized over store implementations.
+
+Every test taking ``store`` or ``harness`` runs on each store: SQLite (a file in tmp_path)
+and PostgreSQL (a schema of its own in the local ``test`` database, dropped afterwards; see
+``PostgresHarness``). Files named ``test_sqlite_*`` and ``test_agent_lock.py`` open SQLite
+directly, as they must: they test SQLite's own file lock, WAL and crash behaviour and the
+schema-7 upgrade of SQLite files, none of which PostgreSQL has. Their PostgreSQL
+counterparts are ``test_postgres_agent_claim.py`` (the advisory-lock claim) and
+``test_postgres_copy.py`` (moving a SQLite installation over).
+"""
 
 from __future__ import annotations
 
