@@ -10,7 +10,7 @@ import dataclasses
 import math
 import random
 
-from store_helpers import T0, FakeClock, add_checks, roll_up_everything
+from store_helpers import T0, FakeClock, StoreHarness, add_checks, roll_up_everything
 
 from nyxmon.domain.history.figures import DAY, HOUR
 from nyxmon.domain.model import Outcome, Result
@@ -126,14 +126,24 @@ def _reads(store: Store, now: float) -> dict[str, object]:
     return out
 
 
-def test_every_read_is_the_same_before_and_after_packing(store: Store, clock: FakeClock) -> None:
+def _packed_everything(store: Store, harness: StoreHarness) -> None:
+    """Make sure the SQLite store really packed (so the comparison means something there);
+    a store that keeps results otherwise only has to answer the same."""
+    info = store.db_info()
+    if harness.name == "sqlite":
+        assert info.storage is not None
+        assert info.storage.recent_results == 0
+        assert info.storage.packed_results == info.row_counts["results"]
+
+
+def test_every_read_is_the_same_before_and_after_packing(
+    store: Store, harness: StoreHarness, clock: FakeClock
+) -> None:
     end = _fill(store)
     now = end + 2 * HOUR  # the last hour is packed once the hour after it is rolled up
     before = _reads(store, now)
     roll_up_everything(store, now)
-    info = store.db_info()
-    assert info.storage is not None
-    assert info.storage.packed_results == info.row_counts["results"]  # everything packed
+    _packed_everything(store, harness)
     after = _reads(store, now)
     assert after.keys() == before.keys()
     for key in before:
@@ -141,7 +151,7 @@ def test_every_read_is_the_same_before_and_after_packing(store: Store, clock: Fa
 
 
 def test_results_written_after_their_hour_was_packed_are_read_and_packed_too(
-    store: Store,
+    store: Store, harness: StoreHarness
 ) -> None:
     end = _fill(store)
     now = end + 2 * HOUR
@@ -154,9 +164,7 @@ def test_results_written_after_their_hour_was_packed_are_read_and_packed_too(
     assert [r.result for r in page.items] == list(reversed(late))
     before = _reads(store, now)
     roll_up_everything(store, now + 1)
-    info = store.db_info()
-    assert info.storage is not None
-    assert info.storage.recent_results == 0
+    _packed_everything(store, harness)
     assert _reads(store, now) == before
 
 
@@ -168,5 +176,5 @@ def test_a_check_deleted_takes_its_blocks_and_templates(store: Store) -> None:
             tx.checks.delete(check_id)
         tx.commit()
     info = store.db_info()
-    assert info.row_counts["results"] == 0
-    assert info.row_counts["result_templates"] == 0
+    assert store.count_results() == info.row_counts["results"] == 0
+    assert info.row_counts.get("result_templates", 0) == 0

@@ -5,7 +5,7 @@ also sets ``PRAGMA user_version`` to its number, so a failing migration leaves t
 exactly as the previous one left it. A database newer than the code is refused: running old
 code on a newer schema could silently corrupt data the new code relies on.
 
-A migration too big for one transaction is Python (:data:`PYTHON_MIGRATIONS`): it runs its own
+A migration too big for one transaction is Python (:func:`_python_migrations`): it runs its own
 transactions, must be resumable from any of them, and sets the version in its last one. An
 existing database (one that had a version before) is copied aside first when such a migration
 asks for a backup.

@@ -2,11 +2,11 @@
 
 Recent results stay one row each in ``results`` (integer milliseconds and microseconds, the
 outcome as a small integer, message, timings and details as text): that is what the writer
-appends to and what the current hour's reads and rollups scan. When an hour is rolled up, each
-check's results of it move into one row of ``result_blocks`` (see :mod:`nyxmon.store.packing`),
-whose repeated text lives once per check in ``result_templates``. A block spans less than an
-hour (``BLOCK_SPAN_MS``), which is what lets readers find the blocks of a time range from the
-primary key alone.
+appends to and what the newest hours' reads and the rollups scan. An hour after their hour is
+rolled up, each check's results of it move into one row of ``result_blocks`` (see
+:mod:`nyxmon.store.packing`), whose repeated text lives once per check in ``result_templates``.
+A block spans less than an hour (``BLOCK_SPAN_MS``), which is what lets readers find the blocks
+of a time range from an index alone.
 """
 
 from __future__ import annotations
