@@ -35,7 +35,6 @@ from nyxmon.agent.watcher import CheckWatcher
 from nyxmon.agent.writer import StoreWriter
 from nyxmon.config import AgentConfig, LoadedConfig
 from nyxmon.domain.model import Check
-from nyxmon.errors import ConfigError
 from nyxmon.metrics import MetricsRuntime, Observe, register_runtime_metrics
 from nyxmon.notify import RetryPolicy, notify_metrics
 from nyxmon.probes.rdap import RdapLookup
@@ -70,13 +69,13 @@ _METRICS_LINGER = 0.1
 
 
 def open_store(settings: AgentConfig | str, *, readonly: bool = False) -> Store:
-    """Open the store named by ``agent.database`` (or a path), creating a SQLite file's folder."""
+    """Open the store named by ``agent.database`` (or a path): a ``postgresql://`` URL opens
+    the PostgreSQL store, anything else a SQLite file (creating its folder)."""
     database = settings if isinstance(settings, str) else settings.database
     if database.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(
-            "agent.database: PostgreSQL storage is not available in this version yet; "
-            "use a SQLite file path"
-        )
+        from nyxmon.store.postgres import PostgresStore
+
+        return PostgresStore(database, readonly=readonly)
     from nyxmon.store.sqlite import SqliteStore
 
     if database != ":memory:" and not readonly:

@@ -115,7 +115,8 @@ def open_cli_store(
     from nyxmon.bootstrap import open_store
 
     database = str(db) if db is not None else (loaded or load(config)).agent.database
-    if readonly and database != ":memory:" and not Path(database).exists():
+    remote = database.startswith(("postgresql://", "postgres://"))
+    if readonly and database != ":memory:" and not remote and not Path(database).exists():
         fail(f"no database at {database} yet (start the agent once, or pass --db)")
     try:
         return open_store(database, readonly=readonly)

@@ -1,4 +1,5 @@
-"""``nyxmon db info``: where the data is, how much of it there is, and how big it will get."""
+"""``nyxmon db info``: where the data is, how much of it there is, and how big it will get;
+``nyxmon db copy``: move an installation from its SQLite file to PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from nyxmon.cli._common import ConfigOption, DbOption, console, load_for_defaults, open_cli_store
+from nyxmon.cli._common import (
+    ConfigOption,
+    DbOption,
+    console,
+    fail,
+    load_for_defaults,
+    open_cli_store,
+)
 from nyxmon.config.settings import RetentionPolicy
 from nyxmon.domain.history.figures import DAY
+from nyxmon.errors import NyxmonError
 from nyxmon.service_layer.records.upkeep import DbInfo, Retention
 
 app = typer.Typer(help="Inspect the database.", no_args_is_help=True)
@@ -99,3 +108,42 @@ def info(config: Path | None = ConfigOption, db: Path | None = DbOption) -> None
     for label, value in storage_rows(data, retention, source):
         table.add_row(label, value)
     console.print(table)
+
+
+@app.command("copy")
+def copy(
+    source: str = typer.Argument(..., help="The SQLite database file to copy from."),
+    target: str = typer.Argument(
+        ..., help="The PostgreSQL database to copy into: postgresql://USER@HOST:PORT/DB"
+    ),
+    chunk: int = typer.Option(10_000, "--chunk", min=1, help="Rows per transaction."),
+) -> None:
+    """Copy checks, services, history and rollups, alert states, transitions, the outbox,
+    users, tokens, sessions and settings from a SQLite file into PostgreSQL. Stop the agent
+    first. Resumable: run it again after an interruption. Verified by row counts."""
+    from nyxmon.store.postgres import is_postgres_dsn
+    from nyxmon.store.postgres.connections import redact_dsn
+    from nyxmon.store.postgres.copy_sqlite import copy_sqlite_to_postgres
+
+    if not is_postgres_dsn(target):
+        fail(f"TARGET: expected a postgresql:// URL, got {target!r}")
+
+    def shown(table: str, copied: int, total: int) -> None:
+        console.print(f"{table}: {copied:,} copied ({total:,} in the source)", markup=False)
+
+    try:
+        report = copy_sqlite_to_postgres(Path(source), target, chunk=chunk, progress=shown)
+    except NyxmonError as exc:
+        fail(str(exc))
+    table = Table("table", "source rows", "target rows", "copied now", box=None)
+    for name, (total, copied, now) in report.tables.items():
+        table.add_row(name, f"{total:,}", f"{now:,}", f"{copied:,}")
+    console.print(table)
+    if not report.verified:
+        wrong = [n for n, (total, _, now) in report.tables.items() if total != now]
+        fail(f"row counts differ for {', '.join(wrong)}; the copy is not complete")
+    console.print(
+        f"verified: every table has the same row count in {redact_dsn(target)}; "
+        f"set agent.database to the URL and start the agent",
+        markup=False,
+    )

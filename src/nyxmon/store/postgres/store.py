@@ -1,0 +1,186 @@
+"""The PostgreSQL store: the same Store port as the SQLite one, on psycopg 3 and a pool.
+
+Schema: :mod:`.migrations` (the logical schema of the SQLite store's version 7, compact
+results included: recent rows, packed hourly blocks, per-check templates). Everything above
+the SQL is shared with :mod:`nyxmon.store.sqlite` rather than written twice: repositories,
+history reads over rows and blocks, rollups, packing and retention run unchanged over
+:class:`~.connections.PgConnections`, whose statements :mod:`.dialect` translates. What
+differs lives here: connections and transactions, migrations, the batched results insert
+(:mod:`.results`), sizes for ``db info``, the change fingerprint and the agent's claim.
+
+Threads: as on SQLite, one writer connection behind a lock (the agent's store writer, the
+rollup and cleaner timers and API writes take turns), and readers from a small pool that never
+wait for it (MVCC). ``readonly=True`` opens no writer and runs no migration.
+
+The DSN is libpq's (``postgresql://user@host:5432/db``); a schema other than ``public`` is
+chosen the libpq way, ``?options=-csearch_path%3Dname``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+from nyxmon.errors import SchemaVersionError
+from nyxmon.service_layer.records.upkeep import (
+    CleanerReport,
+    DbInfo,
+    Retention,
+    RollupReport,
+    StorageFigures,
+)
+from nyxmon.service_layer.storage import AgentClaim, Store
+from nyxmon.store.postgres.agent_claim import PgAgentClaim
+from nyxmon.store.postgres.connections import PgConnection, PgConnections, pg_errors, redact_dsn
+from nyxmon.store.postgres.migrations import apply_migrations, latest_version, schema_version_of
+from nyxmon.store.postgres.transaction import PgTransaction
+from nyxmon.store.sqlite import cleaner, rollup_job
+from nyxmon.store.sqlite.progress import read_progress
+from nyxmon.store.sqlite.sizes import GROUPS, result_span
+from nyxmon.store.sqlite.store import _COUNTED, _PACKED_COUNT, SqliteStore
+
+__all__ = ["PostgresStore", "is_postgres_dsn"]
+
+_SIZES = (
+    "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')"
+)
+
+
+def is_postgres_dsn(database: str) -> bool:
+    return database.startswith(("postgresql://", "postgres://"))
+
+
+class PostgresStore(SqliteStore):
+    """The :class:`~nyxmon.service_layer.storage.Store` on a PostgreSQL database (schema made
+    or migrated when opened). It inherits the SQLite store's read methods: they speak only the
+    shared SQL through ``self._conns``."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        rollup_settle: float = 300.0,
+        readonly: bool = False,
+        readers: int = 4,
+    ) -> None:
+        self.dsn = dsn
+        self.location = redact_dsn(dsn)
+        self.path = self.location  # type: ignore[assignment]
+        self._clock = clock
+        self._settle = rollup_settle
+        conns = PgConnections(dsn, readers=readers, writable=not readonly)
+        self._conns = cast(Any, conns)
+        self._pg = conns
+        try:
+            if readonly:
+                with pg_errors("reading the schema version", dsn), conns.connection() as conn:
+                    version = schema_version_of(conn)
+                if version != latest_version():
+                    raise SchemaVersionError(
+                        f"database {self.path} has schema version {version}, this NyxMon uses "
+                        f"version {latest_version()}; open it read-write once to migrate"
+                    )
+                self._version = version
+            else:
+                with conns.write_lock:
+                    self._version = apply_migrations(conns.writer.conn, self.location)
+        except BaseException:
+            conns.close()
+            raise
+
+    def claim_agent(self) -> AgentClaim:
+        """A session advisory lock (see :mod:`.agent_claim`): one agent per database and
+        schema until several-agent leases exist."""
+        return PgAgentClaim(self.dsn).acquire()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def transaction(self) -> PgTransaction:  # type: ignore[override]
+        return PgTransaction(self._pg, self._clock)
+
+    def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:
+        with pg_errors("rolling up", self.dsn):
+            return rollup_job.rollup_step(self._conns, now, max_rows=max_rows, settle=self._settle)
+
+    def cleaner_step(
+        self, now: float, retention: Retention, *, max_rows: int = 2_000
+    ) -> CleanerReport:
+        with pg_errors("deleting expired rows", self.dsn):
+            return cleaner.cleaner_step(self._conns, now, retention, max_rows=max_rows)
+
+    def db_info(self) -> DbInfo:
+        with self._pg.read_transaction(f"reading database info of {self.path}") as rc:
+            counts = {name: int(rc.execute(sql).fetchone()[0]) for name, sql in _COUNTED.items()}
+            packed = int(rc.execute(_PACKED_COUNT).fetchone()[0])
+            counts["results"] += packed
+            oldest, newest = result_span(rc)  # type: ignore[arg-type]
+            hourly = read_progress(rc, "hourly")  # type: ignore[arg-type]
+            daily = read_progress(rc, "daily")  # type: ignore[arg-type]
+            sizes = {str(name): int(size) for name, size in rc.raw(_SIZES)}
+            storage = _storage(rc, sizes, counts, packed, newest)
+        return DbInfo(
+            location=self.location,
+            size_bytes=sum(sizes.values()),
+            schema_version=self._version,
+            row_counts=counts,
+            oldest_result_at=oldest,
+            newest_result_at=newest,
+            hourly_rolled_up_to=hourly.period_start if hourly else None,
+            daily_rolled_up_to=daily.period_start if daily else None,
+            storage=storage,
+        )
+
+    def checks_fingerprint(self) -> tuple[object, ...]:
+        # As on SQLite: count, max(pk), max(updated_at) and archived count of the checks, and
+        # the services by content (a check is read with its service's labels and group).
+        with self._pg.read_transaction(f"reading the checks of {self.path}") as rc:
+            row = rc.raw(
+                "SELECT count(*), max(pk), max(updated_at), count(archived_at) FROM checks"
+            )[0]
+            services = rc.raw(
+                "SELECT string_agg(name || chr(31) || grp || chr(31) || labels, chr(30)"
+                " ORDER BY name) FROM services"
+            )[0]
+        return (*row, *services)
+
+
+def _storage(
+    rc: PgConnection,
+    sizes: dict[str, int],
+    counts: dict[str, int],
+    packed: int,
+    newest: float | None,
+) -> StorageFigures:
+    """The figures behind ``db info``'s size projection (as :mod:`nyxmon.store.sqlite.sizes`
+    computes them), with sizes from ``pg_relation_size``."""
+    per_group = {group: sum(sizes.get(n, 0) for n in names) for group, names in GROUPS.items()}
+    last_day = 0
+    if newest is not None:
+        since = round(newest * 1000) - 86_400_000
+        last_day = int(
+            rc.raw("SELECT count(*) FROM results WHERE started_ms > %s", (since,))[0][0]
+        ) + int(
+            rc.raw(
+                "SELECT coalesce(sum(count), 0) FROM result_blocks WHERE first_ms > %s", (since,)
+            )[0][0]
+        )
+    return StorageFigures(
+        recent_bytes=per_group["recent"],
+        recent_results=counts["results"] - packed,
+        packed_bytes=per_group["packed"],
+        packed_results=packed,
+        rollup_bytes=per_group["rollups"],
+        rollup_rows=counts["rollup_hourly"] + counts["rollup_daily"],
+        results_last_day=last_day,
+        checks=counts["checks"],
+    )
+
+
+def _conforms(store: PostgresStore) -> Store:
+    """Never called: makes mypy prove that PostgresStore implements the Store protocol."""
+    return store
