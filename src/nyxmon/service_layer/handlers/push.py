@@ -11,13 +11,12 @@ grace passes (the policy of a push check counts one missed deadline as down:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from functools import partial
 
-from nyxmon.domain.model import Result
 from nyxmon.errors import PingKeyNotFoundError
 from nyxmon.runtime import OneShot
 from nyxmon.service_layer.dependencies import Dependencies
+from nyxmon.service_layer.handlers.results import stage_results
 from nyxmon.service_layer.messages import ChecksChanged, PushDeadline, RecordPing, RestorePushes
 from nyxmon.service_layer.unit_of_work import UnitOfWork
 
@@ -39,7 +38,7 @@ def record_ping(command: RecordPing, uow: UnitOfWork, deps: Dependencies) -> One
         verdict = entry.tracker.on_ping(ping.kind, ping.at, ping.rid)
         result = deps.push.ping_result(entry, ping, verdict)
         if ping.kind.ends_run:
-            _apply(deps, uow, [result])
+            stage_results(deps, uow, [result])
         else:
             uow.results.append(result)
         uow.acks.append(partial(_resolve, reply, check_id))
@@ -59,7 +58,7 @@ def push_deadline(command: PushDeadline, uow: UnitOfWork, deps: Dependencies) ->
     missed = entry.tracker.due(now)
     if missed:
         with uow:
-            _apply(deps, uow, [deps.push.missed_result(entry, m) for m in missed])
+            stage_results(deps, uow, [deps.push.missed_result(entry, m) for m in missed])
             deps.counters.pushes_missed += len(missed)
             uow.commit()
     _arm(deps, command.check_id)
@@ -91,27 +90,3 @@ def _arm(deps: Dependencies, check_id: str) -> None:
         deps.deadlines.disarm(check_id)
         return
     deps.deadlines.arm(check_id, entry.tracker.deadline())
-
-
-def _apply(deps: Dependencies, uow: UnitOfWork, results: Iterable[Result]) -> None:
-    """Each result to its check's machine and staged, as :func:`.results.record_results`
-    does for probe results (inside the caller's unit of work)."""
-    alerting = deps.alerting
-    now = alerting.clock()
-    windows = alerting.settings.windows
-    for result in results:
-        deps.counters.results += 1
-        uow.results.append(result)
-        state = deps.live.get(result.check_id)
-        if state is None:
-            deps.counters.results_of_unknown_checks += 1
-            continue
-        machine = state.machine
-        decision = machine.on_result(
-            result,
-            now,
-            in_maintenance=bool(windows) and alerting.in_maintenance(state.check, now),
-        )
-        state.status = state.status.after(result, decision.state.value, machine.since)
-        alerting.decided(state, decision, now, result.message, uow)
-        deps.publish(state.status)

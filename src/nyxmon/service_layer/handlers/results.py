@@ -13,18 +13,34 @@ import logging
 from collections.abc import Iterable
 
 from nyxmon.domain.alerting import Decision
+from nyxmon.domain.model import Result
 from nyxmon.service_layer.alerting import CheckState
 from nyxmon.service_layer.dependencies import Dependencies
 from nyxmon.service_layer.messages import RecordResults, RestoreStates, SaveQuietStates, Tick
 from nyxmon.service_layer.unit_of_work import UnitOfWork
 
-__all__ = ["apply_decision", "record_results", "restore_states", "save_quiet_states", "tick"]
+__all__ = [
+    "apply_decision",
+    "record_results",
+    "restore_states",
+    "save_quiet_states",
+    "stage_results",
+    "tick",
+]
 
 log = logging.getLogger(__name__)
 
 
 def record_results(command: RecordResults, uow: UnitOfWork, deps: Dependencies) -> None:
     """Each result goes to its check's machine; everything is staged for the next batch."""
+    with uow:
+        stage_results(deps, uow, command.results)
+        uow.commit()
+
+
+def stage_results(deps: Dependencies, uow: UnitOfWork, results: Iterable[Result]) -> None:
+    """Each result to its check's machine and staged with what the decision asks for, inside
+    the caller's unit of work: probe results (:func:`record_results`) and pings alike."""
     live = deps.live
     alerting = deps.alerting
     publish = deps.publish
@@ -32,29 +48,27 @@ def record_results(command: RecordResults, uow: UnitOfWork, deps: Dependencies) 
     staged = uow.results
     now = alerting.clock()
     windows = alerting.settings.windows
-    with uow:
-        for result in command.results:
-            staged.append(result)
-            state = live.get(result.check_id)
-            if state is None:  # removed while its probe ran; the writer drops its result
-                counters.results_of_unknown_checks += 1
-                continue
-            try:
-                machine = state.machine
-                decision = machine.on_result(
-                    result,
-                    now,
-                    in_maintenance=bool(windows) and alerting.in_maintenance(state.check, now),
-                )
-                state.status = state.status.after(result, decision.state.value, machine.since)
-                alerting.decided(state, decision, now, result.message, uow)
-            except Exception:  # one bad result must not lose the others of the batch
-                counters.handler_errors += 1
-                log.exception("applying a result of check %r failed", result.check_id)
-                continue
-            publish(state.status)
-        counters.results += len(command.results)
-        uow.commit()
+    for result in results:
+        counters.results += 1
+        staged.append(result)
+        state = live.get(result.check_id)
+        if state is None:  # removed while its probe ran; the writer drops its result
+            counters.results_of_unknown_checks += 1
+            continue
+        try:
+            machine = state.machine
+            decision = machine.on_result(
+                result,
+                now,
+                in_maintenance=bool(windows) and alerting.in_maintenance(state.check, now),
+            )
+            state.status = state.status.after(result, decision.state.value, machine.since)
+            alerting.decided(state, decision, now, result.message, uow)
+        except Exception:  # one bad result must not lose the others of the batch
+            counters.handler_errors += 1
+            log.exception("applying a result of check %r failed", result.check_id)
+            continue
+        publish(state.status)
 
 
 def apply_decision(
