@@ -7,6 +7,7 @@ cross process boundaries; durations are seconds.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -151,6 +152,10 @@ class Result:
     ``dns``, ``connect``, ``tls``, ``first_byte``, ``total``). ``details`` holds what the probe saw
     (status code, response size, resolved addresses, certificate days left, failed conditions).
     ``degraded`` marks a run that passed but was slower than the check allows.
+
+    Times are kept to the millisecond and the duration to the microsecond from the start,
+    which is what the store keeps: a notice's "since", the live page and the stored history
+    then name the same instant, before and after a reload.
     """
 
     check_id: str
@@ -162,6 +167,15 @@ class Result:
     timings: Mapping[str, float] = field(default_factory=_empty)
     details: Mapping[str, Any] = field(default_factory=_empty)
     degraded: bool = False
+
+    def __post_init__(self) -> None:
+        # Not finite values are left for the store to refuse, naming the field.
+        if math.isfinite(self.scheduled_at):
+            object.__setattr__(self, "scheduled_at", round(self.scheduled_at * 1000) / 1000)
+        if math.isfinite(self.started_at):
+            object.__setattr__(self, "started_at", round(self.started_at * 1000) / 1000)
+        if math.isfinite(self.duration):
+            object.__setattr__(self, "duration", round(self.duration * 1_000_000) / 1_000_000)
 
     @property
     def ok(self) -> bool:

@@ -27,12 +27,14 @@ def test_histograms_per_check_and_phase_match_a_direct_count() -> None:
         check_id = f"svc.c{rng.randrange(40)}"
         connect, total = rng.expovariate(20), rng.expovariate(2)
         if rng.random() < 0.3:  # no phases: the duration counts as "total"
-            metric._on_result(_result(check_id, total))
-            seen.setdefault((check_id, "total"), []).append(total)
+            result = _result(check_id, total)
+            metric._on_result(result)
+            seen.setdefault((check_id, "total"), []).append(result.duration)  # to the µs
             continue
-        metric._on_result(_result(check_id, total, connect=connect))
+        result = _result(check_id, total, connect=connect)
+        metric._on_result(result)
         seen.setdefault((check_id, "connect"), []).append(connect)
-        seen.setdefault((check_id, "total"), []).append(total)
+        seen.setdefault((check_id, "total"), []).append(total)  # the phase, as timed
 
     samples = {s.labels: s for s in metric.snapshot(0.0).samples}
     assert set(samples) == set(seen)
