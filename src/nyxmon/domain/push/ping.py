@@ -7,6 +7,7 @@ ping means (:mod:`.tracker`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,7 +35,9 @@ class PingKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Ping:
-    """``key`` names the check; ``at`` is when the web plane received it (POSIX seconds)."""
+    """``key`` names the check; ``at`` is when the web plane received it (POSIX seconds, to the
+    millisecond like a :class:`~nyxmon.domain.model.Result`'s times, so the deadlines and run
+    starts derived from it agree with the stored pings)."""
 
     key: str
     kind: PingKind
@@ -45,6 +48,10 @@ class Ping:
     remote_addr: str = ""
     user_agent: str = ""
     method: str = "GET"
+
+    def __post_init__(self) -> None:
+        if math.isfinite(self.at):
+            object.__setattr__(self, "at", round(self.at * 1000) / 1000)
 
 
 def parse_ping_path(rest: str) -> tuple[str, PingKind, int | None] | None:
