@@ -48,9 +48,9 @@ async def test_result_carries_scheduled_and_start_times(
     check = make_check("http", {"url": http_target.url("/")})
     scheduled = time.time() - 2.0
     result = await registry.get("http").execute(check, scheduled)
-    assert result.scheduled_at == scheduled
-    assert result.started_at >= scheduled
-    assert result.start_lag >= 2.0
+    assert result.scheduled_at == pytest.approx(scheduled, abs=0.0005)  # kept to the ms
+    assert result.started_at >= result.scheduled_at
+    assert result.start_lag >= 1.999
     assert result.duration > 0
 
 
