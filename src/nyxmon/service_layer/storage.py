@@ -32,7 +32,12 @@ from nyxmon.service_layer.records.alerts import (
 )
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
 from nyxmon.service_layer.records.catalog import CheckQuery, Page, UpsertOutcome
-from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
+from nyxmon.service_layer.records.results import (
+    ResultCursor,
+    ResultPage,
+    ResultPoint,
+    StoredResult,
+)
 from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
 
 __all__ = [
@@ -256,6 +261,13 @@ class StoreReader(Protocol):
         self, check_ids: Sequence[str], *, limit: int = 30, since: float | None = None
     ) -> dict[str, tuple[StoredResult, ...]]:
         """The newest ``limit`` results of each check (newest first), in one query."""
+        ...
+
+    def recent_points(
+        self, check_ids: Sequence[str], *, limit: int = 30
+    ) -> dict[str, tuple[ResultPoint, ...]]:
+        """What :meth:`recent_results` returns, reduced to :class:`ResultPoint` (the overview's
+        beats): the same results, without decoding messages, timings and details."""
         ...
 
     def uptime_many(

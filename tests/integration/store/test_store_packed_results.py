@@ -15,7 +15,7 @@ from store_helpers import T0, FakeClock, StoreHarness, add_checks, roll_up_every
 from nyxmon.domain.history.figures import DAY, HOUR
 from nyxmon.domain.model import Outcome, Result
 from nyxmon.service_layer.records.batches import WriteBatch
-from nyxmon.service_layer.records.results import ResultCursor, StoredResult
+from nyxmon.service_layer.records.results import ResultCursor, ResultPoint, StoredResult
 from nyxmon.service_layer.storage import Store
 
 CHECKS = ("a.steady", "a.flappy", "a.odd")
@@ -121,9 +121,22 @@ def _reads(store: Store, now: float) -> dict[str, object]:
     out["count"] = store.count_results()
     out["latest"] = store.latest_results()
     out["recent"] = store.recent_results(list(CHECKS), limit=90)
+    out["points"] = store.recent_points(list(CHECKS), limit=90)
     out["recent since"] = store.recent_results(list(CHECKS), limit=500, since=T0 + HOUR + 0.5)
     out["uptime"] = store.uptime_many(list(CHECKS), now=now, window=DAY)
     return out
+
+
+def _points_of(recent: object) -> dict[str, tuple[ResultPoint, ...]]:
+    """What recent_points must answer: recent_results reduced, result by result."""
+    assert isinstance(recent, dict)
+    return {
+        check_id: tuple(
+            ResultPoint(s.result.started_at, s.result.duration, s.result.ok, s.result.degraded)
+            for s in stored
+        )
+        for check_id, stored in recent.items()
+    }
 
 
 def _packed_everything(store: Store, harness: StoreHarness) -> None:
@@ -146,6 +159,8 @@ def test_every_read_is_the_same_before_and_after_packing(
     _packed_everything(store, harness)
     after = _reads(store, now)
     assert after.keys() == before.keys()
+    for reads in (before, after):
+        assert reads["points"] == _points_of(reads["recent"])
     for key in before:
         assert after[key] == before[key], key
 

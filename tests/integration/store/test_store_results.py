@@ -217,6 +217,15 @@ def test_recent_results_of_many_checks_come_newest_first_per_check(
     assert "a.three" not in recent
     since = store.recent_results(["a.one"], limit=10, since=clock.now + 3)
     assert len(since["a.one"]) == 2
+    points = store.recent_points(["a.one", "a.two", "a.three", "a.nope"], limit=3)
+    assert points.keys() == {"a.one", "a.two"}
+    for check_id, items in points.items():
+        assert [(p.started_at, p.duration, p.ok, p.degraded) for p in items] == [
+            (s.result.started_at, s.result.duration, s.result.ok, s.result.degraded)
+            for s in recent[check_id]
+        ]
+    with pytest.raises(ValueError, match="limit"):
+        store.recent_points(["a.one"], limit=0)
 
 
 @pytest.mark.parametrize("token", ["1e300:5", "-1e300:5", "1700000000.5:99999999999999999999999"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from nyxmon.domain.model import Result
 
-__all__ = ["ResultCursor", "ResultPage", "StoredResult"]
+__all__ = ["ResultCursor", "ResultPage", "ResultPoint", "StoredResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,19 @@ class StoredResult:
 
     id: int
     result: Result
+
+
+class ResultPoint(NamedTuple):
+    """A result reduced to what a beats bar draws: when, how long, passed, degraded.
+
+    The overview asks for 30 of these for each of up to 200 checks at once; building full
+    results for that (messages, timings and details decoded) cost most of the read.
+    """
+
+    started_at: float
+    duration: float
+    ok: bool
+    degraded: bool
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -12,11 +12,18 @@ from collections.abc import Sequence
 
 from nyxmon.domain.model import Result
 from nyxmon.errors import CheckNotFoundError, StoreError
-from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
+from nyxmon.service_layer.records.results import (
+    ResultCursor,
+    ResultPage,
+    ResultPoint,
+    StoredResult,
+)
+from nyxmon.store.packing import PackedRow
 from nyxmon.store.sqlite.bulk import check_pks, insert_rows
 from nyxmon.store.sqlite.codec import RESULT_COLUMNS, RESULT_INSERT_COLUMNS, result_values, to_ms
 from nyxmon.store.sqlite.connections import SqlConnection
 from nyxmon.store.sqlite.history import (
+    Entry,
     count_between,
     materialize,
     ms_ceil,
@@ -48,6 +55,16 @@ def _packed_before(conn: SqlConnection) -> int | None:
     if progress is None or not math.isfinite(progress.period_start):
         return None
     return to_ms(progress.period_start)
+
+
+def _point(entry: Entry) -> ResultPoint:
+    started_ms, _, row = entry
+    if isinstance(row, PackedRow):
+        status = row.status
+        return ResultPoint(
+            started_ms / 1000, row.duration_us / 1_000_000, not status & 3, bool(status >> 2)
+        )
+    return ResultPoint(started_ms / 1000, row[4] / 1_000_000, row[5] == 0, bool(row[6]))
 
 
 class SqliteResultRepository:
@@ -178,6 +195,35 @@ class SqliteResultRepository:
                 entries = newest(self._conn, pk, limit, lo=lo, staged=entries)
             if entries:
                 found[check_id] = tuple(materialize(self._conn, check_id, pk, entries))
+        return found
+
+    def recent_points(
+        self, check_ids: Sequence[str], limit: int
+    ) -> dict[str, tuple[ResultPoint, ...]]:
+        """:meth:`recent` reduced to points: the same rows and blocks, only the integer
+        columns read (a beats bar needs no message, timings or details)."""
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        rows = self._conn.execute(
+            "SELECT c.id, c.pk, r.started_ms, r.id, r.duration_us, r.outcome, r.degraded"
+            " FROM checks c JOIN results r ON r.id IN ("
+            " SELECT r2.id FROM results r2 WHERE r2.check_pk = c.pk"
+            " ORDER BY r2.started_ms DESC, r2.id DESC LIMIT ?)"
+            " WHERE c.id IN (SELECT value FROM json_each(?))"
+            " ORDER BY c.id, r.started_ms DESC, r.id DESC",
+            (limit, json.dumps(list(check_ids))),
+        ).fetchall()
+        staged: dict[int, list[Entry]] = {}
+        for row in rows:
+            staged.setdefault(row[1], []).append((row[2], row[3], row))
+        packed_before = _packed_before(self._conn)
+        found: dict[str, tuple[ResultPoint, ...]] = {}
+        for pk, check_id in self._targets(check_ids).items():
+            entries = staged.get(pk, [])
+            if packed_before is not None and len(entries) < limit:
+                entries = newest(self._conn, pk, limit, staged=entries)
+            if entries:
+                found[check_id] = tuple(map(_point, entries))
         return found
 
     def count(

@@ -43,7 +43,12 @@ from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, Us
 from nyxmon.service_layer.records.alerts import OutboxEntry, StateRow, Transition
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
 from nyxmon.service_layer.records.catalog import CheckQuery, Page
-from nyxmon.service_layer.records.results import ResultCursor, ResultPage, StoredResult
+from nyxmon.service_layer.records.results import (
+    ResultCursor,
+    ResultPage,
+    ResultPoint,
+    StoredResult,
+)
 from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
 from nyxmon.service_layer.storage import AgentClaim, Store
 from nyxmon.store.sqlite import cleaner, rollup_job, stats
@@ -240,6 +245,12 @@ class SqliteStore:
     ) -> dict[str, tuple[StoredResult, ...]]:
         with self._conns.read_transaction("reading recent results") as rc:
             return SqliteResultRepository(rc).recent(check_ids, limit, since)
+
+    def recent_points(
+        self, check_ids: Sequence[str], *, limit: int = 30
+    ) -> dict[str, tuple[ResultPoint, ...]]:
+        with self._conns.read_transaction("reading recent results") as rc:
+            return SqliteResultRepository(rc).recent_points(check_ids, limit)
 
     def uptime_many(
         self, check_ids: Sequence[str], *, now: float, window: float

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nyxmon.domain.history.figures import DAY
-from nyxmon.domain.model import Result
+from nyxmon.service_layer.records.results import ResultPoint
 from nyxmon.service_layer.storage import Store
 
 __all__ = ["BEATS", "MAX_IDS", "beat_code", "beats_of", "uptime_24h"]
@@ -26,7 +26,7 @@ BEATS = 30
 MAX_IDS = 200
 
 
-def beat_code(result: Result) -> str:
+def beat_code(result: ResultPoint) -> str:
     """``u`` passed, ``g`` passed but degraded, ``d`` failed (fail, error or timeout)."""
     if not result.ok:
         return "d"
@@ -54,17 +54,13 @@ def beats_of(
     passes only ids of checks that exist; one without results gets an empty bar."""
     now = time.time() if now is None else now
     ids = list(dict.fromkeys(check_ids[:MAX_IDS]))
-    recent = store.recent_results(ids, limit=beats)
+    recent = store.recent_points(ids, limit=beats)
     uptimes = uptime_24h(store, ids, now=now)
     out: dict[str, Any] = {}
     for check_id in ids:
         items = [
-            [
-                round(stored.result.started_at, 3),
-                beat_code(stored.result),
-                round(stored.result.duration * 1000, 1),
-            ]
-            for stored in reversed(recent.get(check_id, ()))
+            [round(point.started_at, 3), beat_code(point), round(point.duration * 1000, 1)]
+            for point in reversed(recent.get(check_id, ()))
         ]
         out[check_id] = {"beats": items, "uptime_24h": uptimes[check_id]}
     return {"beats": beats, "checks": out}
