@@ -83,6 +83,15 @@ def open_store(settings: AgentConfig | str, *, readonly: bool = False) -> Store:
     return SqliteStore(database, readonly=readonly)
 
 
+def shown_database(database: str) -> str:
+    """``agent.database`` as messages may show it: a PostgreSQL URL without its password."""
+    if database.startswith(("postgresql://", "postgres://")):
+        from nyxmon.store.postgres.connections import redact_dsn
+
+        return redact_dsn(database)
+    return database
+
+
 def build_agent(
     config: LoadedConfig,
     *,

@@ -9,6 +9,7 @@ table), so these tests hold whatever the table's layout becomes.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ import pytest
 from nyxmon.service_layer.records.alerts import OutboxEntry
 from nyxmon.store.sqlite import SqliteStore
 from tests.e2e.conftest import free_port, wait_for
+from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 from tests.servers.webhook_receiver import ReceiverState, serve_webhook_receiver
 
 __all__ = [
@@ -39,7 +42,9 @@ __all__ = [
     "committed_results",
     "integrity",
     "outbox",
+    "problems_of",
     "wait_for",
+    "write_fault_round_trip",
 ]
 
 ResultKey = tuple[str, float, float]
@@ -371,5 +376,61 @@ print(json.dumps(times))
 
 
 @pytest.fixture
+def target() -> Iterator[HttpTarget]:
+    """A local HTTP target on a thread of its own (``/``, ``/switch`` and more)."""
+    with ThreadedHttpTarget() as running:
+        yield running
+
+
+@pytest.fixture
 def web_port() -> int:
     return free_port()
+
+
+# -- a fault in writing, caused and cured ------------------------------------------------------
+
+
+def problems_of(agent: Agent) -> tuple[int, str]:
+    """/healthz's status code and its problems, joined."""
+    code, health = agent.health()
+    return code, " | ".join(health.get("problems", []))
+
+
+def write_fault_round_trip(
+    agent: Agent,
+    scheduled_times: Callable[[], dict[str, list[float]]],
+    cause: Callable[[], None],
+    cure: Callable[[], None],
+    says: str,
+) -> None:
+    """Cause a write fault, see /healthz say so (503, ``says`` among the problems) while
+    /livez stays 200, cure it, see /healthz 200 again with nothing waiting, and every run
+    of every check (one a second, start to start) in the store, before, during and after."""
+    agent.wait_ready()
+    wait_for(lambda: all(len(t) >= 2 for t in scheduled_times().values()), 60, "results")
+    caused_at = time.time()
+    cause()
+    wait_for(lambda: problems_of(agent)[0] == 503, 60, "/healthz to say 503")
+    _, problems = problems_of(agent)
+    assert "store writes failing" in problems, problems
+    assert says in problems.lower(), problems
+    assert agent.get("/livez")[0] == 200, "a store refusing writes is no reason to restart"
+    assert agent.health()[1]["figures"]["rows_waiting"] > 0, "results wait in memory"
+    cure()
+    cured_at = time.time()
+    wait_for(lambda: agent.health()[0] == 200, 60, "/healthz 200 again")
+    wait_for(lambda: agent.health()[1]["figures"]["rows_waiting"] == 0, 60, "all written")
+    time.sleep(2.0)  # a couple more runs after the cure
+    figures = agent.health()[1]["figures"]
+    assert figures["results_dropped"] == 0
+    overruns = agent.metric("nyxmon_scheduler_overruns")
+    assert overruns is not None, "/metrics did not answer after the cure"
+    until = time.time() - 1.0  # runs due before this are written by now
+    agent.stop()
+    for check_id, times in scheduled_times().items():
+        times = [t for t in times if t < until]
+        assert times[0] < caused_at, check_id
+        assert times[-1] > cured_at, check_id
+        missing = sum(round(later - earlier) - 1 for earlier, later in itertools.pairwise(times))
+        # A run is skipped (and counted) only while the one before is still going.
+        assert missing <= overruns, f"{check_id}: {missing} runs lost"

@@ -11,7 +11,6 @@ clock moved by hours (an LD_PRELOAD library) while the monotonic clock runs on.
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 import shutil
 import subprocess
@@ -31,17 +30,13 @@ from tests.reliability.conftest import (
     RestartableReceiver,
     config_text,
     outbox,
+    problems_of,
     results_of,
     wait_for,
+    write_fault_round_trip,
 )
 from tests.servers.dns_server import DnsTestServer
-from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
-
-
-@pytest.fixture
-def target() -> Iterator[HttpTarget]:
-    with ThreadedHttpTarget() as running:
-        yield running
+from tests.servers.http_target import HttpTarget
 
 
 def _switch(target: HttpTarget, to: str) -> None:
@@ -224,52 +219,6 @@ def _fill(path: Path) -> int:
     return written
 
 
-def _problems(agent: Agent) -> tuple[int, str]:
-    code, health = agent.health()
-    return code, " | ".join(health.get("problems", []))
-
-
-def _write_fault_round_trip(
-    agent: Agent,
-    disk: MountNamespace,
-    db: Path,
-    cause: Callable[[], None],
-    cure: Callable[[], None],
-    says: str,
-) -> None:
-    """Cause a write fault, see /healthz say so (503, ``says`` among the problems) while
-    /livez stays 200, cure it, see /healthz 200 again with nothing waiting, and every run
-    of every check (one a second, start to start) in the store, before, during and after."""
-    agent.wait_ready()
-    wait_for(lambda: all(len(t) >= 2 for t in disk.scheduled_times(db).values()), 60, "results")
-    caused_at = time.time()
-    cause()
-    wait_for(lambda: _problems(agent)[0] == 503, 60, "/healthz to say 503")
-    _, problems = _problems(agent)
-    assert "store writes failing" in problems, problems
-    assert says in problems.lower(), problems
-    assert agent.get("/livez")[0] == 200, "a store refusing writes is no reason to restart"
-    assert agent.health()[1]["figures"]["rows_waiting"] > 0, "results wait in memory"
-    cure()
-    cured_at = time.time()
-    wait_for(lambda: agent.health()[0] == 200, 60, "/healthz 200 again")
-    wait_for(lambda: agent.health()[1]["figures"]["rows_waiting"] == 0, 60, "all written")
-    time.sleep(2.0)  # a couple more runs after the cure
-    figures = agent.health()[1]["figures"]
-    assert figures["results_dropped"] == 0
-    overruns = agent.metric("nyxmon_scheduler_overruns")
-    assert overruns is not None
-    until = time.time() - 1.0  # runs due before this are written by now
-    agent.stop()
-    for check_id, times in disk.scheduled_times(db).items():
-        times = [t for t in times if t < until]
-        assert times[0] < caused_at, check_id
-        assert times[-1] > cured_at, check_id
-        missing = sum(round(later - earlier) - 1 for earlier, later in itertools.pairwise(times))
-        # A run is skipped (and counted) only while the one before is still going.
-        assert missing <= overruns, f"{check_id}: {missing} runs lost"
-
-
 def test_a_full_disk_makes_the_agent_not_ready_and_everything_waiting_is_written_after(
     tmp_path: Path,
     small_disk: MountNamespace,
@@ -282,8 +231,12 @@ def test_a_full_disk_makes_the_agent_not_ready_and_everything_waiting_is_written
     config.write_text(config_text(db, web_port, _switch_checks(target, 3)))
     agent = start_agent(config, web_port, prefix=small_disk.prefix)
     filler = small_disk.inside(small_disk.folder / "filler")
-    _write_fault_round_trip(
-        agent, small_disk, db, lambda: _fill(filler), lambda: filler.unlink(), says="full"
+    write_fault_round_trip(
+        agent,
+        lambda: small_disk.scheduled_times(db),
+        lambda: _fill(filler),
+        lambda: filler.unlink(),
+        says="full",
     )
 
 
@@ -339,8 +292,8 @@ def test_a_file_system_turning_read_only_under_the_agent_is_reported_and_survive
     before = disk.scheduled_times(db)
 
     trigger.write_text("1\n")
-    wait_for(lambda: _problems(agent)[0] == 503, 60, "/healthz to say 503")
-    _, problems = _problems(agent)
+    wait_for(lambda: problems_of(agent)[0] == 503, 60, "/healthz to say 503")
+    _, problems = problems_of(agent)
     assert "store writes failing" in problems, problems
     assert "read-only" in problems.lower(), problems
     assert agent.get("/livez")[0] == 200, "a store refusing writes is no reason to restart"

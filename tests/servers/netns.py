@@ -68,6 +68,11 @@ class NetnsPair:
             raise
         return self
 
+    @property
+    def prober_link(self) -> str:
+        """The prober side's veth device (``ip -n PROBER link set ... down`` cuts the link)."""
+        return self._veth[0]
+
     def sysctl(self, namespace: str, key: str, value: str) -> None:
         subprocess.run(
             ["ip", "netns", "exec", namespace, "sysctl", "-qw", f"{key}={value}"], check=True

@@ -5,8 +5,9 @@ working, even though its process answers. :class:`HealthMonitor` reads the plane
 (cheap, any thread) and judges:
 
 - **live**: no plane of the agent has died (a dead dispatcher or scheduler needs a restart);
-- **ready**: it records what it observes: store writes succeed (or have failed for less than
-  ``write_grace``) and the rows waiting for the store stay under ``max_backlog``;
+- **ready**: it records what it observes: store writes succeed (or have failed, or gone
+  unanswered, for less than ``write_grace``) and the rows waiting for the store stay under
+  ``max_backlog``;
 - **degraded** (still ready): results were dropped, loop or dispatcher lag is high, or a
   notification was given up on recently (an alert may not have reached anyone).
 
@@ -75,6 +76,12 @@ class HealthMonitor:
             seconds = now - app.failing_since
             why = f"store writes failing for {seconds:.0f} s: {app.last_write_error}"
             (fatal if seconds >= limits.write_grace else warnings).append(why)
+        if app.writing_since is not None and now - app.writing_since >= limits.write_grace:
+            # A write that neither succeeds nor fails: the database stopped answering.
+            fatal.append(
+                f"store writes failing for {now - app.writing_since:.0f} s: a write has not"
+                " been answered (the database or the link to it is down)"
+            )
         waiting = app.staged + app.in_flight
         if waiting > limits.max_backlog:
             fatal.append(f"{waiting} rows waiting for the store (limit {limits.max_backlog})")

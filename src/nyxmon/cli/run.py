@@ -91,7 +91,7 @@ def demo_command(
 
 def serve(config: LoadedConfig, path: Path) -> int:
     """Run an agent for ``config`` in the foreground; return the process exit code."""
-    from nyxmon.bootstrap import build_agent
+    from nyxmon.bootstrap import build_agent, shown_database
 
     stop = threading.Event()
     reload = threading.Event()
@@ -140,7 +140,7 @@ def serve(config: LoadedConfig, path: Path) -> int:
             err.print(f"error: the agent could not start: {exc}")
             return 1
         checks_running = len(applied.checks)
-        database = config.agent.database
+        database = shown_database(config.agent.database)
         grace = config.agent.shutdown_grace
         web = _start_web(agent, config, early)
         if web is None:

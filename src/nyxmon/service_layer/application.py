@@ -57,7 +57,8 @@ class ApplicationStatistics:
     """The write path and the handlers, as of now.
 
     ``staged`` rows wait for the writer, ``in_flight`` are being written; ``failing_since``
-    is when the current run of failed writes began (None while writes succeed).
+    is when the current run of failed writes began (None while writes succeed);
+    ``writing_since`` when the batch in flight was handed to the writer (None: none is).
     """
 
     checks: int
@@ -68,6 +69,7 @@ class ApplicationStatistics:
     results_dropped: int
     write_failures: int
     failing_since: float | None
+    writing_since: float | None
     last_write_error: str
     last_batch_seconds: float
     max_batch_seconds: float
@@ -106,6 +108,7 @@ class Application:
         )
         self.bus = MessageBus(self.uow, self.deps, COMMAND_HANDLERS, EVENT_HANDLERS)
         self._in_flight: WriteBatch | None = None
+        self._in_flight_since: float | None = None
         self._in_flight_acks: list[Callable[[], None]] = []
         self._backoff = 0.0
         self._retry_at = 0.0
@@ -123,17 +126,19 @@ class Application:
         one is in flight or backing off after a failure)."""
         for op in self.uow.take_ops():
             self._writer.run(op, self._op_done(op))
-        if self._in_flight is not None:
-            return
+        # The bound holds while a batch hangs in flight too (a database that stopped answering).
         dropped = self.uow.drop_oldest_results(self._max_pending)
         if dropped:
             self._dropped += dropped
             log.error("store writer: %d results dropped, the database is not keeping up", dropped)
+        if self._in_flight is not None:
+            return
         if self._retry_at and self._clock() < self._retry_at:
             return
         batch = self.uow.take_batch()
         if batch is not None:
             self._in_flight = batch
+            self._in_flight_since = self._clock()
             self._in_flight_acks = self.uow.take_acks()
             self._writer.write(batch, self._written)
 
@@ -158,6 +163,7 @@ class Application:
             results_dropped=self._dropped,
             write_failures=counters.write_failures,
             failing_since=self._failing_since,
+            writing_since=self._in_flight_since,
             last_write_error=counters.last_write_error,
             last_batch_seconds=self._last_seconds,
             max_batch_seconds=self._max_seconds,
@@ -171,6 +177,7 @@ class Application:
         self, receipt: WriteReceipt | None, seconds: float, error: BaseException | None
     ) -> None:
         batch, self._in_flight = self._in_flight, None
+        self._in_flight_since = None
         acks, self._in_flight_acks = self._in_flight_acks, []
         assert batch is not None
         if error is None:

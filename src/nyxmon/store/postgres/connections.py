@@ -29,7 +29,15 @@ from nyxmon.errors import StoreError
 from nyxmon.store.postgres.dialect import bind, translate
 from nyxmon.store.sqlite.write_gate import WriteGate
 
-__all__ = ["PgConnection", "PgConnections", "PgCursor", "pg_errors", "redact_dsn"]
+__all__ = [
+    "LINK_OPTIONS",
+    "PgConnection",
+    "PgConnections",
+    "PgCursor",
+    "link_options",
+    "pg_errors",
+    "redact_dsn",
+]
 
 #: Tables whose single-row INSERTs report the new id as ``lastrowid`` (sqlite3's attribute).
 _ID_TABLES = ("outbox", "api_tokens", "state_changes")
@@ -44,6 +52,30 @@ class _NumericLoader(Loader):
         if "." in text or "e" in text.lower() or "N" in text:
             return float(text)
         return int(text)
+
+
+#: libpq settings that make a dead link fail a call instead of hanging it (the writer's batch,
+#: a page's read): without them a connection whose packets vanish (a link down, a host gone,
+#: not a refusal) waits for the kernel's TCP retries, about 15 minutes. Sent data unanswered
+#: for 20 s fails (``tcp_user_timeout``); an idle connection is probed after 10 s, every 5 s,
+#: and given up after 3 unanswered probes. A DSN that sets any of them keeps its own value.
+LINK_OPTIONS: dict[str, int] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
+
+
+def link_options(dsn: str) -> dict[str, Any]:
+    """:data:`LINK_OPTIONS` less those ``dsn`` sets itself (as connect() keyword arguments)."""
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        given = {}
+    return {key: value for key, value in LINK_OPTIONS.items() if key not in given}
 
 
 def redact_dsn(dsn: str) -> str:
@@ -186,15 +218,21 @@ class PgConnections:
         self._lock = threading.Lock()
         with pg_errors("connecting", dsn):
             self._writer: psycopg.Connection[Any] | None = (
-                psycopg.connect(dsn, autocommit=True) if writable else None
+                psycopg.connect(dsn, autocommit=True, **link_options(dsn)) if writable else None
             )
             if self._writer is not None:
                 configure(self._writer)
             self._pool: ConnectionPool[Any] = ConnectionPool(
                 dsn,
+                kwargs=dict(link_options(dsn)),
                 min_size=1,
                 max_size=readers,
                 configure=configure,
+                # A connection that died while idle in the pool (the server restarted, a link
+                # dropped) is found out and replaced before it is handed out, instead of failing
+                # the first read after the database is back (a web page, a scrape). One empty
+                # round trip per checkout.
+                check=ConnectionPool.check_connection,
                 open=False,
                 name="nyxmon-readers",
                 timeout=30.0,
@@ -223,7 +261,7 @@ class PgConnections:
         if self._writer.closed:
             # The server went away (restart): reconnect once, the transaction is lost anyway.
             with pg_errors("reconnecting", self.dsn):
-                self._writer = psycopg.connect(self.dsn, autocommit=True)
+                self._writer = psycopg.connect(self.dsn, autocommit=True, **link_options(self.dsn))
                 configure(self._writer)
         return PgConnection(self._writer)
 
