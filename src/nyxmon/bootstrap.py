@@ -52,6 +52,7 @@ __all__ = [
     "build_agent",
     "build_control_server",
     "build_remote_web",
+    "build_shared_web",
     "build_web",
     "check_runner",
     "control_socket_path",
@@ -61,6 +62,7 @@ __all__ = [
 if TYPE_CHECKING:
     from nyxmon.web import WebServer
     from nyxmon.web.remote import RemoteContext
+    from nyxmon.web.shared_store import SharedStoreContext
 
 DAY = 86400.0
 # Metric events wait up to 100 ms on the metrics thread's queue: a scrape is seconds apart,
@@ -240,4 +242,26 @@ def build_remote_web(
     # exists to give the GIL back); the process runs at a lower OS priority instead.
     settings = WebSettings.from_config(config.agent.web, cpu_share=1.0, cpu_burst=0.25)
     app = create_app(context, settings, announce=announce)
+    return WebServer(app, settings.host, settings.port, bind_retry=10.0), context
+
+
+def build_shared_web(
+    config: LoadedConfig, *, announce: Callable[[str], None]
+) -> tuple[WebServer, SharedStoreContext]:
+    """The web plane as a process of its own on a PostgreSQL database shared by agents, with no
+    agent to talk to: statuses follow the database's change notices
+    (:mod:`nyxmon.web.shared_store`). Blocking, like :func:`build_web`."""
+    from nyxmon.store.postgres import PostgresStore
+    from nyxmon.web import WebServer, WebSettings, create_app
+    from nyxmon.web.shared_store import SharedStoreContext
+
+    store = open_store(config.agent)
+    assert isinstance(store, PostgresStore)
+    context = SharedStoreContext(config, store)
+    settings = WebSettings.from_config(config.agent.web, cpu_share=1.0, cpu_burst=0.25)
+    try:
+        app = create_app(context, settings, announce=announce)
+    except BaseException:
+        store.close()
+        raise
     return WebServer(app, settings.host, settings.port, bind_retry=10.0), context
