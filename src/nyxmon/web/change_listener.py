@@ -39,6 +39,8 @@ APPLICATION_NAME = "nyxmon-web-listen"
 class ListenerStatistics:
     listening: bool
     channel: str
+    #: The listening session's server process (``pg_stat_activity.pid``), while connected.
+    backend_pid: int | None
     notices: int
     connects: int
     failures: int
@@ -79,6 +81,7 @@ class ChangeListener:
         return ListenerStatistics(
             self.listening,
             self.channel,
+            self.backend_pid,
             self.notices,
             self.generation,
             self.failures,
