@@ -228,7 +228,8 @@ def test_writes_from_the_web_reach_the_store_and_run_now_says_no_agent(
     assert paused.status_code == 200, paused.text
     with PostgresStore(dsn, readonly=True, readers=1) as reader:
         stored = reader.get_check("status-page.status")
-        assert stored is not None and stored.paused
+        assert stored is not None
+        assert stored.paused
     refused = web.post("/api/v1/checks/status-page.status/run")
     assert refused.status_code == 503
     assert "no agent" in refused.json()["detail"]
