@@ -23,7 +23,7 @@ import psycopg
 import pytest
 import requests
 from tests.integration.store.store_helpers import T0, PgSchemas, add_checks, make_result
-from tests.servers.http_target import ThreadedHttpTarget
+from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 
 from nyxmon.agent.agent import Agent
 from nyxmon.bootstrap import build_agent
@@ -104,9 +104,9 @@ def dsn() -> Iterator[str]:
 
 
 @pytest.fixture
-def target() -> Iterator[ThreadedHttpTarget]:
+def target() -> Iterator[HttpTarget]:
     with ThreadedHttpTarget() as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def _config(folder: Path, dsn: str, checks: str = "") -> Path:
 def test_the_api_and_the_event_stream_follow_an_agent_without_reload(
     dsn: str,
     tmp_path: Path,
-    target: ThreadedHttpTarget,
+    target: HttpTarget,
     shared_web: Callable[..., SharedWeb],
 ) -> None:
     path = _config(
