@@ -246,18 +246,21 @@ def build_remote_web(
 
 
 def build_shared_web(
-    config: LoadedConfig, *, announce: Callable[[str], None]
+    config: LoadedConfig, control: Path | None, *, announce: Callable[[str], None]
 ) -> tuple[WebServer, SharedStoreContext]:
-    """The web plane as a process of its own on a PostgreSQL database shared by agents, with no
-    agent to talk to: statuses follow the database's change notices
-    (:mod:`nyxmon.web.shared_store`). Blocking, like :func:`build_web`."""
+    """The web plane as a process of its own on a PostgreSQL database shared by agents:
+    statuses follow the database's change notices (:mod:`nyxmon.web.shared_store`); writes,
+    run-now and pings go to the agent on ``control`` if given, else to the store (writes) or
+    nowhere (503). Blocking, like :func:`build_web`."""
     from nyxmon.store.postgres import PostgresStore
     from nyxmon.web import WebServer, WebSettings, create_app
+    from nyxmon.web.remote import RemoteContext
     from nyxmon.web.shared_store import SharedStoreContext
 
     store = open_store(config.agent)
     assert isinstance(store, PostgresStore)
-    context = SharedStoreContext(config, store)
+    beside = RemoteContext(config, store, control) if control is not None else None
+    context = SharedStoreContext(config, store, agent=beside)
     settings = WebSettings.from_config(config.agent.web, cpu_share=1.0, cpu_burst=0.25)
     try:
         app = create_app(context, settings, announce=announce)

@@ -61,6 +61,9 @@ def _sign_in(base: str) -> requests.Session:
         timeout=10,
     )
     assert answer.status_code == 303, answer.text
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', session.get(base + "/").text)
+    assert csrf is not None
+    session.headers["X-CSRF-Token"] = csrf.group(1)  # for the API calls that change things
     return session
 
 
@@ -101,7 +104,8 @@ def test_a_web_process_alone_follows_the_agent_through_postgresql(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NYXMON_ADMIN_PASSWORD", PASSWORD)
-    agent_config = _config(tmp_path / "agent.yaml", pg_dsn, free_port(), target)
+    agent_port = free_port()
+    agent_config = _config(tmp_path / "agent.yaml", pg_dsn, agent_port, target)
     web_port = free_port()
     web_config = _config(tmp_path / "web.yaml", pg_dsn, web_port, target)
     agent = agents("run", "--config", str(agent_config))
@@ -116,6 +120,16 @@ def test_a_web_process_alone_follows_the_agent_through_postgresql(
     target.state.healthy = False
     _wait_event(events, "down")
     wait_for(lambda: _state(session, base) == "down", timeout=10, what="the API to say down")
+    # Alone, it has no agent to run a check now; the agent's own web plane (statuses from the
+    # database too, run-now through its control socket) has.
+    refused = session.post(base + "/api/v1/checks/web.home/run", timeout=10)
+    assert refused.status_code == 503
+    assert "no agent" in refused.json()["detail"]
+    agent_base = f"http://127.0.0.1:{agent_port}"
+    beside = _sign_in(agent_base)
+    wait_for(lambda: _state(beside, agent_base) == "down", timeout=10, what="the agent's web")
+    ran = beside.post(agent_base + "/api/v1/checks/web.home/run", timeout=40)
+    assert ran.status_code == 200, ran.text
 
     # PostgreSQL ends the web's listening session: it listens again and follows again.
     figures = session.get(base + "/api/v1/agent", timeout=10).json()["statistics"]

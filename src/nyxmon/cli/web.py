@@ -9,12 +9,15 @@ over its control socket. SIGTERM/SIGINT stop it; SIGHUP reads the config file ag
 
 Which agent it follows, the rule:
 
-- ``--control SOCKET`` given: that agent, over its socket (``nyxmon run`` starts it so);
-- else, ``agent.database`` is PostgreSQL: no agent in particular. Several agents on several
-  machines may share the database, so it follows the database itself (LISTEN/NOTIFY, see
-  :mod:`nyxmon.web.shared_store`) and never exits on its own: PostgreSQL going away makes
-  ``/healthz`` answer 503 until it reconnects;
-- else (SQLite): the agent's socket beside its database file.
+- ``agent.database`` is PostgreSQL: several agents on several machines may share it, and no
+  agent's own feed covers the checks the others hold, so the statuses follow the database
+  itself (LISTEN/NOTIFY, :mod:`nyxmon.web.shared_store`). With ``--control SOCKET`` (``nyxmon
+  run`` starts it so) writes, run-now and pings go to that agent and the process exits 1 when
+  it goes away; without, writes go straight to the store (agents pick them up as they pick up
+  the CLI's), run-now and pings are answered 503, and the process never exits on its own:
+  PostgreSQL going away makes ``/healthz`` answer 503 until it reconnects;
+- SQLite: the one agent, over its control socket (``--control``, by default beside the
+  database file).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ ControlOption = typer.Option(
     "--control",
     help=(
         "The agent's control socket (default: beside its SQLite database; on PostgreSQL, "
-        "none: follow every agent through the database)."
+        "none: statuses follow every agent through the database, run-now and pings need one)."
     ),
 )
 
@@ -70,7 +73,7 @@ def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) 
     from nyxmon.web.shared_store import SharedStoreContext
 
     config = load(path)
-    shared = control is None and config.agent.uses_postgres
+    shared = config.agent.uses_postgres
     socket_path = control or control_socket_path(config.agent)
     # When the machine is short of CPU, the probes' process goes first: a dashboard answering
     # late is better than a probe starting late.
@@ -93,8 +96,8 @@ def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) 
         context: RemoteContext | SharedStoreContext
         announce = lambda line: console.print(line, markup=False)  # noqa: E731
         if shared:
-            server, context = build_shared_web(config, announce=announce)
-            log.info("following the agents through the database (no --control socket given)")
+            server, context = build_shared_web(config, control, announce=announce)
+            log.info("following the agents through the database")
         else:
             server, context = build_remote_web(config, socket_path, announce=announce)
         server.start()
@@ -116,7 +119,8 @@ def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) 
                 # The agent reads the same file and reports each error; the web plane keeps
                 # showing the config the agent keeps running.
                 log.debug("the web plane keeps the previous config of %s", path)
-        if isinstance(context, RemoteContext) and context.client.closed.is_set():
+        beside = context if isinstance(context, RemoteContext) else context.agent
+        if beside is not None and beside.client.closed.is_set():
             err.print("error: the agent closed its control connection; stopping", markup=False)
             code = 1
             break

@@ -2,8 +2,8 @@
 
 Several agents on several machines share one database, each running the checks it holds a
 lease on; no single agent's status feed covers every check. So this context follows the
-database instead of an agent (``nyxmon web -c FILE`` picks it for ``agent.database:
-postgresql://...`` when no ``--control`` socket is given):
+database instead of an agent (``nyxmon web -c FILE`` picks it whenever ``agent.database`` is
+PostgreSQL; see :mod:`nyxmon.cli.web` for the rule):
 
 - **statuses** are built from the store as the CLI builds them (alert state row + latest
   result, :func:`nyxmon.cli.check_state.stored_status`), kept current by PostgreSQL's
@@ -18,10 +18,16 @@ postgresql://...`` when no ``--control`` socket is given):
   straight against the store in one transaction (:mod:`nyxmon.service_layer.direct`, as the
   CLI does); every agent notices them within its watch period, as it notices the CLI's;
 - **run-now and push pings** need an agent to probe or to advance a push check's deadline: they
-  are answered 503 saying so (run the web plane beside an agent with ``--control`` for them).
+  are answered 503 saying so.
 
-``health()`` is the web plane's own: ready while it listens and has re-read everything since it
-last (re)connected; ``/healthz`` answers 503 while PostgreSQL is away.
+Beside an agent (``nyxmon run`` starts its web process with ``--control``), ``agent`` is that
+agent's :class:`~nyxmon.web.remote.RemoteContext`: statuses still come from the database (the
+agent's own feed covers only the checks it holds a lease on), while writes, run-now, pings,
+the agent's figures and metric snapshots go to it, as with one agent on SQLite.
+
+``health()``: ready while it listens and has re-read everything since it last (re)connected
+(and, beside an agent, while that agent is ready); ``/healthz`` answers 503 while PostgreSQL
+is away.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from nyxmon.service_layer.storage import Store
 from nyxmon.store.postgres import PostgresStore
 from nyxmon.web.change_listener import ChangeListener
 from nyxmon.web.problems import Problem
+from nyxmon.web.remote import RemoteContext
 
 __all__ = ["SharedStoreContext"]
 
@@ -62,8 +69,8 @@ log = logging.getLogger(__name__)
 StatusCallback = Callable[[CheckStatus], None]
 
 _NO_AGENT = (
-    "this web plane follows the shared PostgreSQL database and has no agent to {what}; "
-    "use an agent's own web plane (nyxmon run) or start `nyxmon web` with --control"
+    "no agent to {what}: this web plane follows the shared PostgreSQL database alone; "
+    "use an agent's own web plane (nyxmon run), or start `nyxmon web` with --control"
 )
 
 
@@ -79,9 +86,12 @@ class SharedStoreContext:
         full_refresh: float = 30.0,
         backoff: float = 0.5,
         backoff_max: float = 15.0,
+        agent: RemoteContext | None = None,
     ) -> None:
         self._config = config
         self._store = store
+        #: The agent beside this web plane, when it has one (over its control socket).
+        self.agent = agent
         self._coalesce = coalesce
         self._full_period = full_refresh
         self._statuses: dict[str, CheckStatus] = {}
@@ -132,9 +142,13 @@ class SharedStoreContext:
 
     def reload(self, config: LoadedConfig) -> None:
         self._config = config
+        if self.agent is not None:
+            self.agent.reload(config)
 
     # -- lifecycle (web loop) ------------------------------------------------------------------
     async def start(self) -> None:
+        if self.agent is not None:
+            await self.agent.start()
         self._wake = asyncio.Event()
         self._loaded = asyncio.Event()
         self._limiter = anyio.CapacityLimiter(1)
@@ -155,9 +169,15 @@ class SharedStoreContext:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self.agent is not None:
+            await self.agent.aclose()
 
     # -- what the web plane reads --------------------------------------------------------------
     def health(self) -> Health:
+        if self.agent is not None:
+            beside = self.agent.health()
+            if not beside.ready:
+                return beside
         listener = self.listener
         figures = {"listening": listener.listening, "notices": listener.notices}
         if not listener.listening:
@@ -183,10 +203,14 @@ class SharedStoreContext:
         return MappingProxyType(dict(self._statuses))
 
     def metric_snapshots(self, timeout: float = 2.0) -> list[RecorderSnapshot]:
+        if self.agent is not None:
+            return self.agent.metric_snapshots(timeout)
         return []  # each agent serves its own /metrics
 
     async def statistics(self, timeout: float = 5.0) -> Mapping[str, Any]:  # noqa: ASYNC109
+        beside = await self.agent.statistics(timeout) if self.agent is not None else {}
         return {
+            **beside,
             "shared_store": {
                 "listener": dataclasses.asdict(self.listener.statistics()),
                 "checks": len(self._statuses),
@@ -194,11 +218,13 @@ class SharedStoreContext:
                 "full_refreshes": self.full_refreshes,
                 "published": self.published,
                 "read_failures": self.read_failures,
-            }
+            },
         }
 
     # -- what the web plane asks for -----------------------------------------------------------
     async def command(self, command: Command, timeout: float) -> Any:  # noqa: ASYNC109
+        if self.agent is not None:
+            return await self.agent.command(command, timeout)
         try:
             return await anyio.to_thread.run_sync(direct.execute, self._store, command)
         except LookupError:
@@ -207,9 +233,13 @@ class SharedStoreContext:
             ) from None
 
     async def run_now(self, check_id: str, timeout: float) -> Result:  # noqa: ASYNC109
+        if self.agent is not None:
+            return await self.agent.run_now(check_id, timeout)
         raise Problem(503, _NO_AGENT.format(what="run a check now"), kind="no-agent")
 
     async def ping(self, ping: Ping, timeout: float) -> str:  # noqa: ASYNC109
+        if self.agent is not None:
+            return await self.agent.ping(ping, timeout)
         raise Problem(503, _NO_AGENT.format(what="record a ping"), kind="no-agent")
 
     def subscribe(self, callback: StatusCallback) -> Callable[[], None]:
