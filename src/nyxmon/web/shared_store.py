@@ -319,12 +319,15 @@ class SharedStoreContext:
         if scope is None:
             self._statuses = read
         else:
+            # A new dict, swapped in whole: worker threads copy it meanwhile (a /metrics scrape).
+            statuses = dict(self._statuses)
             for check_id in scope:
                 status = read.get(check_id)
                 if status is None:
-                    self._statuses.pop(check_id, None)
+                    statuses.pop(check_id, None)
                 else:
-                    self._statuses[check_id] = status
+                    statuses[check_id] = status
+            self._statuses = statuses
         for status in changed:
             self.published += 1
             for callback in self._subscribers:
