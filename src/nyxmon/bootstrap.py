@@ -61,6 +61,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from nyxmon.web import WebServer
+    from nyxmon.web.context import WebContext
     from nyxmon.web.remote import RemoteContext
     from nyxmon.web.shared_store import SharedStoreContext
 
@@ -192,8 +193,21 @@ def build_web(agent: Agent, config: LoadedConfig, *, announce: Callable[[str], N
     from nyxmon.web import WebServer, WebSettings, create_app
 
     settings = WebSettings.from_config(config.agent.web)
-    app = create_app(agent, settings, announce=announce)
+    app = create_app(_web_context(agent, config), settings, announce=announce)
     return WebServer(app, settings.host, settings.port)
+
+
+def _web_context(agent: Agent, config: LoadedConfig) -> WebContext:
+    """The agent's own context; on PostgreSQL, statuses from the database around it (other
+    agents may run some of the checks: :mod:`nyxmon.web.shared_store`)."""
+    from nyxmon.store.postgres import PostgresStore
+    from nyxmon.web.context import LocalContext
+    from nyxmon.web.shared_store import SharedStoreContext
+
+    local = LocalContext(agent)
+    if isinstance(agent.store, PostgresStore):
+        return SharedStoreContext(config, agent.store, agent=local)
+    return local
 
 
 @contextlib.contextmanager

@@ -120,7 +120,7 @@ def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) 
                 # showing the config the agent keeps running.
                 log.debug("the web plane keeps the previous config of %s", path)
         beside = context if isinstance(context, RemoteContext) else context.agent
-        if beside is not None and beside.client.closed.is_set():
+        if isinstance(beside, RemoteContext) and beside.client.closed.is_set():
             err.print("error: the agent closed its control connection; stopping", markup=False)
             code = 1
             break

@@ -20,10 +20,11 @@ PostgreSQL; see :mod:`nyxmon.cli.web` for the rule):
 - **run-now and push pings** need an agent to probe or to advance a push check's deadline: they
   are answered 503 saying so.
 
-Beside an agent (``nyxmon run`` starts its web process with ``--control``), ``agent`` is that
-agent's :class:`~nyxmon.web.remote.RemoteContext`: statuses still come from the database (the
-agent's own feed covers only the checks it holds a lease on), while writes, run-now, pings,
-the agent's figures and metric snapshots go to it, as with one agent on SQLite.
+Beside an agent, ``agent`` is that agent's context: a :class:`~nyxmon.web.remote.RemoteContext`
+(``nyxmon run`` starts its web process with ``--control``) or a
+:class:`~nyxmon.web.context.LocalContext` (``web.separate_process: false``). Statuses still
+come from the database (the agent's own feed covers only the checks it holds a lease on), while
+writes, run-now, pings, the agent's figures and metric snapshots go to it, as on SQLite.
 
 ``health()``: ready while it listens and has re-read everything since it last (re)connected
 (and, beside an agent, while that agent is ready); ``/healthz`` answers 503 while PostgreSQL
@@ -59,6 +60,7 @@ from nyxmon.service_layer.records.results import StoredResult
 from nyxmon.service_layer.storage import Store
 from nyxmon.store.postgres import PostgresStore
 from nyxmon.web.change_listener import ChangeListener
+from nyxmon.web.context import WebContext
 from nyxmon.web.problems import Problem
 from nyxmon.web.remote import RemoteContext
 
@@ -86,7 +88,7 @@ class SharedStoreContext:
         full_refresh: float = 30.0,
         backoff: float = 0.5,
         backoff_max: float = 15.0,
-        agent: RemoteContext | None = None,
+        agent: WebContext | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -122,7 +124,8 @@ class SharedStoreContext:
 
     @property
     def recorder(self) -> Recorder | None:
-        return None  # the agents' recorders live in their processes
+        # The agents' recorders live in their processes, but for one beside it in this one.
+        return self.agent.recorder if self.agent is not None else None
 
     @property
     def defaults(self) -> CheckDefaults:
@@ -142,7 +145,7 @@ class SharedStoreContext:
 
     def reload(self, config: LoadedConfig) -> None:
         self._config = config
-        if self.agent is not None:
+        if isinstance(self.agent, RemoteContext):
             self.agent.reload(config)
 
     # -- lifecycle (web loop) ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import queue
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from tests.integration.store.store_helpers import T0, PgSchemas, add_checks, mak
 from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 
 from nyxmon.agent.agent import Agent
-from nyxmon.bootstrap import build_agent
+from nyxmon.bootstrap import build_agent, build_web
 from nyxmon.config import load_config
 from nyxmon.domain.model import Outcome
 from nyxmon.service_layer.records.alerts import StateRow
@@ -233,3 +234,42 @@ def test_writes_from_the_web_reach_the_store_and_run_now_says_no_agent(
     refused = web.post("/api/v1/checks/status-page.status/run")
     assert refused.status_code == 503
     assert "no agent" in refused.json()["detail"]
+
+
+def test_an_agents_own_web_thread_follows_the_database_and_runs_checks_through_it(
+    dsn: str, tmp_path: Path, target: HttpTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NYXMON_ADMIN_PASSWORD", PASSWORD)
+    path = _config(
+        tmp_path,
+        dsn,
+        f"web: {{listen: '127.0.0.1:{_free_port()}', separate_process: false}}\n"
+        "services:\n  - name: web\n    checks:\n"
+        f"      - {{name: home, type: http, url: '{target.url('/switch')}'}}\n",
+    )
+    config = load_config(path)
+    agent = build_agent(config, store=PostgresStore(dsn, readers=2), watch_period=0.2)
+    agent.start()
+    server = build_web(agent, config, announce=lambda line: None).start()
+    try:
+        context = server.app.state.nyxmon.context
+        assert isinstance(context, SharedStoreContext)
+        token, _ = server.app.state.nyxmon.auth.create_token_blocking("tests", "admin")
+        web = SharedWeb(context, server, str(token))
+        wait_for(lambda: web.state("web.home") == "up", timeout=30, what="up")
+        target.state.healthy = False
+        wait_for(lambda: web.state("web.home") == "down", timeout=30, what="down")
+        assert context.listener.notices > 0  # it came through the database
+        ran = web.post("/api/v1/checks/web.home/run")
+        assert ran.status_code == 200, ran.text  # through the agent beside it
+        assert ran.json()["outcome"] != "ok"
+        assert web.get("/healthz").status_code == 200
+    finally:
+        server.stop(timeout=5)
+        agent.stop(grace=1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
