@@ -92,7 +92,7 @@ class SharedStoreContext:
     ) -> None:
         self._config = config
         self._store = store
-        #: The agent beside this web plane, when it has one (over its control socket).
+        #: The agent beside this web plane, if any (over its control socket, or in this process).
         self.agent = agent
         self._coalesce = coalesce
         self._full_period = full_refresh
