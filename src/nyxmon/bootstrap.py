@@ -52,6 +52,7 @@ __all__ = [
     "build_agent",
     "build_control_server",
     "build_remote_web",
+    "build_shared_web",
     "build_web",
     "check_runner",
     "control_socket_path",
@@ -60,7 +61,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from nyxmon.web import WebServer
+    from nyxmon.web.context import WebContext
     from nyxmon.web.remote import RemoteContext
+    from nyxmon.web.shared_store import SharedStoreContext
 
 DAY = 86400.0
 # Metric events wait up to 100 ms on the metrics thread's queue: a scrape is seconds apart,
@@ -199,8 +202,21 @@ def build_web(agent: Agent, config: LoadedConfig, *, announce: Callable[[str], N
     from nyxmon.web import WebServer, WebSettings, create_app
 
     settings = WebSettings.from_config(config.agent.web)
-    app = create_app(agent, settings, announce=announce)
+    app = create_app(_web_context(agent, config), settings, announce=announce)
     return WebServer(app, settings.host, settings.port)
+
+
+def _web_context(agent: Agent, config: LoadedConfig) -> WebContext:
+    """The agent's own context; on PostgreSQL, statuses from the database around it (other
+    agents may run some of the checks: :mod:`nyxmon.web.shared_store`)."""
+    from nyxmon.store.postgres import PostgresStore
+    from nyxmon.web.context import LocalContext
+    from nyxmon.web.shared_store import SharedStoreContext
+
+    local = LocalContext(agent)
+    if isinstance(agent.store, PostgresStore):
+        return SharedStoreContext(config, agent.store, agent=local)
+    return local
 
 
 @contextlib.contextmanager
@@ -249,4 +265,29 @@ def build_remote_web(
     # exists to give the GIL back); the process runs at a lower OS priority instead.
     settings = WebSettings.from_config(config.agent.web, cpu_share=1.0, cpu_burst=0.25)
     app = create_app(context, settings, announce=announce)
+    return WebServer(app, settings.host, settings.port, bind_retry=10.0), context
+
+
+def build_shared_web(
+    config: LoadedConfig, control: Path | None, *, announce: Callable[[str], None]
+) -> tuple[WebServer, SharedStoreContext]:
+    """The web plane as a process of its own on a PostgreSQL database shared by agents:
+    statuses follow the database's change notices (:mod:`nyxmon.web.shared_store`); writes,
+    run-now and pings go to the agent on ``control`` if given, else to the store (writes) or
+    nowhere (503). Blocking, like :func:`build_web`."""
+    from nyxmon.store.postgres import PostgresStore
+    from nyxmon.web import WebServer, WebSettings, create_app
+    from nyxmon.web.remote import RemoteContext
+    from nyxmon.web.shared_store import SharedStoreContext
+
+    store = open_store(config.agent)
+    assert isinstance(store, PostgresStore)
+    beside = RemoteContext(config, store, control) if control is not None else None
+    context = SharedStoreContext(config, store, agent=beside)
+    settings = WebSettings.from_config(config.agent.web, cpu_share=1.0, cpu_burst=0.25)
+    try:
+        app = create_app(context, settings, announce=announce)
+    except BaseException:
+        store.close()
+        raise
     return WebServer(app, settings.host, settings.port, bind_retry=10.0), context

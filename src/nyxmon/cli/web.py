@@ -6,6 +6,18 @@ restart the web plane without touching the agent. It reads the same config file,
 same database for reads (and for its own users, sessions and tokens) and talks to the agent
 over its control socket. SIGTERM/SIGINT stop it; SIGHUP reads the config file again; it exits
 1 when the agent goes away.
+
+Which agent it follows, the rule:
+
+- ``agent.database`` is PostgreSQL: several agents on several machines may share it, and no
+  agent's own feed covers the checks the others hold, so the statuses follow the database
+  itself (LISTEN/NOTIFY, :mod:`nyxmon.web.shared_store`). With ``--control SOCKET`` (``nyxmon
+  run`` starts it so) writes, run-now and pings go to that agent and the process exits 1 when
+  it goes away; without, writes go straight to the store (agents pick them up as they pick up
+  the CLI's), run-now and pings are answered 503, and the process never exits on its own:
+  PostgreSQL going away makes ``/healthz`` answer 503 until it reconnects;
+- SQLite: the one agent, over its control socket (``--control``, by default beside the
+  database file).
 """
 
 from __future__ import annotations
@@ -30,7 +42,12 @@ _NICENESS = 5
 
 LogLevel = typer.Option("info", "--log-level", help="debug, info, warning or error.")
 ControlOption = typer.Option(
-    None, "--control", help="The agent's control socket (default: beside its database)."
+    None,
+    "--control",
+    help=(
+        "The agent's control socket (default: beside its SQLite database; on PostgreSQL, "
+        "none: statuses follow every agent through the database, run-now and pings need one)."
+    ),
 )
 
 
@@ -50,10 +67,13 @@ def web_command(
 
 
 def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) -> int:
-    from nyxmon.bootstrap import build_remote_web, control_socket_path
-    from nyxmon.web import WebServerError
+    from nyxmon.bootstrap import build_remote_web, build_shared_web, control_socket_path
+    from nyxmon.web import WebServer, WebServerError
+    from nyxmon.web.remote import RemoteContext
+    from nyxmon.web.shared_store import SharedStoreContext
 
     config = load(path)
+    shared = config.agent.uses_postgres
     socket_path = control or control_socket_path(config.agent)
     # When the machine is short of CPU, the probes' process goes first: a dashboard answering
     # late is better than a probe starting late.
@@ -72,9 +92,14 @@ def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) 
         signal.signal(sig, handler)
     signal.signal(signal.SIGHUP, on_reload)
     try:
-        server, context = build_remote_web(
-            config, socket_path, announce=lambda line: console.print(line, markup=False)
-        )
+        server: WebServer
+        context: RemoteContext | SharedStoreContext
+        announce = lambda line: console.print(line, markup=False)  # noqa: E731
+        if shared:
+            server, context = build_shared_web(config, control, announce=announce)
+            log.info("following the agents through the database")
+        else:
+            server, context = build_remote_web(config, socket_path, announce=announce)
         server.start()
     except (WebServerError, NyxmonError, OSError) as exc:
         err.print(f"error: the web plane could not start: {exc}", markup=False)
@@ -94,7 +119,8 @@ def serve_web(path: Path, control: Path | None, ready_file: Path | None = None) 
                 # The agent reads the same file and reports each error; the web plane keeps
                 # showing the config the agent keeps running.
                 log.debug("the web plane keeps the previous config of %s", path)
-        if context.client.closed.is_set():
+        beside = context if isinstance(context, RemoteContext) else context.agent
+        if isinstance(beside, RemoteContext) and beside.client.closed.is_set():
             err.print("error: the agent closed its control connection; stopping", markup=False)
             code = 1
             break

@@ -14,15 +14,22 @@ wait for it (MVCC). ``readonly=True`` opens no writer and runs no migration.
 
 The DSN is libpq's (``postgresql://user@host:5432/db``); a schema other than ``public`` is
 chosen the libpq way, ``?options=-csearch_path%3Dname``.
+
+Each batch the agent's writer commits also sends change notices (:mod:`.change_notices`): a web
+plane without an agent of its own follows the agents through them
+(:mod:`nyxmon.web.shared_store`).
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from nyxmon.errors import SchemaVersionError
+from nyxmon.service_layer.records.alerts import StateRow
+from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
 from nyxmon.service_layer.records.upkeep import (
     CleanerReport,
     DbInfo,
@@ -32,6 +39,7 @@ from nyxmon.service_layer.records.upkeep import (
 )
 from nyxmon.service_layer.storage import AgentClaim, Store
 from nyxmon.store.postgres.agent_claim import PgAgentClaim
+from nyxmon.store.postgres.change_notices import announce, changed_checks
 from nyxmon.store.postgres.connections import PgConnection, PgConnections, pg_errors, redact_dsn
 from nyxmon.store.postgres.migrations import apply_migrations, latest_version, schema_version_of
 from nyxmon.store.postgres.transaction import PgTransaction
@@ -147,6 +155,31 @@ class PostgresStore(SqliteStore):
                 " ORDER BY name) FROM services"
             )[0]
         return (*row, *services)
+
+    def write_batch(self, batch: WriteBatch) -> WriteReceipt:
+        """As on SQLite, plus the change notices of :mod:`.change_notices` in the same
+        transaction: whoever listens (a web plane of its own) hears of the checks this batch
+        changed once, and only once, it committed."""
+        if not len(batch):
+            return WriteReceipt()
+        with pg_errors("writing a batch", self.dsn), self.transaction() as tx:
+            receipt = self.stage_batch(tx, batch)  # type: ignore[arg-type]
+            announce(tx.connection, changed_checks(batch))
+            tx.commit()
+        return receipt
+
+    def states_of(self, check_ids: Sequence[str]) -> dict[str, StateRow]:
+        """The alert state rows of ``check_ids`` (``load_states()`` reads them all): what a
+        listener re-reads for the checks a change notice names."""
+        if not check_ids:
+            return {}
+        with self._pg.read_transaction(f"reading alert states of {self.path}") as rc:
+            rows = rc.raw(
+                "SELECT c.id, s.state, s.since, s.snapshot, s.updated_at FROM check_states s"
+                " JOIN checks c ON c.pk = s.check_pk WHERE c.id = ANY(%s)",
+                (list(check_ids),),
+            )
+        return {r[0]: StateRow(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows}
 
 
 def _storage(

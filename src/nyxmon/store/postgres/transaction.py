@@ -85,6 +85,11 @@ class PgTransaction:
             raise StoreError("the unit of work is not open; use it in a with block")
         return self._conn
 
+    @property
+    def connection(self) -> PgConnection:
+        """The open transaction's connection, for PostgreSQL's own statements (a NOTIFY)."""
+        return self._open_conn()
+
     def commit(self) -> None:
         """Commit everything so far; the unit of work stays usable for more."""
         conn = self._open_conn()

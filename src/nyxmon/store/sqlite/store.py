@@ -164,17 +164,22 @@ class SqliteStore:
         if not len(batch):
             return WriteReceipt()
         with sqlite_errors("writing a batch", self._conns.path), self.transaction() as tx:
-            ids = tx.results.add_many(batch.results) if batch.results else ()
-            if batch.states or batch.transitions:
-                wanted = {r.check_id for r in batch.states} | {
-                    t.check_id for t in batch.transitions
-                }
-                pk_of = tx.alerts.pks(wanted)
-                tx.alerts.save_states(batch.states, pk_of)
-                tx.alerts.add_transitions(batch.transitions, pk_of)
-            outbox_ids = tx.alerts.add_outbox(batch.outbox) if batch.outbox else ()
-            tx.alerts.update_outbox(batch.outbox_updates)
+            receipt = self.stage_batch(tx, batch)
             tx.commit()
+        return receipt
+
+    @staticmethod
+    def stage_batch(tx: SqliteTransaction, batch: WriteBatch) -> WriteReceipt:
+        """Write ``batch`` in the open transaction ``tx``, uncommitted (the PostgreSQL store
+        adds its change notices before committing)."""
+        ids = tx.results.add_many(batch.results) if batch.results else ()
+        if batch.states or batch.transitions:
+            wanted = {r.check_id for r in batch.states} | {t.check_id for t in batch.transitions}
+            pk_of = tx.alerts.pks(wanted)
+            tx.alerts.save_states(batch.states, pk_of)
+            tx.alerts.add_transitions(batch.transitions, pk_of)
+        outbox_ids = tx.alerts.add_outbox(batch.outbox) if batch.outbox else ()
+        tx.alerts.update_outbox(batch.outbox_updates)
         return WriteReceipt(result_ids=ids, outbox_ids=outbox_ids)
 
     def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:
