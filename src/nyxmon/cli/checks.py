@@ -34,10 +34,11 @@ from nyxmon.cli._common import (
     print_json,
     usage,
 )
-from nyxmon.cli.check_state import describe_state, schedule_of, state_of, stored_statuses
+from nyxmon.cli.check_state import describe_state, schedule_of, state_of
 from nyxmon.config import spell_duration
 from nyxmon.domain.model import Check, Result
 from nyxmon.service_layer.records.catalog import CheckQuery
+from nyxmon.service_layer.stored_status import stored_statuses
 
 app = typer.Typer(help="List, inspect, run and change checks.", no_args_is_help=True)
 app.command("add")(check_edit.add)

@@ -44,7 +44,6 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from nyxmon.cli.check_state import stored_status
 from nyxmon.config import CheckDefaults, LoadedConfig
 from nyxmon.domain.alerting.maintenance import MaintenanceWindow
 from nyxmon.domain.alerting.types import Route
@@ -58,6 +57,7 @@ from nyxmon.service_layer.records.alerts import StateRow
 from nyxmon.service_layer.records.health import Health
 from nyxmon.service_layer.records.results import StoredResult
 from nyxmon.service_layer.storage import Store
+from nyxmon.service_layer.stored_status import stored_status
 from nyxmon.store.postgres import PostgresStore
 from nyxmon.web.change_listener import ChangeListener
 from nyxmon.web.context import WebContext
@@ -177,24 +177,26 @@ class SharedStoreContext:
 
     # -- what the web plane reads --------------------------------------------------------------
     def health(self) -> Health:
-        if self.agent is not None:
-            beside = self.agent.health()
-            if not beside.ready:
-                return beside
+        """The web plane's own link to the database's changes, with the agent beside it (if
+        any): both sets of problems and figures, so one /healthz says every reason at once."""
         listener = self.listener
-        figures = {"listening": listener.listening, "notices": listener.notices}
+        figures: dict[str, Any] = {"listening": listener.listening, "notices": listener.notices}
+        own: tuple[str, ...] = ()
         if not listener.listening:
             why = listener.last_error or "not connected"
-            return Health(
-                "failing",
-                True,
-                False,
-                (f"not following the database's changes ({why}); reconnecting",),
-                figures,
-            )
-        if self._synced_generation != listener.generation:
-            return Health("failing", True, False, ("reading every check's status again",), figures)
-        return Health("ok", True, True, (), figures)
+            own = (f"not following the database's changes ({why}); reconnecting",)
+        elif self._synced_generation != listener.generation:
+            own = ("reading every check's status again",)
+        if self.agent is None:
+            return Health("failing" if own else "ok", True, not own, own, figures)
+        beside = self.agent.health()
+        return Health(
+            "failing" if own else beside.status,
+            beside.live,
+            beside.ready and not own,
+            (*beside.problems, *own),
+            {**beside.figures, **figures},
+        )
 
     async def statuses(self, timeout: float = 5.0) -> Mapping[str, CheckStatus]:  # noqa: ASYNC109
         if self._loaded is not None:
