@@ -12,6 +12,7 @@ different agents overlap).
 
 from __future__ import annotations
 
+import itertools
 import random
 import signal
 import threading
@@ -164,6 +165,18 @@ def test_a_killed_agents_checks_move_to_the_others_with_no_double_notice_or_prob
             )
             return bool(rows) and rows[0][0] == len(orphans)
 
+        def taken_over() -> bool:
+            rows = _rows(
+                pg_dsn,
+                "SELECT count(*) FROM check_leases WHERE check_id = ANY(%s)"
+                " AND owner <> %s AND expires > now()",
+                sorted(orphans),
+                dead_id,
+            )
+            return bool(rows) and rows[0][0] == len(orphans)
+
+        wait_for(taken_over, timeout=LEASE + 20, what=f"the orphaned leases taken\n{logs()}")
+        takeover = time.time() - killed_at
         wait_for(resumed, timeout=LEASE + 20, what=f"the orphaned checks resuming\n{logs()}")
         time.sleep(3.0)  # the survivors keep alerting on them for a while
         flipper.stop()
@@ -207,12 +220,16 @@ def test_a_killed_agents_checks_move_to_the_others_with_no_double_notice_or_prob
 
     # Resumed within one lease period of the kill (plus a claim round and a check interval).
     failover = 0.0
-    for name in orphans:
-        check_id = name if name.startswith("svc.") else f"svc.{name}"
+    for check_id in orphans:
         first = min(s for a, s, _, _ in by_check[check_id] if a != dead_id and s > killed_at * 1000)
         failover = max(failover, first / 1000 - killed_at)
-    print(f"failover {failover:.2f} s for {len(orphans)} checks (lease {LEASE:g} s)")
-    assert failover <= LEASE + 1.0 + INTERVAL + 1.0
+    print(
+        f"{len(orphans)} checks: leases taken {takeover:.2f} s after the kill, probed again "
+        f"after {failover:.2f} s (lease {LEASE:g} s, interval {INTERVAL:g} s)"
+    )
+    # The last renewal came at most a lease period before the kill; claims run every second.
+    assert takeover <= LEASE + 1.5
+    assert failover <= LEASE + 1.5 + INTERVAL + 0.5
 
     # Never probed by two agents at once.
     for check_id, runs in by_check.items():
@@ -220,7 +237,7 @@ def test_a_killed_agents_checks_move_to_the_others_with_no_double_notice_or_prob
         for agent_id, started_ms, lag_ms, _ in runs:
             slot = round((started_ms - lag_ms) / (INTERVAL * 1000))
             assert slots.setdefault(slot, agent_id) == agent_id, f"{check_id} slot {slot} twice"
-        for (a1, s1, _, d1), (a2, s2, _, _) in zip(runs, runs[1:], strict=False):
+        for (a1, s1, _, d1), (a2, s2, _, _) in itertools.pairwise(runs):
             if a1 != a2:
                 assert s2 >= s1 + d1 // 1000, f"{check_id}: agents {a1} and {a2} overlap"
 
@@ -232,7 +249,7 @@ def test_a_killed_agents_checks_move_to_the_others_with_no_double_notice_or_prob
         check_id = f"svc.{name}"
         hits = target.state.hits[f"/named/{name}"]
         stored = len(by_check.get(check_id, []))
-        if check_id in ran_by_dead or name in orphans or check_id in orphans:
+        if check_id in ran_by_dead or check_id in orphans:
             assert 0 <= hits - stored <= 5, f"{check_id}: {hits} probes, {stored} stored"
         else:
             assert hits == stored, f"{check_id}: {hits} probes, {stored} stored"

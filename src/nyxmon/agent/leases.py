@@ -133,7 +133,7 @@ class LeaseKeeper:
             log.warning("%d check leases were lost; those checks stop here", len(lost))
             self._held = self._held & kept
             await self._apply(SetLeases(self._held))
-        slack = max(1, self._share // 20)
+        slack = self._share // 20  # a few checks more than the share stay put
         if len(self._held) > self._share + slack:
             excess = frozenset(sorted(self._held)[self._share :])
             self._given_up |= excess
