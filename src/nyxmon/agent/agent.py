@@ -223,6 +223,8 @@ class Agent:
             "per_host_concurrency",
             "rdap_url",
             "rdap_bootstrap_url",
+            "location",
+            "lease_seconds",
         ):
             if getattr(config.agent, field) != getattr(self.config.agent, field):
                 log.warning("agent.%s changed; it takes effect after a restart", field)
