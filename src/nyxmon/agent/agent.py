@@ -37,7 +37,7 @@ from nyxmon.agent.deadlines import DeadlineTimers
 from nyxmon.agent.feed import StatusFeed
 from nyxmon.agent.health import HealthMonitor
 from nyxmon.agent.intake import ResultIntake
-from nyxmon.agent.leases import LeaseKeeper
+from nyxmon.agent.leases import LeaseKeeper, LeaseStatistics
 from nyxmon.agent.notifier import Notifier
 from nyxmon.agent.scheduler import Scheduler, SchedulerStatistics
 from nyxmon.agent.send_guard import ClaimedSends
@@ -78,6 +78,8 @@ class AgentStatistics:
     scheduler: SchedulerStatistics
     application: ApplicationStatistics
     cleaner: CleanerStatistics
+    #: Several agents on one database: the checks this one holds (None: it runs them all).
+    leases: LeaseStatistics | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +291,7 @@ class Agent:
             scheduler=self.scheduler.statistics(),
             application=self.app.statistics(),
             cleaner=self.cleaner.statistics(),
+            leases=None if self.leases is None else self.leases.statistics(),
         )
 
     # -- the task tree (runtime loop) -------------------------------------------------------
