@@ -1,10 +1,10 @@
 """The lease keeper: the agent's heartbeat and the checks it holds, when several agents
 share one PostgreSQL database (DESIGN.md, "Growing past one machine").
 
-Every third of a lease period it heartbeats, gives new checks a lease row, renews its own
-leases and gives up what it holds beyond its fair share (the location's checks divided by its
-live agents, rounded up); every second it claims checks nobody holds, up to that share, and
-frees the leases it gave up once their state is committed. So a killed agent's checks are
+Every third of a lease period it gives new checks a lease row and renews its own leases;
+every second it heartbeats, gives up what it holds beyond its fair share (the location's
+checks divided by its live agents, rounded up), frees the leases it gave up once their state
+is committed, and claims checks nobody holds, up to that share. So a killed agent's checks are
 taken by the others one lease period after its last renewal, plus at most a second.
 
 What it decides reaches the application as :class:`~nyxmon.service_layer.messages.SetLeases`:
@@ -72,6 +72,7 @@ class LeaseKeeper:
         self._clock = clock
         self._held: frozenset[str] = frozenset()
         self._share = 0
+        self._total = 0
         self._live = 1
         self._valid_until = -math.inf
         self._saved_lock = threading.Lock()
@@ -120,19 +121,29 @@ class LeaseKeeper:
                 await self._apply(SetLeases(frozenset()))
 
     async def _round(self) -> None:
-        """Heartbeat, lease rows for new checks, renewal, giving up the excess."""
+        """Lease rows for new checks, renewal, and a killed agent's notices."""
         began = self._clock()
-        self._live = await anyio.to_thread.run_sync(self._membership.heartbeat)
-        total = await anyio.to_thread.run_sync(self._leases.sync)
+        self._total = await anyio.to_thread.run_sync(self._leases.sync)
         kept = await anyio.to_thread.run_sync(self._leases.renew)
         self._valid_until = began + self._membership.lease_seconds
-        self._share = math.ceil(total / max(1, self._live))
+        self._share = math.ceil(self._total / max(1, self._live))
         lost = self._held - kept
         if lost:
             self._lost += len(lost)
             log.warning("%d check leases were lost; those checks stop here", len(lost))
             self._held = self._held & kept
             await self._apply(SetLeases(self._held))
+        await self._take_over_notices()
+
+    async def _claim(self) -> None:
+        """Heartbeat; give up the excess over the share, free what was given up and saved,
+        claim checks up to the share.
+
+        Every second, not every round: once a dead agent's heartbeat is a lease period old the
+        share of the others grows, and they claim its checks (whose leases ran out just as
+        long after its last renewal) at once."""
+        self._live = await anyio.to_thread.run_sync(self._membership.heartbeat)
+        self._share = math.ceil(self._total / max(1, self._live))
         slack = self._share // 20  # a few checks more than the share stay put
         if len(self._held) > self._share + slack:
             excess = frozenset(sorted(self._held)[self._share :])
@@ -143,10 +154,6 @@ class LeaseKeeper:
             await self._apply(
                 SetLeases(self._held, save_released=True, on_saved=self._saved_callback(excess))
             )
-        await self._take_over_notices()
-
-    async def _claim(self) -> None:
-        """Free leases given up and saved; claim checks up to the share."""
         with self._saved_lock:
             saved, self._saved = self._saved, set()
         if saved:

@@ -1,7 +1,7 @@
 """An agent's membership of a PostgreSQL store: its row in ``agents`` and its heartbeat.
 
 Several agents may run on one PostgreSQL database (issue 17): each registers (name, location
-label, pid, host, start), renews ``last_heartbeat`` every third of its lease period, and counts
+label, pid, host, start), renews ``last_heartbeat`` every second, and counts
 as live while its heartbeat is younger than one lease period. Live agents share the checks of
 their location through :mod:`.leases` and the outbox through :mod:`.outbox_claims`; the row is
 deleted on a clean stop, and a killed agent's row simply stops being live (kept for a day,
