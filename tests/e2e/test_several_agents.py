@@ -227,9 +227,10 @@ def test_a_killed_agents_checks_move_to_the_others_with_no_double_notice_or_prob
         f"{len(orphans)} checks: leases taken {takeover:.2f} s after the kill, probed again "
         f"after {failover:.2f} s (lease {LEASE:g} s, interval {INTERVAL:g} s)"
     )
-    # The last renewal came at most a lease period before the kill; claims run every second.
-    assert takeover <= LEASE + 1.5
-    assert failover <= LEASE + 1.5 + INTERVAL + 0.5
+    # The last heartbeat and renewal came at most a lease period before the kill; the others
+    # claim every second (a little slack for a busy machine), then probe at the next slot.
+    assert takeover <= LEASE + 2.0
+    assert failover <= LEASE + 2.0 + INTERVAL + 1.0
 
     # Never probed by two agents at once.
     for check_id, runs in by_check.items():

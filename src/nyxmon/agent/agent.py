@@ -173,7 +173,7 @@ class Agent:
 
     def start(self) -> ConfigApplied:
         """Start every plane, reconcile the config into the store and begin scheduling."""
-        self.claim_store()  # first: a second agent on the same store stops here
+        self.claim_store()  # first: a second agent on the same SQLite file stops here
         states = self.store.load_states()
         self.runtime.start()
         self.dispatcher.start()
