@@ -2,7 +2,7 @@
 checks flip up and down and notices flow to a webhook receiver.
 
 What must hold (issue 17): the killed agent's checks resume on the others within one lease
-period (plus the second between claims and one check interval); the receiver sees every
+period (plus the second between claims); the receiver sees every
 notice exactly once; every result an agent committed is still there, and every probe of the
 agents that stopped cleanly was committed (the target's hit count per check equals the
 stored results); and no check was probed by two agents at once (stored results carry the
@@ -228,9 +228,9 @@ def test_a_killed_agents_checks_move_to_the_others_with_no_double_notice_or_prob
         f"after {failover:.2f} s (lease {LEASE:g} s, interval {INTERVAL:g} s)"
     )
     # The last heartbeat and renewal came at most a lease period before the kill; the others
-    # claim every second (a little slack for a busy machine), then probe at the next slot.
+    # claim every second (a little slack for a busy machine) and run a taken check at once.
     assert takeover <= LEASE + 2.0
-    assert failover <= LEASE + 2.0 + INTERVAL + 1.0
+    assert failover <= LEASE + 2.5
 
     # Never probed by two agents at once.
     for check_id, runs in by_check.items():

@@ -162,14 +162,27 @@ class LeaseKeeper:
         room = self._share - len(self._held)
         if room <= 0:
             return
-        got = await anyio.to_thread.run_sync(self._leases.claim, room)
+        claimed = await anyio.to_thread.run_sync(self._leases.claim, room)
+        got = claimed.checks
         if not got:
             return
         states = await anyio.to_thread.run_sync(self._store.load_states)
         self._gained += len(got)
         self._held |= got
-        log.info("took %d checks (now %d, share %d)", len(got), len(self._held), self._share)
-        await self._apply(SetLeases(self._held, {cid: states[cid] for cid in got if cid in states}))
+        log.info(
+            "took %d checks (%d of them from an agent that stopped renewing; now %d, share %d)",
+            len(got),
+            len(claimed.taken_over),
+            len(self._held),
+            self._share,
+        )
+        await self._apply(
+            SetLeases(
+                self._held,
+                {cid: states[cid] for cid in got if cid in states},
+                run_now=claimed.taken_over,
+            )
+        )
 
     def _saved_callback(self, excess: frozenset[str]) -> Callable[[], None]:
         def saved() -> None:  # dispatcher thread, once the snapshots are committed

@@ -25,6 +25,7 @@ __all__ = [
     "BatchCommitted",
     "CatalogChanged",
     "ChecksChanged",
+    "ChecksTakenOver",
     "Command",
     "ConfigApplied",
     "Event",
@@ -213,6 +214,8 @@ class SetLeases(Command):
     states: Mapping[str, StateRow] = field(default_factory=dict)
     save_released: bool = False
     on_saved: Callable[[], None] | None = None
+    #: Gained checks whose previous holder died: their missed run happens at once.
+    run_now: frozenset[str] = frozenset()
 
 
 # -- events --------------------------------------------------------------------------------------
@@ -222,6 +225,14 @@ class CatalogChanged(Event):
     elsewhere); this agent follows the ones it runs (:class:`ChecksChanged`)."""
 
     checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksTakenOver(Event):
+    """This agent now runs checks whose previous holder died: run each once now (after
+    :class:`ChecksChanged` put them on the schedule), not only at its next slot."""
+
+    check_ids: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

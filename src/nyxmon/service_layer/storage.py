@@ -15,6 +15,7 @@ read-only connections and never wait for the writer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal, Protocol
 
@@ -42,6 +43,7 @@ __all__ = [
     "AuthWriter",
     "CheckLeases",
     "CheckRepository",
+    "Claimed",
     "Membership",
     "NoticeClaims",
     "ResultRepository",
@@ -368,11 +370,20 @@ class CheckLeases(Protocol):
         """Extend this agent's leases; the ids it still holds (the others were lost)."""
         ...
 
-    def claim(self, limit: int) -> frozenset[str]:
+    def claim(self, limit: int) -> Claimed:
         """Take up to ``limit`` checks nobody holds or whose lease ran out."""
         ...
 
     def release(self, check_ids: Iterable[str]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """Checks just claimed; ``taken_over`` are those whose holder let its lease run out (it
+    died, or lost the database): their runs were missed meanwhile, so they run at once."""
+
+    checks: frozenset[str] = frozenset()
+    taken_over: frozenset[str] = frozenset()
 
 
 class NoticeClaims(Protocol):

@@ -80,7 +80,7 @@ def test_leases_are_claimed_disjointly_renewed_taken_over_and_freed(store: Postg
     got: dict[str, frozenset[str]] = {}
 
     def claim(name: str, leases: object) -> None:
-        got[name] = leases.claim(25)  # type: ignore[attr-defined]
+        got[name] = leases.claim(25).checks  # type: ignore[attr-defined]
 
     threads = [threading.Thread(target=claim, args=(n, m.leases)) for n, m in (("a", a), ("b", b))]
     for t in threads:
@@ -99,12 +99,15 @@ def test_leases_are_claimed_disjointly_renewed_taken_over_and_freed(store: Postg
     )
     assert b.leases.renew() == frozenset()
     taken = a.leases.claim(100)
-    assert taken == got["b"]
+    assert taken.checks == got["b"]
+    assert taken.taken_over == got["b"]  # their holder let them run out: runs were missed
     assert a.leases.renew() == got["a"] | got["b"]
 
     # Freed leases go to whoever claims next; a check that leaves the catalog loses its row.
     a.leases.release(sorted(got["b"])[:5])
-    assert len(b.leases.claim(100)) == 5
+    freed = b.leases.claim(100)
+    assert len(freed.checks) == 5
+    assert not freed.taken_over  # given up on purpose: nothing was missed
     with store.transaction() as tx:
         tx.checks.archive("s.c00")
         tx.commit()

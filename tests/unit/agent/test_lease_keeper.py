@@ -16,6 +16,7 @@ from nyxmon.agent.leases import LeaseKeeper
 from nyxmon.errors import StoreError
 from nyxmon.runtime import Runtime
 from nyxmon.service_layer.messages import SetLeases
+from nyxmon.service_layer.storage import Claimed
 
 ME, OTHER = 1, 2
 
@@ -36,12 +37,12 @@ class Table:
         self._check()
         return frozenset(c for c, o in self.owner.items() if o == ME)
 
-    def claim(self, limit: int) -> frozenset[str]:
+    def claim(self, limit: int) -> Claimed:
         self._check()
         free = [c for c, o in sorted(self.owner.items()) if o is None][:limit]
         for c in free:
             self.owner[c] = ME
-        return frozenset(free)
+        return Claimed(frozenset(free))
 
     def release(self, check_ids: Iterable[str]) -> None:
         ids = frozenset(check_ids)

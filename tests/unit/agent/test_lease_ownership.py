@@ -42,12 +42,14 @@ class Writer:
 class Probes:
     def __init__(self) -> None:
         self.scheduled: tuple[str, ...] = ()
+        self.calls: list[tuple[str, ...]] = []
 
     def set_checks(self, checks: tuple[Check, ...]) -> None:
         self.scheduled = tuple(sorted(c.id for c in checks))
+        self.calls.append(("schedule", *self.scheduled))
 
     def run_after(self, check_id: str, delay: float) -> None:
-        pass
+        self.calls.append(("run", check_id, str(delay)))
 
 
 class Sent:
@@ -158,3 +160,14 @@ def test_a_check_lost_stops_at_once_and_is_not_saved(
     app.end_of_batch()
     writer.commit()
     assert all(row.check_id != "web.a" for b in writer.batches[1:] for row in b.states)
+
+
+def test_checks_taken_from_a_dead_agent_run_once_at_once_after_being_scheduled(
+    parts: tuple[Application, Writer, Probes],
+) -> None:
+    app, _writer, probes = parts
+    app.handle(SetLeases(frozenset()))
+    app.handle(SyncChecks(CHECKS))
+    probes.calls.clear()
+    app.handle(SetLeases(frozenset({"web.a", "web.b"}), run_now=frozenset({"web.b"})))
+    assert probes.calls == [("schedule", "web.a", "web.b"), ("run", "web.b", "0.0")]

@@ -20,6 +20,7 @@ from nyxmon.service_layer.messages import (
     BatchCommitted,
     CatalogChanged,
     ChecksChanged,
+    ChecksTakenOver,
     Command,
     ConfigApplied,
     Event,
@@ -69,6 +70,7 @@ COMMAND_HANDLERS: Mapping[type[Command], CommandHandler] = {
 EVENT_HANDLERS: Mapping[type[Event], Sequence[EventHandler]] = {
     ConfigApplied: [catalog.on_config_applied],
     CatalogChanged: [leases.follow_catalog],
+    ChecksTakenOver: [leases.run_taken_over],
     ChecksChanged: [catalog.follow_checks, push.follow_push_checks],
     BatchCommitted: [deliveries.deliver_committed],
     WriteFailed: [deliveries.note_write_failure],

@@ -4,16 +4,22 @@ With several agents on one store a check's machine lives on the agent that holds
 and nowhere else. :func:`follow_catalog` turns every change of the store's checks into the
 set this agent runs; :func:`set_leases` follows a change of leases: checks gained get a
 machine resumed from the snapshot their previous owner saved, checks given up are saved and
-then dropped, checks lost (another agent owns them now) are dropped at once, unsaved.
+then dropped, checks lost (another agent owns them now) are dropped at once, unsaved; checks
+taken over from a dead agent run once at once (:func:`run_taken_over`).
 """
 
 from __future__ import annotations
 
 from nyxmon.service_layer.dependencies import Dependencies
-from nyxmon.service_layer.messages import CatalogChanged, ChecksChanged, SetLeases
+from nyxmon.service_layer.messages import (
+    CatalogChanged,
+    ChecksChanged,
+    ChecksTakenOver,
+    SetLeases,
+)
 from nyxmon.service_layer.unit_of_work import UnitOfWork
 
-__all__ = ["follow_catalog", "set_leases"]
+__all__ = ["follow_catalog", "run_taken_over", "set_leases"]
 
 
 def follow_catalog(event: CatalogChanged, uow: UnitOfWork, deps: Dependencies) -> None:
@@ -44,3 +50,12 @@ def set_leases(command: SetLeases, uow: UnitOfWork, deps: Dependencies) -> None:
     for check_id in released:
         alerting.forget(check_id)
     uow.emit(ChecksChanged(ownership.mine()))
+    if command.run_now:
+        uow.emit(ChecksTakenOver(command.run_now & command.owned))
+
+
+def run_taken_over(event: ChecksTakenOver, uow: UnitOfWork, deps: Dependencies) -> None:
+    """A dead agent's checks missed runs while their leases ran out: run each once now."""
+    for check_id in sorted(event.check_ids):
+        if check_id in deps.live:
+            deps.probes.run_after(check_id, 0.0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from nyxmon.service_layer.storage import Claimed
 from nyxmon.store.postgres.own_connection import OwnConnection
 
 __all__ = ["PgCheckLeases"]
@@ -37,13 +38,13 @@ _RENEW = (
 )
 _CLAIM = (
     "WITH free AS ("
-    "  SELECT check_id FROM check_leases"
+    "  SELECT check_id, owner FROM check_leases"
     "  WHERE location = %(loc)s AND (owner IS NULL OR expires IS NULL OR expires <= now())"
     "  ORDER BY check_id LIMIT %(n)s FOR UPDATE SKIP LOCKED)"
     " UPDATE check_leases l SET owner = %(me)s,"
     "  expires = now() + make_interval(secs => %(lease)s)"
     " FROM free WHERE l.location = %(loc)s AND l.check_id = free.check_id"
-    " RETURNING l.check_id"
+    " RETURNING l.check_id, free.owner IS NOT NULL"
 )
 _RELEASE = (
     "UPDATE check_leases SET owner = NULL, expires = NULL"
@@ -78,13 +79,15 @@ class PgCheckLeases:
             rows = conn.execute(_RENEW, self._params()).fetchall()
         return frozenset(str(r[0]) for r in rows)
 
-    def claim(self, limit: int) -> frozenset[str]:
+    def claim(self, limit: int) -> Claimed:
         """Take up to ``limit`` checks nobody holds (or whose lease ran out)."""
         if limit <= 0:
-            return frozenset()
+            return Claimed()
         with self._conn.using("claiming check leases") as conn:
             rows = conn.execute(_CLAIM, self._params(n=limit)).fetchall()
-        return frozenset(str(r[0]) for r in rows)
+        return Claimed(
+            frozenset(str(r[0]) for r in rows), frozenset(str(r[0]) for r in rows if r[1])
+        )
 
     def release(self, check_ids: Iterable[str]) -> None:
         """Free these leases now (their state is saved), for another agent to take."""
