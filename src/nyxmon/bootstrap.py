@@ -229,13 +229,17 @@ def check_runner(*, concurrency: int = 100) -> Iterator[SyncCheckRunner]:
 
 def control_socket_path(settings: AgentConfig) -> Path:
     """Where the agent's control socket lives: beside its SQLite file, else in the temp folder
-    (an in-memory database, or a path too long for a Unix socket)."""
+    (an in-memory database, a path too long for a Unix socket, or PostgreSQL, where several
+    agents share the database: each has its own socket, told apart by its web address)."""
     database = settings.database
     if database != ":memory:" and not settings.uses_postgres:
         path = Path(database).resolve().with_suffix(".sock")
         if len(str(path)) < 100:  # sun_path holds 108 bytes
             return path
-    digest = hashlib.blake2b(database.encode(), digest_size=6).hexdigest()
+    key = database
+    if settings.uses_postgres:
+        key += f" {settings.web.host}:{settings.web.port}"
+    digest = hashlib.blake2b(key.encode(), digest_size=6).hexdigest()
     return Path(tempfile.gettempdir()) / f"nyxmon-{os.getuid()}-{digest}.sock"
 
 

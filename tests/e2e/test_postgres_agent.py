@@ -1,6 +1,6 @@
 """An agent on PostgreSQL end to end: ``nyxmon run`` with ``agent.database: postgresql://``
 probes a local HTTP target, commits results, changes state, sends a webhook notice, serves its
-dashboard's API, and the CLI reads the same database."""
+dashboard's API, and the CLI reads the same database; a second agent on it joins the first."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from nyxmon.store.postgres import PostgresStore
@@ -33,6 +34,15 @@ def _read(dsn: str, fn: Callable[[PostgresStore], int]) -> int:
             return fn(store)
     except Exception:
         return 0  # before the agent created the schema
+
+
+def _owners(store: PostgresStore) -> int:
+    """How many agents hold check leases now."""
+    with psycopg.connect(store.dsn) as conn:
+        row = conn.execute(
+            "SELECT count(DISTINCT owner) FROM check_leases WHERE expires > now()"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _get(url: str) -> int:
@@ -89,13 +99,23 @@ def test_an_agent_on_postgresql_probes_alerts_and_serves(
         assert "schema version" in info.stdout
         assert "127.0.0.1:5432" in info.stdout
 
-        # A second agent on the same schema is refused, naming the first.
-        second = agents("run", "--config", str(config))
-        assert second.wait(60) != 0
-        assert "another agent is running" in second.output()
+        # A second agent on the same schema (its own web address) joins the first: both are
+        # registered and share the two checks (tests/e2e/test_several_agents.py: three).
+        other = tmp_path / "other.yaml"
+        other.write_text(
+            config.read_text().replace(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}")
+        )
+        second = agents("run", "--config", str(other))
+        wait_for(
+            lambda: _read(pg_dsn, _owners) == 2,
+            timeout=60,
+            what=f"two agents sharing the checks ({second.output()[-2000:]})",
+        )
 
-        agent.signal(signal.SIGTERM)
-        assert agent.wait(30) == 0, agent.output()[-3000:]
+        for running in (agent, second):
+            running.signal(signal.SIGTERM)
+        for running in (agent, second):
+            assert running.wait(30) == 0, running.output()[-3000:]
         assert not hook.state.duplicates
     finally:
         server.stop()

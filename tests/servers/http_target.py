@@ -12,6 +12,7 @@ Routes (all GET unless said otherwise):
 - ``/gate``: waits until ``state.gate`` is set (``POST /gate/open``), then 200 ``ok``
 - ``/switch``: 200 or 503 following ``state.healthy`` (``POST /switch/up`` / ``/switch/down``)
 - ``/status/{code}``: that status, body ``status {code}``
+- ``/named/{name}``: 200, or 503 while ``name`` is in ``state.down`` (hits counted per name)
 - ``/redirect/{n}``: a chain of n 302 redirects ending at ``/``
 - ``/redirect-loop``: redirects to itself forever
 - ``/json``: a nested document, ``/json/down`` one whose status is DOWN, ``/json/invalid``
@@ -86,6 +87,7 @@ class TargetState:
     in_flight: int = 0
     max_in_flight: int = 0
     gate: asyncio.Event = field(default_factory=asyncio.Event)
+    down: set[str] = field(default_factory=set)
 
 
 STATE_KEY = web.AppKey("state", TargetState)
@@ -122,6 +124,12 @@ async def _switch(request: web.Request) -> web.Response:
 async def _switch_set(request: web.Request) -> web.Response:
     _state(request).healthy = request.match_info["to"] == "up"
     return web.Response(text="switched")
+
+
+async def _named(request: web.Request) -> web.Response:
+    if request.match_info["name"] in _state(request).down:
+        return web.Response(status=503, text="down")
+    return web.Response(text="ok")
 
 
 async def _status(request: web.Request) -> web.Response:
@@ -258,6 +266,7 @@ def make_app(state: TargetState | None = None) -> web.Application:
     app.router.add_get("/switch", _switch)
     app.router.add_post("/switch/{to:up|down}", _switch_set)
     app.router.add_get(r"/status/{code:\d{3}}", _status)
+    app.router.add_get("/named/{name}", _named)
     app.router.add_get(r"/redirect/{n:\d+}", _redirect)
     app.router.add_get("/redirect-loop", _redirect_loop)
     app.router.add_get("/json", _json)

@@ -1,7 +1,8 @@
 """The agent: the threads of the execution plane and their lifecycle (DESIGN.md's table).
 
 - runtime loop thread: the scheduler and its probe tasks, notifier delivery, the cleaner,
-  the check watcher, the gauge sampler, the alert timer and the push checks' deadlines;
+  the check watcher, the gauge sampler, the alert timer, the push checks' deadlines and,
+  with several agents on one database, the lease keeper (:mod:`.leases`);
 - dispatcher thread: the application (message bus, every check's state machine);
 - store writer thread: batched transactions and maintenance steps.
 
@@ -36,8 +37,10 @@ from nyxmon.agent.deadlines import DeadlineTimers
 from nyxmon.agent.feed import StatusFeed
 from nyxmon.agent.health import HealthMonitor
 from nyxmon.agent.intake import ResultIntake
+from nyxmon.agent.leases import LeaseKeeper, LeaseStatistics
 from nyxmon.agent.notifier import Notifier
 from nyxmon.agent.scheduler import Scheduler, SchedulerStatistics
+from nyxmon.agent.send_guard import ClaimedSends
 from nyxmon.agent.watcher import CheckWatcher
 from nyxmon.agent.writer import StoreWriter
 from nyxmon.config import LoadedConfig
@@ -56,6 +59,7 @@ from nyxmon.service_layer.messages import (
     RestorePushes,
     RestoreStates,
     SaveQuietStates,
+    SetLeases,
     Tick,
 )
 from nyxmon.service_layer.records.alerts import OutboxUpdate
@@ -74,6 +78,8 @@ class AgentStatistics:
     scheduler: SchedulerStatistics
     application: ApplicationStatistics
     cleaner: CleanerStatistics
+    #: Several agents on one database: the checks this one holds (None: it runs them all).
+    leases: LeaseStatistics | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +150,9 @@ class Agent:
         self._health = health
         self.deadlines = deadlines
         self._claim: AgentClaim | None = None
+        #: Several agents on one database: the checks this one holds (None: it runs them all).
+        self.leases: LeaseKeeper | None = None
+        self._send_guard: ClaimedSends | None = None
         self._serving: SpawnedTask | None = None
         self._stop_requested: anyio.Event | None = None
         self._grace = config.agent.shutdown_grace
@@ -157,15 +166,35 @@ class Agent:
         """Claim the store for this agent (``start`` does it too); raises a ``StoreError``
         naming the agent that already runs on it."""
         if self._claim is None:
-            self._claim = self.store.claim_agent()
+            self._claim = self.store.claim_agent(
+                location=self.config.agent.location,
+                lease_seconds=self.config.agent.lease_seconds,
+            )
 
     def start(self) -> ConfigApplied:
         """Start every plane, reconcile the config into the store and begin scheduling."""
-        self.claim_store()  # first: a second agent on the same store stops here
+        self.claim_store()  # first: a second agent on the same SQLite file stops here
         states = self.store.load_states()
         self.runtime.start()
         self.dispatcher.start()
         self.control.command(RestoreStates(states))  # before any machine exists
+        shared = self._claim.shared if self._claim is not None else None
+        if shared is not None:
+            # Among several agents: run nothing until leases are won (the keeper's work).
+            self.control.command(SetLeases(frozenset()))
+            self.leases = LeaseKeeper(
+                shared,
+                self.store,
+                partial(self.dispatcher.submit, self.app.handle),
+                self.notifier.deliver,
+            )
+            self._send_guard = ClaimedSends(shared.notices)
+            log.info(
+                "agent %d at location %r shares the database with other agents (leases of %g s)",
+                shared.agent_id,
+                shared.location,
+                shared.lease_seconds,
+            )
         applied: ConfigApplied = self.control.command(
             ApplyConfig(self.config.services, self.config.checks)
         )
@@ -196,6 +225,8 @@ class Agent:
             "per_host_concurrency",
             "rdap_url",
             "rdap_bootstrap_url",
+            "location",
+            "lease_seconds",
         ):
             if getattr(config.agent, field) != getattr(self.config.agent, field):
                 log.warning("agent.%s changed; it takes effect after a restart", field)
@@ -260,6 +291,7 @@ class Agent:
             scheduler=self.scheduler.statistics(),
             application=self.app.statistics(),
             cleaner=self.cleaner.statistics(),
+            leases=None if self.leases is None else self.leases.statistics(),
         )
 
     # -- the task tree (runtime loop) -------------------------------------------------------
@@ -267,7 +299,9 @@ class Agent:
         """Own every loop task; return once they all ended, in order, after a stop request."""
         self._stop_requested = anyio.Event()
         async with anyio.create_task_group() as delivery:
-            delivery.start_soon(self._supervise, "notifier", self.notifier.run, self._report)
+            delivery.start_soon(
+                self._supervise, "notifier", self.notifier.run, self._report, self._send_guard
+            )
             async with anyio.create_task_group() as probing:
                 await probing.start(self._run_scheduler)
                 async with anyio.create_task_group() as upkeep:
@@ -279,6 +313,8 @@ class Agent:
                         ("push deadlines", self.deadlines.run),
                     ):
                         upkeep.start_soon(self._supervise, name, fn)
+                    if self.leases is not None:
+                        upkeep.start_soon(self._supervise, "lease keeper", self.leases.run)
                     ready.set()
                     await self._stop_requested.wait()
                     upkeep.cancel_scope.cancel()

@@ -29,6 +29,7 @@ from nyxmon.notify import (
     RetryPolicy,
     build_providers,
 )
+from nyxmon.notify.delivery import SendGuard
 from nyxmon.runtime import OffloadPool
 from nyxmon.runtime.observe import EventSink
 from nyxmon.service_layer.records.alerts import OutboxEntry, OutboxUpdate
@@ -99,10 +100,11 @@ class Notifier:
                 return total
 
     # -- the loop side ----------------------------------------------------------------------
-    async def run(self, report: Report) -> None:
-        """Deliver until :meth:`stop`; every outcome goes to ``report``."""
+    async def run(self, report: Report, guard: SendGuard | None = None) -> None:
+        """Deliver until :meth:`stop`; every outcome goes to ``report``. With a ``guard``
+        (several agents on one outbox), only what it lets this agent claim is sent."""
         self._report = report
-        await self.deliverer.run()
+        await self.deliverer.run(guard=guard)
 
     async def stop(self, grace: float = 5.0) -> None:
         await self.deliverer.stop(grace)

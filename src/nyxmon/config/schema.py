@@ -116,6 +116,25 @@ def _check_database(value: str) -> str:
     return value
 
 
+_LOCATION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _check_location(value: str) -> str:
+    if not _LOCATION_RE.match(value):
+        reason = (
+            "expected a label of letters, digits, '.', '_' or '-' (at most 64, starting with "
+            f"a letter or digit), got {show(value)}"
+        )
+        raise invalid("location", reason)
+    return value
+
+
+def _check_lease(value: float) -> float:
+    if not 3.0 <= value <= 3600.0:
+        raise invalid("lease_seconds", f"expected 3 s to 1 h, got {value:g} s")
+    return value
+
+
 class RetentionSection(BaseModel):
     """How long results are kept at each resolution."""
 
@@ -136,6 +155,12 @@ class AgentSection(BaseModel):
     per_host_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 20
     retention: RetentionSection = RetentionSection()
     shutdown_grace: Duration = 10.0
+    #: Where this agent probes from: agents of one location on one PostgreSQL database
+    #: share its checks (each check has one owner per location).
+    location: Annotated[str, AfterValidator(_check_location)] = "default"
+    #: How long a check lease lasts without renewal (several agents on PostgreSQL): a
+    #: killed agent's checks move to the others within about this long.
+    lease_seconds: Annotated[Duration, AfterValidator(_check_lease)] = 15.0
     #: An RDAP server asked for every domain's expiration ([DOMAIN_EXPIRATION]); without it,
     #: the server of each TLD is found in the bootstrap file.
     rdap_url: Annotated[str, AfterValidator(_check_public_url)] | None = None

@@ -89,6 +89,8 @@ class AgentConfig:
     per_host_concurrency: int = 20
     retention: RetentionPolicy = RetentionPolicy()
     shutdown_grace: float = 10.0
+    location: str = "default"
+    lease_seconds: float = 15.0
     rdap_url: str | None = None
     rdap_bootstrap_url: str = "https://data.iana.org/rdap/dns.json"
     web: WebConfig = WebConfig()

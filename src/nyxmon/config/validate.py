@@ -370,6 +370,8 @@ def _agent_config(
             raw=agent.retention.raw, hourly=agent.retention.hourly, daily=agent.retention.daily
         ),
         shutdown_grace=agent.shutdown_grace,
+        location=agent.location,
+        lease_seconds=agent.lease_seconds,
         rdap_url=agent.rdap_url,
         rdap_bootstrap_url=agent.rdap_bootstrap_url,
         web=WebConfig(

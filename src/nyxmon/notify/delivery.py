@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import anyio
 import anyio.abc
@@ -45,11 +46,26 @@ from nyxmon.runtime import thread_safe_waker
 from nyxmon.runtime.observe import EventSink, emit
 from nyxmon.service_layer.records.alerts import OutboxEntry
 
-__all__ = ["Deliverer", "DeliveryStatistics", "OutcomeCallback"]
+__all__ = ["Deliverer", "DeliveryStatistics", "OutcomeCallback", "SendGuard"]
 
 log = logging.getLogger(__name__)
 
 OutcomeCallback = Callable[[OutboxEntry, DeliveryOutcome], None]
+
+
+class SendGuard(Protocol):
+    """Who may send an item, when several agents share one outbox: an item is sent only by
+    the agent that claimed it (:meth:`claim`, before every attempt), and a delivery is marked
+    at once (:meth:`delivered`) so that no other agent sends it again."""
+
+    async def claim(self, item: OutboxEntry) -> bool:
+        """Whether this agent may attempt ``item`` now; raises if it cannot tell (the
+        database is away), and the attempt waits."""
+        ...
+
+    async def delivered(self, item: OutboxEntry, outcome: Delivered) -> None: ...
+
+
 LaneKey = tuple[str, str]  # (check id, route name)
 
 
@@ -63,6 +79,8 @@ class DeliveryStatistics:
     delivered: int
     retried: int
     gave_up: int
+    #: Items another agent claimed first (several agents on one outbox); it sends them.
+    left_to_others: int = 0
 
 
 @dataclass(eq=False)
@@ -130,7 +148,8 @@ class Deliverer:
         self._stop_requested = False
         self._closing = False
         self._in_flight = 0
-        self._counts = {"delivered": 0, "retried": 0, "gave_up": 0}
+        self._counts = {"delivered": 0, "retried": 0, "gave_up": 0, "left_to_others": 0}
+        self._guard: SendGuard | None = None
 
     # -- feeding ----------------------------------------------------------------------------------
     def submit(self, items: Iterable[OutboxEntry]) -> int:
@@ -174,13 +193,18 @@ class Deliverer:
 
     # -- running ----------------------------------------------------------------------------------
     async def run(
-        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+        self,
+        *,
+        guard: SendGuard | None = None,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Deliver until :meth:`stop` (then returns) or cancellation.
+        """Deliver until :meth:`stop` (then returns) or cancellation; with a ``guard``, only
+        the items it lets this agent claim (the others are another agent's to send).
 
         This task starts the lanes' tasks: ``submit`` may be called from plain loop callbacks,
         which cannot start tasks themselves, so it only wakes this one.
         """
+        self._guard = guard
         self._closing = False
         self._stop_requested = False
         self._waker = thread_safe_waker()
@@ -255,6 +279,8 @@ class Deliverer:
                         await anyio.sleep(wait)
                     lane.sleep_scope = None
                     continue
+                if self._guard is not None and not await self._claimed(lane, item):
+                    continue
                 lane.busy = True  # from here on the head stays the head
                 try:
                     async with self._limiter(item.route):
@@ -269,12 +295,39 @@ class Deliverer:
                                 self._drained.set()
                 finally:
                     lane.busy = False
+                if self._guard is not None and isinstance(outcome, Delivered):
+                    try:
+                        await self._guard.delivered(item, outcome)
+                    except Exception as exc:  # the batched outcome write still follows
+                        log.warning("marking %s delivered failed: %s", item.key, exc)
                 self._settle(lane, item, outcome)
         finally:
             lane.running = False
             lane.sleep_scope = None
             if not lane.items and self._lanes.get(lane.key) is lane:
                 del self._lanes[lane.key]
+
+    async def _claimed(self, lane: _Lane, item: OutboxEntry) -> bool:
+        """Whether the guard lets this agent send ``item`` now. An item another agent holds
+        leaves this deliverer without an outcome (that agent reports it); when the guard
+        cannot tell, the item waits a second and asks again."""
+        assert self._guard is not None
+        try:
+            if await self._guard.claim(item):
+                return True
+        except Exception as exc:
+            log.warning("cannot claim notification %s now (%s); asking again", item.key, exc)
+            self._monotonic_due[item.id] = anyio.current_time() + 1.0
+            return False
+        self._counts["left_to_others"] += 1
+        del lane.items[lane.position(item.id)]
+        self._held.discard(item.id)
+        self._monotonic_due.pop(item.id, None)
+        self._report_pending()
+        if not self._held and self._idle is not None:
+            self._idle.set()
+            self._idle = None
+        return False
 
     def _due(self, item: OutboxEntry) -> float:
         """When ``item`` may be tried, on the loop's monotonic clock.

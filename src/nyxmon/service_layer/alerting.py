@@ -76,6 +76,17 @@ class Alerting:
         """Snapshots saved by the last run; each is used once, by the check's first machine."""
         self._saved = dict(states)
 
+    def restore_some(self, states: Mapping[str, StateRow]) -> None:
+        """Fresher snapshots for some checks (their lease was just won from another agent):
+        they replace what was read at start."""
+        self._saved.update(states)
+
+    def forget(self, check_id: str) -> None:
+        """The check left this agent: its pending timers and unsaved changes go with it (the
+        agent that runs it now has its own)."""
+        self._dirty.pop(check_id, None)
+        self._tick_at.pop(check_id, None)
+
     def policy_for(self, check: Check) -> AlertPolicy:
         """The default policy with the check's overrides. A push check's deadline already
         has its grace, so one missed deadline is DOWN and one ping UP again (Healthchecks'

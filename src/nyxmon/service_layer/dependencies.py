@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nyxmon.service_layer.alerting import Alerting, CheckState
+from nyxmon.service_layer.ownership import Ownership
 from nyxmon.service_layer.ports import (
     DeadlineTimer,
     Deliveries,
@@ -37,7 +38,8 @@ class HandlerCounters:
 class Dependencies:
     """Bound into every handler call; owned by the dispatcher thread.
 
-    ``live`` holds every live check's machine and status (the single writer of live state);
+    ``live`` holds the machine and status of every live check this agent runs (the single
+    writer of live state); ``ownership`` says which checks those are;
     ``publish`` receives every status that changed (the status feed); ``push`` holds the
     push checks' trackers, whose deadlines ``deadlines`` wakes.
     """
@@ -47,6 +49,7 @@ class Dependencies:
     deliveries: Deliveries
     publish: StatusSink
     live: dict[str, CheckState] = field(default_factory=dict)
+    ownership: Ownership = field(default_factory=Ownership)
     deadlines: DeadlineTimer = field(default_factory=NoDeadlines)
     push: PushBook = field(default_factory=PushBook)
     counters: HandlerCounters = field(default_factory=HandlerCounters)

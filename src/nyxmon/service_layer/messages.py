@@ -8,7 +8,7 @@ one of these: the probe loop sends :class:`RecordResults`, the notifier
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nyxmon.domain.alerting.maintenance import MaintenanceWindow
@@ -23,7 +23,9 @@ __all__ = [
     "ApplyAlertSettings",
     "ApplyConfig",
     "BatchCommitted",
+    "CatalogChanged",
     "ChecksChanged",
+    "ChecksTakenOver",
     "Command",
     "ConfigApplied",
     "Event",
@@ -38,6 +40,7 @@ __all__ = [
     "RestoreStates",
     "SaveQuietStates",
     "SaveService",
+    "SetLeases",
     "SetPaused",
     "SyncChecks",
     "Tick",
@@ -196,10 +199,45 @@ class RemoveService(Command):
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class SetLeases(Command):
+    """The checks this agent holds leases on now (several agents on one store).
+
+    ``states`` are the saved snapshots of checks just gained, read from the store after the
+    lease was won: the machine resumes from what the previous owner left. Checks no longer
+    held go at once; with ``save_released`` their snapshots are saved first (a lease given
+    up on purpose), and ``on_saved`` is called once that save is committed (then the lease
+    may be freed for another agent). A lease lost is not saved: another agent owns it now.
+    """
+
+    owned: frozenset[str]
+    states: Mapping[str, StateRow] = field(default_factory=dict)
+    save_released: bool = False
+    on_saved: Callable[[], None] | None = None
+    #: Gained checks whose previous holder died: their missed run happens at once.
+    run_now: frozenset[str] = frozenset()
+
+
 # -- events --------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class CatalogChanged(Event):
+    """The store's live checks changed (the config applied, a check edited here or
+    elsewhere); this agent follows the ones it runs (:class:`ChecksChanged`)."""
+
+    checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksTakenOver(Event):
+    """This agent now runs checks whose previous holder died: run each once now (after
+    :class:`ChecksChanged` put them on the schedule), not only at its next slot."""
+
+    check_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class ChecksChanged(Event):
-    """The set of live checks changed; machines and the scheduler follow it."""
+    """The set of checks this agent runs changed; machines and the scheduler follow it."""
 
     checks: tuple[Check, ...]
 

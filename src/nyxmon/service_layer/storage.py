@@ -14,7 +14,8 @@ read-only connections and never wait for the writer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal, Protocol
 
@@ -41,15 +42,24 @@ from nyxmon.service_layer.records.results import (
 from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
 
 __all__ = [
+    "DEFAULT_LOCATION",
+    "AgentClaim",
     "AlertWriter",
     "AuthWriter",
+    "CheckLeases",
     "CheckRepository",
+    "Claimed",
+    "Membership",
+    "NoticeClaims",
     "ResultRepository",
     "ServiceRepository",
     "Store",
     "StoreReader",
     "Transaction",
 ]
+
+#: The location of an agent that names none (``agent.location``).
+DEFAULT_LOCATION = "default"
 
 
 class ServiceRepository(Protocol):
@@ -212,6 +222,11 @@ class Transaction(Protocol):
 
     def rollback(self) -> None: ...
 
+    def serialize(self, what: str) -> None:
+        """Let no other process do ``what`` until this transaction ends (several agents
+        applying one config apply it once, one after the other)."""
+        ...
+
 
 class StoreReader(Protocol):
     """Read-only queries; safe from any thread, never blocked by an open write transaction."""
@@ -352,18 +367,98 @@ class StoreReader(Protocol):
         ...
 
 
+class CheckLeases(Protocol):
+    """Which checks of its location this agent runs, when several agents share a store.
+
+    Blocking (the agent calls it from a worker thread). A lease runs out ``lease_seconds``
+    after its last renewal; each check has at most one holder per location.
+    """
+
+    def sync(self) -> int:
+        """Give every live check a lease; returns how many checks the location has."""
+        ...
+
+    def renew(self) -> frozenset[str]:
+        """Extend this agent's leases; the ids it still holds (the others were lost)."""
+        ...
+
+    def claim(self, limit: int) -> Claimed:
+        """Take up to ``limit`` checks nobody holds or whose lease ran out."""
+        ...
+
+    def release(self, check_ids: Iterable[str]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """Checks just claimed; ``taken_over`` are those whose holder let its lease run out (it
+    died, or lost the database): their runs were missed meanwhile, so they run at once."""
+
+    checks: frozenset[str] = frozenset()
+    taken_over: frozenset[str] = frozenset()
+
+
+class NoticeClaims(Protocol):
+    """Each notification sent by one agent: a claim by compare-and-set before an attempt."""
+
+    def claim(self, outbox_id: int) -> bool:
+        """Whether this agent holds the row now (nobody live held it, or this agent did)."""
+        ...
+
+    def delivered(self, outbox_id: int, attempts: int, at: float) -> None:
+        """Mark the row delivered at once (the batched outcome write follows)."""
+        ...
+
+    def claimable(self, now: float, limit: int = 1000) -> tuple[int, ...]:
+        """Due pending rows that no live agent holds (a stopped agent's)."""
+        ...
+
+
+class Membership(Protocol):
+    """An agent among several on one store: registered, heartbeating, holding leases."""
+
+    @property
+    def agent_id(self) -> int: ...
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def lease_seconds(self) -> float: ...
+
+    @property
+    def leases(self) -> CheckLeases: ...
+
+    @property
+    def notices(self) -> NoticeClaims: ...
+
+    def heartbeat(self) -> int:
+        """Say this agent lives; how many agents of its location live now (itself too)."""
+        ...
+
+
 class AgentClaim(Protocol):
     """An agent's right to run on a store, held from its start to its stop."""
 
     def release(self) -> None: ...
 
+    @property
+    def shared(self) -> Membership | None:
+        """How this agent shares the store with others, or None: it runs alone on it (and
+        runs every check)."""
+        ...
+
 
 class Store(StoreReader, Protocol):
     """Everything the agent, the web plane and the CLI need from storage."""
 
-    def claim_agent(self) -> AgentClaim:
-        """Claim the store for the one agent that may run on it; a second agent gets a
-        ``StoreError`` naming the first (two would probe and notify everything twice)."""
+    def claim_agent(
+        self, *, location: str = DEFAULT_LOCATION, lease_seconds: float = 15.0
+    ) -> AgentClaim:
+        """Claim the store for an agent. A store for one agent (SQLite) refuses a second with
+        a ``StoreError`` naming the first (two would probe and notify everything twice); a
+        store for several (PostgreSQL) registers the agent at ``location``, to share that
+        location's checks with the others by leases of ``lease_seconds``."""
         ...
 
     @property

@@ -5,7 +5,7 @@ and PostgreSQL (a schema of its own in the local ``test`` database, dropped afte
 ``PostgresHarness``). Files named ``test_sqlite_*`` and ``test_agent_lock.py`` open SQLite
 directly, as they must: they test SQLite's own file lock, WAL and crash behaviour and the
 schema-7 upgrade of SQLite files, none of which PostgreSQL has. Their PostgreSQL
-counterparts are ``test_postgres_agent_claim.py`` (the advisory-lock claim) and
+counterparts are ``test_postgres_agents.py`` (several agents sharing one database) and
 ``test_postgres_copy.py`` (moving a SQLite installation over).
 """
 

@@ -2,7 +2,7 @@
 
 Handlers are plain functions ``(message, uow, deps)``: :mod:`.results` (a result arrives, time
 passes), :mod:`.push` (a ping arrives, a push deadline passes), :mod:`.catalog` (checks and
-services change), :mod:`.deliveries` (notifications
+services change), :mod:`.leases` (which of them this agent runs), :mod:`.deliveries` (notifications
 committed and delivered).
 """
 
@@ -12,13 +12,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nyxmon.service_layer.dependencies import Dependencies
-from nyxmon.service_layer.handlers import catalog, deliveries, push, results
+from nyxmon.service_layer.handlers import catalog, deliveries, leases, push, results
 from nyxmon.service_layer.messages import (
     AddCheck,
     ApplyAlertSettings,
     ApplyConfig,
     BatchCommitted,
+    CatalogChanged,
     ChecksChanged,
+    ChecksTakenOver,
     Command,
     ConfigApplied,
     Event,
@@ -32,6 +34,7 @@ from nyxmon.service_layer.messages import (
     RestoreStates,
     SaveQuietStates,
     SaveService,
+    SetLeases,
     SetPaused,
     SyncChecks,
     Tick,
@@ -61,10 +64,13 @@ COMMAND_HANDLERS: Mapping[type[Command], CommandHandler] = {
     RecordPing: push.record_ping,
     PushDeadline: push.push_deadline,
     RestorePushes: push.restore_pushes,
+    SetLeases: leases.set_leases,
 }
 
 EVENT_HANDLERS: Mapping[type[Event], Sequence[EventHandler]] = {
     ConfigApplied: [catalog.on_config_applied],
+    CatalogChanged: [leases.follow_catalog],
+    ChecksTakenOver: [leases.run_taken_over],
     ChecksChanged: [catalog.follow_checks, push.follow_push_checks],
     BatchCommitted: [deliveries.deliver_committed],
     WriteFailed: [deliveries.note_write_failure],

@@ -4,7 +4,7 @@ paused and removed, and every part of the application following the live set of 
 Catalog writes are operations for the store writer (:class:`WriteOp`) that call the one
 function of :mod:`nyxmon.service_layer.catalog` or :mod:`nyxmon.service_layer.reconcile` that
 writes those rows; the caller gets a reply when it committed, and the application follows with
-:class:`ChecksChanged`.
+:class:`CatalogChanged` (and, for the checks it runs, :class:`ChecksChanged`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from nyxmon.service_layer.messages import (
     AddCheck,
     ApplyAlertSettings,
     ApplyConfig,
+    CatalogChanged,
     ChecksChanged,
     ConfigApplied,
     Event,
@@ -57,6 +58,7 @@ def apply_config(command: ApplyConfig, uow: UnitOfWork, deps: Dependencies) -> O
 
     def run(store: Store) -> ConfigApplied:
         with store.transaction() as tx:
+            tx.serialize("config")  # several agents starting at once apply the file once
             report = reconcile(tx, command.services, command.checks)
             tx.commit()
         return ConfigApplied(
@@ -70,7 +72,7 @@ def apply_config(command: ApplyConfig, uow: UnitOfWork, deps: Dependencies) -> O
 
 
 def on_config_applied(event: ConfigApplied, uow: UnitOfWork, deps: Dependencies) -> None:
-    uow.emit(ChecksChanged(event.checks))
+    uow.emit(CatalogChanged(event.checks))
 
 
 def apply_alert_settings(command: ApplyAlertSettings, uow: UnitOfWork, deps: Dependencies) -> None:
@@ -82,7 +84,7 @@ def apply_alert_settings(command: ApplyAlertSettings, uow: UnitOfWork, deps: Dep
 
 
 def sync_checks(command: SyncChecks, uow: UnitOfWork, deps: Dependencies) -> None:
-    uow.emit(ChecksChanged(command.checks))
+    uow.emit(CatalogChanged(command.checks))
 
 
 def add_check(command: AddCheck, uow: UnitOfWork, deps: Dependencies) -> OneShot[Any]:
@@ -176,7 +178,7 @@ def _write(
         return store.list_checks(CheckQuery()).items if follow else None
 
     def then(value: Any) -> Event | None:
-        return ChecksChanged(value) if follow else None
+        return CatalogChanged(value) if follow else None
 
     return _stage(uow, what, run, then)
 

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 
 from nyxmon.errors import StoreError
+from nyxmon.store.postgres.cluster_schema import CLUSTER_COLUMNS
 from nyxmon.store.postgres.connections import configure, pg_errors, redact_dsn
 from nyxmon.store.postgres.migrations import apply_migrations
 from nyxmon.store.sqlite.agent_lock import AgentLock
@@ -82,7 +83,8 @@ def _columns(pg: psycopg.Connection[Any], table: str) -> list[str]:
         " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
         (table,),
     ).fetchall()
-    return [str(r[0]) for r in rows]
+    several_agents_only = CLUSTER_COLUMNS.get(table, frozenset())
+    return [str(r[0]) for r in rows if str(r[0]) not in several_agents_only]
 
 
 def _copy_chunked(

@@ -29,10 +29,17 @@ ALLOCATE = (
 COPY_RESULTS = f"COPY results (id, {RESULT_INSERT_COLUMNS}) FROM STDIN"
 
 
+COPY_AGENT_RESULTS = f"COPY results (id, {RESULT_INSERT_COLUMNS}, agent_id) FROM STDIN"
+
+
 class PgResultRepository(SqliteResultRepository):
-    def __init__(self, conn: PgConnection) -> None:
+    """``agent_id``: the agent whose probes these are (several agents on one database), kept
+    on each row so whoever checks can tell who probed what and when."""
+
+    def __init__(self, conn: PgConnection, *, agent_id: int | None = None) -> None:
         super().__init__(conn)  # type: ignore[arg-type]
         self._pg = conn
+        self._agent_id = agent_id
 
     def add_many(self, results: Sequence[Result]) -> tuple[int, ...]:
         if not results:
@@ -55,8 +62,15 @@ class PgResultRepository(SqliteResultRepository):
         # Ids from the sequence, handed out in row order (sorted: the order nextval ran in
         # is the planner's business); the rows then go by COPY, PostgreSQL's fastest way in.
         ids = sorted(row[2] for row in found)
-        self._pg.copy_rows(
-            COPY_RESULTS,
-            ((i, pk, *row[1:]) for i, pk, row in zip(ids, pks, rows, strict=True)),
-        )
+        agent = self._agent_id
+        if agent is None:
+            self._pg.copy_rows(
+                COPY_RESULTS,
+                ((i, pk, *row[1:]) for i, pk, row in zip(ids, pks, rows, strict=True)),
+            )
+        else:
+            self._pg.copy_rows(
+                COPY_AGENT_RESULTS,
+                ((i, pk, *row[1:], agent) for i, pk, row in zip(ids, pks, rows, strict=True)),
+            )
         return tuple(ids)

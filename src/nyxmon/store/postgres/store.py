@@ -6,7 +6,8 @@ the SQL is shared with :mod:`nyxmon.store.sqlite` rather than written twice: rep
 history reads over rows and blocks, rollups, packing and retention run unchanged over
 :class:`~.connections.PgConnections`, whose statements :mod:`.dialect` translates. What
 differs lives here: connections and transactions, migrations, the batched results insert
-(:mod:`.results`), sizes for ``db info``, the change fingerprint and the agent's claim.
+(:mod:`.results`), sizes for ``db info``, the change fingerprint, and what several agents
+sharing the database need (:mod:`.agents`, :mod:`.leases`, :mod:`.outbox_claims`).
 
 Threads: as on SQLite, one writer connection behind a lock (the agent's store writer, the
 rollup and cleaner timers and API writes take turns), and readers from a small pool that never
@@ -37,9 +38,10 @@ from nyxmon.service_layer.records.upkeep import (
     RollupReport,
     StorageFigures,
 )
-from nyxmon.service_layer.storage import AgentClaim, Store
-from nyxmon.store.postgres.agent_claim import PgAgentClaim
+from nyxmon.service_layer.storage import DEFAULT_LOCATION, AgentClaim, Store
+from nyxmon.store.postgres.agents import PgMembership
 from nyxmon.store.postgres.change_notices import announce, changed_checks
+from nyxmon.store.postgres.cluster_schema import apply_cluster_schema
 from nyxmon.store.postgres.connections import PgConnection, PgConnections, pg_errors, redact_dsn
 from nyxmon.store.postgres.migrations import apply_migrations, latest_version, schema_version_of
 from nyxmon.store.postgres.transaction import PgTransaction
@@ -83,6 +85,7 @@ class PostgresStore(SqliteStore):
         conns = PgConnections(dsn, readers=readers, writable=not readonly)
         self._conns = cast(Any, conns)
         self._pg = conns
+        self._agent_id: int | None = None
         try:
             if readonly:
                 with pg_errors("reading the schema version", dsn), conns.connection() as conn:
@@ -96,20 +99,25 @@ class PostgresStore(SqliteStore):
             else:
                 with conns.write_lock:
                     self._version = apply_migrations(conns.writer.conn, self.location)
+                    apply_cluster_schema(conns.writer.conn, self.location)
         except BaseException:
             conns.close()
             raise
 
-    def claim_agent(self) -> AgentClaim:
-        """A session advisory lock (see :mod:`.agent_claim`): one agent per database and
-        schema until several-agent leases exist."""
-        return PgAgentClaim(self.dsn).acquire()
+    def claim_agent(
+        self, *, location: str = DEFAULT_LOCATION, lease_seconds: float = 15.0
+    ) -> AgentClaim:
+        """Register the agent among those sharing this database (:mod:`.agents`); the
+        results it writes from now on name it."""
+        membership = PgMembership.register(self.dsn, location=location, lease_seconds=lease_seconds)
+        self._agent_id = membership.agent_id
+        return membership
 
     def __enter__(self) -> PostgresStore:
         return self
 
     def transaction(self) -> PgTransaction:  # type: ignore[override]
-        return PgTransaction(self._pg, self._clock)
+        return PgTransaction(self._pg, self._clock, agent_id=self._agent_id)
 
     def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:
         with pg_errors("rolling up", self.dsn):

@@ -8,6 +8,7 @@ transaction with nothing to do costs no round trip).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from types import TracebackType
 
@@ -33,9 +34,12 @@ class PgTransaction:
     alerts: SqliteAlertRepository
     auth: SqliteAuthRepository
 
-    def __init__(self, conns: PgConnections, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, conns: PgConnections, clock: Callable[[], float], *, agent_id: int | None = None
+    ) -> None:
         self._conns = conns
         self._clock = clock
+        self._agent_id = agent_id
         self._conn: PgConnection | None = None
 
     def __enter__(self) -> PgTransaction:
@@ -54,7 +58,7 @@ class PgTransaction:
         self._conn = conn
         self.services = SqliteServiceRepository(conn, self._clock)  # type: ignore[arg-type]
         self.checks = SqliteCheckRepository(conn, self._clock)  # type: ignore[arg-type]
-        self.results = PgResultRepository(conn)
+        self.results = PgResultRepository(conn, agent_id=self._agent_id)
         self.alerts = SqliteAlertRepository(conn)
         self.auth = SqliteAuthRepository(conn, self._clock())
         return self
@@ -104,3 +108,15 @@ class PgTransaction:
         if conn.in_transaction:
             with pg_errors("rolling back"):
                 conn.conn.execute("ROLLBACK")
+
+    def serialize(self, what: str) -> None:
+        """A transaction-level advisory lock keyed by ``what`` in this schema: a second
+        agent applying the same config waits here, then finds it applied."""
+        conn = self._open_conn()
+        key = int.from_bytes(
+            hashlib.blake2b(f"nyxmon-serialize:{what}".encode(), digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        with pg_errors(f"waiting for other agents ({what})", self._conns.dsn):
+            conn.raw("SELECT pg_advisory_xact_lock(%s)", (key,))

@@ -73,6 +73,11 @@ class AgentLock:
         os.close(fd)  # closing the descriptor drops the flock
 
     @property
+    def shared(self) -> None:
+        """An agent on SQLite runs alone and runs every check."""
+        return None
+
+    @property
     def held(self) -> bool:
         return self._fd is not None
 

@@ -50,7 +50,7 @@ from nyxmon.service_layer.records.results import (
     StoredResult,
 )
 from nyxmon.service_layer.records.upkeep import CleanerReport, DbInfo, Retention, RollupReport
-from nyxmon.service_layer.storage import AgentClaim, Store
+from nyxmon.service_layer.storage import DEFAULT_LOCATION, AgentClaim, Store
 from nyxmon.store.sqlite import cleaner, rollup_job, stats
 from nyxmon.store.sqlite.agent_lock import AgentLock
 from nyxmon.store.sqlite.alerts import OUTBOX_COLUMNS, outbox_from_row
@@ -141,7 +141,10 @@ class SqliteStore:
     def close(self) -> None:
         self._conns.close()
 
-    def claim_agent(self) -> AgentClaim:
+    def claim_agent(
+        self, *, location: str = DEFAULT_LOCATION, lease_seconds: float = 15.0
+    ) -> AgentClaim:
+        """The file's exclusive lock: one agent per SQLite database, whatever its location."""
         return AgentLock(self.path).acquire()
 
     def __enter__(self) -> SqliteStore:

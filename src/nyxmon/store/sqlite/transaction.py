@@ -113,3 +113,7 @@ class SqliteTransaction:
         if conn.in_transaction:
             with sqlite_errors("rolling back"):
                 conn.execute("ROLLBACK")
+
+    def serialize(self, what: str) -> None:
+        """Nothing to do: one agent writes a SQLite file, and its writer lock already keeps
+        any other process out for the transaction."""
