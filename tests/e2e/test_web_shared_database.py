@@ -152,3 +152,74 @@ def test_a_web_process_alone_follows_the_agent_through_postgresql(
     assert web.wait(30) == 0, web.output()[-3000:]
     agent.signal(signal.SIGTERM)
     assert agent.wait(30) == 0, agent.output()[-3000:]
+
+
+def _shared_config(path: Path, dsn: str, port: int, target: HttpTarget, checks: int) -> Path:
+    lines = "".join(
+        f"      - {{name: c{n}, type: http, url: '{target.url('/switch')}'}}\n"
+        for n in range(checks)
+    )
+    path.write_text(
+        f"web: {{listen: '127.0.0.1:{port}'}}\n"
+        f"agent: {{database: '{dsn}', shutdown_grace: 2s, lease_seconds: 6s}}\n"
+        "defaults: {interval: 1s, timeout: 900ms, alert: {failure_threshold: 2}}\n"
+        "services:\n  - name: web\n    checks:\n" + lines
+    )
+    return path
+
+
+def test_every_dashboard_follows_the_checks_of_every_agent(
+    tmp_path: Path,
+    pg_dsn: str,
+    target: HttpTarget,
+    agents: Callable[..., AgentProcess],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two agents share six checks; a web process of its own and agent B's own dashboard both
+    show all six going down live, agent A's checks included."""
+    monkeypatch.setenv("NYXMON_ADMIN_PASSWORD", PASSWORD)
+    a = agents(
+        "run", "--config", str(_shared_config(tmp_path / "a.yaml", pg_dsn, free_port(), target, 6))
+    )
+    wait_for(lambda: "dashboard:" in a.output(), timeout=60, what="agent A")
+    b_port = free_port()
+    b = agents(
+        "run", "--config", str(_shared_config(tmp_path / "b.yaml", pg_dsn, b_port, target, 6))
+    )
+    wait_for(lambda: "dashboard:" in b.output(), timeout=60, what="agent B")
+    port = free_port()
+    web = agents(
+        "web", "--config", str(_shared_config(tmp_path / "w.yaml", pg_dsn, port, target, 6))
+    )
+    base, b_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{b_port}"
+    wait_for(lambda: "dashboard:" in web.output(), timeout=60, what="the web process")
+    alone, beside_b = _sign_in(base), _sign_in(b_base)
+
+    def states(session: requests.Session, url: str) -> list[str]:
+        items = session.get(url + "/api/v1/checks", timeout=10).json()["items"]
+        return sorted(item["state"] for item in items)
+
+    def owners() -> int:
+        with psycopg.connect(pg_dsn) as conn:
+            row = conn.execute(
+                "SELECT count(DISTINCT owner) FROM check_leases WHERE owner IS NOT NULL"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    wait_for(lambda: states(alone, base) == ["up"] * 6, timeout=60, what="all six up")
+    wait_for(lambda: owners() == 2, timeout=30, what="both agents holding some checks")
+    events = _follow(alone, base)
+    target.state.healthy = False
+    seen: set[str] = set()
+    while len(seen) < 6:
+        change = events.get(timeout=60)
+        if change["state"] == "down":
+            seen.add(change["id"])
+    wait_for(
+        lambda: states(beside_b, b_base) == ["down"] * 6,
+        timeout=20,
+        what="agent B's dashboard showing agent A's checks down too",
+    )
+    for process in (web, a, b):
+        process.signal(signal.SIGTERM)
+        assert process.wait(30) == 0, process.output()[-2000:]
