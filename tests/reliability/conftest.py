@@ -204,10 +204,12 @@ def config_text(
     alert: str = "",
     interval: str = "1s",
     timeout: str = "800ms",
+    agent: str = "",
 ) -> str:
-    """A config file: the web plane on ``port``, a webhook route to ``hook`` if given."""
+    """A config file: the web plane on ``port``, a webhook route to ``hook`` if given,
+    ``agent`` more agent settings (``"lease_seconds: 60s"``)."""
     text = (
-        f"agent: {{database: '{db}', shutdown_grace: 5s}}\n"
+        f"agent: {{database: '{db}', shutdown_grace: 5s{', ' + agent if agent else ''}}}\n"
         f"web: {{listen: '127.0.0.1:{port}'}}\n"
         f"defaults:\n  interval: {interval}\n  timeout: {timeout}\n"
         "  alert: {failure_threshold: 1, success_threshold: 1, flap_window: 0"

@@ -1,5 +1,7 @@
 """PostgreSQL going away under a running agent: the server restarted mid-run, and the network
-link to it down for 30 s (issue 17's fault tests).
+link to it down for 30 s (issue 17's fault tests), each shorter than the agent's check leases
+(an agent that cannot renew a lease for longer stops probing that check: another agent may
+have taken it over).
 
 Each runs a real ``nyxmon run`` on a private PostgreSQL cluster (password logins, never the
 shared server, which other tests use meanwhile) and asserts what a user relies on: the agent
@@ -145,8 +147,15 @@ def test_the_link_to_postgresql_down_for_30_s_loses_no_run(
             dsn = server.dsn()
             config = tmp_path / "nyxmon.yaml"
             # The checks probe the agent's own web plane: in the namespace, nothing else is.
+            # Leases longer than the outage: an agent that cannot renew its leases for longer
+            # stops probing those checks (another agent may have them by then), by design.
             config.write_text(
-                config_text(dsn, web_port, _http_checks(f"http://127.0.0.1:{web_port}/livez", 3))
+                config_text(
+                    dsn,
+                    web_port,
+                    _http_checks(f"http://127.0.0.1:{web_port}/livez", 3),
+                    agent="lease_seconds: 60s",
+                )
             )
             agent = start_agent(config, web_port, prefix=("ip", "netns", "exec", pair.prober))
             agent.__class__ = _AgentInNamespace

@@ -4,8 +4,9 @@ share one PostgreSQL database (DESIGN.md, "Growing past one machine").
 Every third of a lease period it gives new checks a lease row and renews its own leases;
 every second it heartbeats, gives up what it holds beyond its fair share (the location's
 checks divided by its live agents, rounded up), frees the leases it gave up once their state
-is committed, and claims checks nobody holds, up to that share. So a killed agent's checks are
-taken by the others one lease period after its last renewal, plus at most a second.
+is committed, and claims checks nobody holds, up to that share. Lease rows (and a silent
+agent's claim to life) last the lease period less a second and a quarter, so a killed agent's
+checks are taken by the others within one lease period of its death.
 
 What it decides reaches the application as :class:`~nyxmon.service_layer.messages.SetLeases`:
 a check gained gets a machine resumed from the snapshot its previous owner saved (read after
@@ -31,7 +32,7 @@ import anyio.to_thread
 
 from nyxmon.service_layer.messages import SetLeases
 from nyxmon.service_layer.records.alerts import OutboxEntry
-from nyxmon.service_layer.storage import Membership, StoreReader
+from nyxmon.service_layer.storage import Membership, StoreReader, lease_row_seconds
 
 __all__ = ["LeaseKeeper", "LeaseStatistics"]
 
@@ -125,7 +126,8 @@ class LeaseKeeper:
         began = self._clock()
         self._total = await anyio.to_thread.run_sync(self._leases.sync)
         kept = await anyio.to_thread.run_sync(self._leases.renew)
-        self._valid_until = began + self._membership.lease_seconds
+        # Its rows last a little less than the period (the server counts from after `began`).
+        self._valid_until = began + lease_row_seconds(self._membership.lease_seconds)
         self._share = math.ceil(self._total / max(1, self._live))
         lost = self._held - kept
         if lost:

@@ -414,6 +414,20 @@ class NoticeClaims(Protocol):
         ...
 
 
+#: How much sooner than the configured lease period a lease row (and a heartbeat's claim to
+#: life) runs out: the other agents' claim cycle (a second) and a margin. ``lease_seconds`` is
+#: the user's promise, "a dead agent's checks are probed again within this long"; the rows
+#: must run out early enough for the others to see it and claim them inside it.
+TAKEOVER_SLACK = 1.25
+
+
+def lease_row_seconds(lease_seconds: float) -> float:
+    """How long a lease row lasts after its renewal (and a silent agent counts as alive):
+    the lease period less :data:`TAKEOVER_SLACK`, at least half of it (renewals come every
+    third)."""
+    return max(lease_seconds / 2, lease_seconds - TAKEOVER_SLACK)
+
+
 class Membership(Protocol):
     """An agent among several on one store: registered, heartbeating, holding leases."""
 

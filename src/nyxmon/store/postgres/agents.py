@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 
+from nyxmon.service_layer.storage import lease_row_seconds
 from nyxmon.store.postgres.leases import PgCheckLeases
 from nyxmon.store.postgres.outbox_claims import PgOutboxClaims
 from nyxmon.store.postgres.own_connection import OwnConnection
@@ -69,7 +70,9 @@ class PgMembership:
 
     def heartbeat(self) -> int:
         """Say this agent lives; returns how many agents of its location live (itself too)."""
-        params = {"me": self.agent_id, "loc": self.location, "lease": self.lease_seconds}
+        # Silent as long as its lease rows last: dead, and its share goes to the others.
+        lease = lease_row_seconds(self.lease_seconds)
+        params = {"me": self.agent_id, "loc": self.location, "lease": lease}
         with self._conn.using("renewing this agent's heartbeat") as conn:
             row = conn.execute(_HEARTBEAT, params).fetchone()
             if row is None:  # deleted by hand: back under the same id

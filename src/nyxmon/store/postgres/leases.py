@@ -4,7 +4,9 @@
 holds or whose lease ran out, in batches, with ``FOR UPDATE SKIP LOCKED`` (agents claiming at
 the same moment skip each other's rows instead of waiting or taking the same ones), renews
 its own before they run out, and frees them on a clean stop. A lease runs out
-``lease`` seconds after its last renewal, by the server's clock; a renewal that finds a row
+:func:`~nyxmon.service_layer.storage.lease_row_seconds` after its last renewal (a little less
+than the configured period, so the others take it over inside that period), by the server's
+clock; a renewal that finds a row
 no longer its own reports it lost, and the agent stops running that check at once.
 
 Blocking; the agent calls it from a worker thread (:mod:`nyxmon.agent.leases`).
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from nyxmon.service_layer.storage import Claimed
+from nyxmon.service_layer.storage import Claimed, lease_row_seconds
 from nyxmon.store.postgres.own_connection import OwnConnection
 
 __all__ = ["PgCheckLeases"]
@@ -62,7 +64,8 @@ class PgCheckLeases:
         self._conn = OwnConnection(dsn, name=f"nyxmon-leases agent={agent_id}")
 
     def _params(self, **more: Any) -> dict[str, Any]:
-        return {"me": self.agent_id, "loc": self.location, "lease": self.lease_seconds, **more}
+        lease = lease_row_seconds(self.lease_seconds)
+        return {"me": self.agent_id, "loc": self.location, "lease": lease, **more}
 
     def sync(self) -> int:
         """Give every live check a lease row at this location (and drop rows of checks that
