@@ -1,6 +1,7 @@
 """What ``nyxmon run`` loads before its first probe: no probe's client library (seed 001's
 lazy registry), no web framework (the dashboard has a process of its own) and no Apprise
-(imported when an Apprise route is built). Each of them costs the agent megabytes of RSS."""
+(imported when an Apprise route is built), no Jinja2 (imported with the first message). Each of
+them costs the agent megabytes of RSS."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ LAZY = (
     "fastapi",
     "gmqtt",
     "grpc",
+    "jinja2",
     "nats",
     "psycopg",
     "pycurl",
