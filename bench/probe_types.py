@@ -596,9 +596,11 @@ def child(side: str, kind: str, ports: dict[str, Any], seconds: float, concurren
         if side == "nyxmon":
             # The probes' runtime as ``nyxmon run`` sets it up (src/nyxmon/cli/run.py): what
             # exists at start-up out of the collector's way, collections less often.
+            from nyxmon.cli.run import GC_THRESHOLDS
+
             gc.collect()
             gc.freeze()
-            gc.set_threshold(50_000, 20, 100)
+            gc.set_threshold(*GC_THRESHOLDS)
         return await _flat_out(one, seconds, concurrency)
 
     print(json.dumps(uvloop.run(main())))
