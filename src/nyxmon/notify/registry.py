@@ -1,7 +1,9 @@
 """Which provider serves which kind of route, and building them from the config's routes.
 
 One module per provider; each registers its factory here under the route ``kind`` it serves
-(a test checks that every provider module is registered).
+(a test checks that every provider module is registered). A provider's module, and the library
+it wraps (Apprise loads ~5 MB of plugins), is imported only when a route of its kind is built:
+an agent without Apprise routes never holds Apprise.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from types import MappingProxyType
 
 from nyxmon.domain.alerting.types import Route
 from nyxmon.errors import NotificationError
-from nyxmon.notify.apprise_provider import AppriseProvider
 from nyxmon.notify.base import Provider
 from nyxmon.notify.telegram import TelegramProvider
 from nyxmon.notify.webhook import WebhookProvider
@@ -37,6 +38,8 @@ ProviderFactory = Callable[[Route, ProviderContext], Provider]
 
 
 def _apprise(route: Route, context: ProviderContext) -> Provider:
+    from nyxmon.notify.apprise_provider import AppriseProvider
+
     return AppriseProvider(route, context.pool, timeout=context.apprise_timeout)
 
 

@@ -12,22 +12,27 @@ Variables: ``name`` (``service / check``), ``check`` (the check's name), ``check
 page), ``public_url``, ``route``, ``key``. Filters: ``duration`` (``8040 -> "2 h 14 min"``:
 :func:`~nyxmon.domain.durations.human_duration`, as on every page) and ``time``
 (``-> "2025-11-23 19:06:00 UTC"``).
+
+Jinja2 (~4 MB in the agent) is imported, and the defaults compiled, when the first message is
+rendered or the first template validated: an agent that never notifies never holds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from nyxmon.domain.alerting.notices import CheckInfo
 from nyxmon.domain.alerting.types import Notice, NoticeKind, Route
 from nyxmon.domain.durations import human_duration
 from nyxmon.notify.records import OutgoingMessage
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
 __all__ = [
     "DEFAULT_BODIES",
@@ -98,6 +103,8 @@ DEFAULT_BODIES: Mapping[NoticeKind, str] = {
 
 
 def _environment(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         autoescape=False, undefined=undefined, keep_trailing_newline=False, trim_blocks=False
     )
@@ -107,15 +114,38 @@ def _environment(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
     return env
 
 
-# Custom templates are strict, so a typo fails loudly (and falls back) instead of going blank.
-_STRICT = _environment(jinja2.StrictUndefined)
-_DEFAULTS = _environment(jinja2.ChainableUndefined)
+@functools.cache
+def _strict() -> SandboxedEnvironment:
+    """Custom templates' environment: strict, so a typo fails loudly (and falls back) instead
+    of going blank."""
+    import jinja2
+
+    return _environment(jinja2.StrictUndefined)
+
+
+@functools.cache
+def _defaults() -> SandboxedEnvironment:
+    import jinja2
+
+    return _environment(jinja2.ChainableUndefined)
+
+
+@functools.cache
+def _default_templates() -> dict[NoticeKind, tuple[jinja2.Template, jinja2.Template]]:
+    """Every kind's default title and body, compiled once per process."""
+    env = _defaults()
+    return {
+        kind: (env.from_string(DEFAULT_TITLES[kind]), env.from_string(body))
+        for kind, body in DEFAULT_BODIES.items()
+    }
 
 
 def validate_template(source: str) -> str | None:
     """``None`` if ``source`` compiles, else why not (for config validation)."""
+    import jinja2
+
     try:
-        _STRICT.from_string(source)
+        _strict().from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         return f"line {exc.lineno}: {exc.message}"
     return None
@@ -126,10 +156,6 @@ class MessageRenderer:
 
     def __init__(self, public_url: str) -> None:
         self.public_url = public_url.rstrip("/")
-        self._defaults = {
-            kind: (_DEFAULTS.from_string(DEFAULT_TITLES[kind]), _DEFAULTS.from_string(body))
-            for kind, body in DEFAULT_BODIES.items()
-        }
         self._custom: dict[str, jinja2.Template] = {}
 
     def link(self, check_id: str) -> str:
@@ -164,7 +190,7 @@ class MessageRenderer:
     def render(self, notice: Notice, check: CheckInfo, route: Route, key: str) -> OutgoingMessage:
         """Render title and body; a failing custom template falls back to the default."""
         context = self.context(notice, check, route.name, key)
-        default_title, default_body = self._defaults[notice.kind]
+        default_title, default_body = _default_templates()[notice.kind]
         notes: list[str] = []
         title = self._render(route, "title", route.title_template, default_title, context, notes)
         body = self._render(route, "body", route.template, default_body, context, notes)
@@ -194,7 +220,7 @@ class MessageRenderer:
             try:
                 template = self._custom.get(source)
                 if template is None:
-                    template = self._custom[source] = _STRICT.from_string(source)
+                    template = self._custom[source] = _strict().from_string(source)
                 return template.render(context).strip()
             except Exception as exc:  # a template must never cost the notification
                 why = f"{type(exc).__name__}: {exc}"

@@ -9,6 +9,7 @@ between TLS libraries, the DER does not.
 from __future__ import annotations
 
 import calendar
+import functools
 import time
 
 __all__ = ["certificate_not_after"]
@@ -44,6 +45,7 @@ def _parse_time(tag: int, raw: bytes) -> float:
     return float(calendar.timegm(parsed))
 
 
+@functools.lru_cache(maxsize=256)  # the same certificate run after run; strptime is slow
 def certificate_not_after(der: bytes) -> float:
     """The POSIX time after which the DER-encoded certificate ``der`` is no longer valid.
 

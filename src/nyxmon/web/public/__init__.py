@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the agent imports check_metrics from here: no web framework for it
+    from fastapi import APIRouter
 
 __all__ = ["routers"]
 
