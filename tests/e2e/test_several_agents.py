@@ -227,7 +227,7 @@ def test_a_killed_agents_checks_move_to_the_others_with_no_double_notice_or_prob
         f"{len(orphans)} checks: leases taken {takeover:.2f} s after the kill, probed again "
         f"after {failover:.2f} s (lease {LEASE:g} s, interval {INTERVAL:g} s)"
     )
-    # Lease rows and heartbeats last the period less 1.25 s, and the others claim every
+    # Lease rows and heartbeats last the period less 2 s, and the others claim every
     # second, then run a taken check at once: within the lease period on a quiet machine
     # (bench/multi_agent.py measures it); a loaded CI machine gets a second of slack here.
     assert takeover <= LEASE + 1.0

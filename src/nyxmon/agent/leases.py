@@ -5,7 +5,7 @@ Every third of a lease period it gives new checks a lease row and renews its own
 every second it heartbeats, gives up what it holds beyond its fair share (the location's
 checks divided by its live agents, rounded up), frees the leases it gave up once their state
 is committed, and claims checks nobody holds, up to that share. Lease rows (and a silent
-agent's claim to life) last the lease period less a second and a quarter, so a killed agent's
+agent's claim to life) last the lease period less two seconds, so a killed agent's
 checks are taken by the others within one lease period of its death.
 
 What it decides reaches the application as :class:`~nyxmon.service_layer.messages.SetLeases`:

@@ -418,7 +418,7 @@ class NoticeClaims(Protocol):
 #: life) runs out: the other agents' claim cycle (a second) and a margin. ``lease_seconds`` is
 #: the user's promise, "a dead agent's checks are probed again within this long"; the rows
 #: must run out early enough for the others to see it and claim them inside it.
-TAKEOVER_SLACK = 1.25
+TAKEOVER_SLACK = 2.0
 
 
 def lease_row_seconds(lease_seconds: float) -> float:
