@@ -17,11 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from nyxmon.config import CheckDefaults, LoadedConfig
+from nyxmon.config import LoadedConfig
 from nyxmon.control.client import AgentUnreachableError, ControlClient
 from nyxmon.control.wire import command_to_wire, ping_to_wire, result_from_wire
-from nyxmon.domain.alerting.maintenance import MaintenanceWindow
-from nyxmon.domain.alerting.types import Route
 from nyxmon.domain.model import Result
 from nyxmon.domain.push import Ping
 from nyxmon.domain.status import CheckStatus
@@ -29,13 +27,14 @@ from nyxmon.metrics import Recorder, RecorderSnapshot
 from nyxmon.service_layer.messages import Command
 from nyxmon.service_layer.records.health import Health
 from nyxmon.service_layer.storage import Store
+from nyxmon.web.config_view import ConfigView
 
 __all__ = ["RemoteContext"]
 
 StatusCallback = Callable[[CheckStatus], None]
 
 
-class RemoteContext:
+class RemoteContext(ConfigView):
     """A :class:`~nyxmon.web.context.WebContext` for an agent in another process."""
 
     def __init__(self, config: LoadedConfig, store: Store, control_path: Path) -> None:
@@ -58,25 +57,6 @@ class RemoteContext:
     @property
     def recorder(self) -> Recorder | None:
         return None  # the agent's recorder lives in the agent's process
-
-    @property
-    def defaults(self) -> CheckDefaults:
-        return self._config.agent.defaults
-
-    @property
-    def routes(self) -> tuple[Route, ...]:
-        return self._config.routes
-
-    @property
-    def maintenance(self) -> tuple[MaintenanceWindow, ...]:
-        return self._config.maintenance
-
-    @property
-    def public_url(self) -> str:
-        return self._config.agent.web.public_url
-
-    def reload(self, config: LoadedConfig) -> None:
-        self._config = config
 
     # -- lifecycle (web loop) ------------------------------------------------------------------
     async def start(self) -> None:

@@ -44,9 +44,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from nyxmon.config import CheckDefaults, LoadedConfig
-from nyxmon.domain.alerting.maintenance import MaintenanceWindow
-from nyxmon.domain.alerting.types import Route
+from nyxmon.config import LoadedConfig
 from nyxmon.domain.model import Result
 from nyxmon.domain.push import Ping
 from nyxmon.domain.status import CheckStatus
@@ -60,6 +58,7 @@ from nyxmon.service_layer.storage import Store
 from nyxmon.service_layer.stored_status import stored_status
 from nyxmon.store.postgres import PostgresStore
 from nyxmon.web.change_listener import ChangeListener
+from nyxmon.web.config_view import ConfigView
 from nyxmon.web.context import WebContext
 from nyxmon.web.problems import Problem
 from nyxmon.web.remote import RemoteContext
@@ -76,7 +75,7 @@ _NO_AGENT = (
 )
 
 
-class SharedStoreContext:
+class SharedStoreContext(ConfigView):
     """A :class:`~nyxmon.web.context.WebContext` fed by the database, not by an agent."""
 
     def __init__(
@@ -127,24 +126,8 @@ class SharedStoreContext:
         # The agents' recorders live in their processes, but for one beside it in this one.
         return self.agent.recorder if self.agent is not None else None
 
-    @property
-    def defaults(self) -> CheckDefaults:
-        return self._config.agent.defaults
-
-    @property
-    def routes(self) -> tuple[Route, ...]:
-        return self._config.routes
-
-    @property
-    def maintenance(self) -> tuple[MaintenanceWindow, ...]:
-        return self._config.maintenance
-
-    @property
-    def public_url(self) -> str:
-        return self._config.agent.web.public_url
-
     def reload(self, config: LoadedConfig) -> None:
-        self._config = config
+        super().reload(config)
         if isinstance(self.agent, RemoteContext):
             self.agent.reload(config)
 
