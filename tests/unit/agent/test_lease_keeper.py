@@ -16,7 +16,7 @@ from nyxmon.agent.leases import LeaseKeeper
 from nyxmon.errors import StoreError
 from nyxmon.runtime import Runtime
 from nyxmon.service_layer.messages import SetLeases
-from nyxmon.service_layer.storage import Claimed
+from nyxmon.service_layer.storage import Claimed, lease_row_seconds
 
 ME, OTHER = 1, 2
 
@@ -153,7 +153,8 @@ def test_failing_renewals_drop_every_check_once_the_lease_ran_out(parts: Parts) 
     table, _member, clock, applied = parts
     next_owned(applied)
     table.failing = True
-    tick(clock, 0.15)  # a round fails, the lease (0.3 s) still holds
+    # A round fails; its rows still hold (they last lease_row_seconds(0.3) = 0.15 s).
+    tick(clock, 0.1)
     assert applied.empty()
     tick(clock, 0.3)
     dropped = next_owned(applied)
@@ -179,3 +180,11 @@ def test_an_agent_over_its_share_saves_what_it_gives_up_before_freeing_it(parts:
         time.sleep(0.02)
     assert table.released == [gone]
     assert all(table.owner[c] is None for c in gone)
+
+
+def test_lease_rows_run_out_early_enough_for_a_takeover_inside_the_period() -> None:
+    # The others claim every second: a dead agent's rows must run out that much before the
+    # period the user configured, and still outlast the renewals (every third of it).
+    assert lease_row_seconds(15.0) == 13.0
+    assert lease_row_seconds(60.0) == 58.0
+    assert lease_row_seconds(3.0) == 1.5 > 3.0 / 3
