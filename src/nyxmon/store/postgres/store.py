@@ -36,18 +36,17 @@ from nyxmon.service_layer.records.upkeep import (
     DbInfo,
     Retention,
     RollupReport,
-    StorageFigures,
 )
 from nyxmon.service_layer.storage import DEFAULT_LOCATION, AgentClaim, Store
 from nyxmon.store.postgres.agents import PgMembership
 from nyxmon.store.postgres.change_notices import announce, changed_checks
 from nyxmon.store.postgres.cluster_schema import apply_cluster_schema
-from nyxmon.store.postgres.connections import PgConnection, PgConnections, pg_errors, redact_dsn
+from nyxmon.store.postgres.connections import PgConnections, pg_errors, redact_dsn
 from nyxmon.store.postgres.migrations import apply_migrations, latest_version, schema_version_of
 from nyxmon.store.postgres.transaction import PgTransaction
 from nyxmon.store.sqlite import cleaner, rollup_job
 from nyxmon.store.sqlite.progress import read_progress
-from nyxmon.store.sqlite.sizes import GROUPS, result_span
+from nyxmon.store.sqlite.sizes import figures_of, result_span
 from nyxmon.store.sqlite.store import _COUNTED, _PACKED_COUNT, SqliteStore
 
 __all__ = ["PostgresStore", "is_postgres_dsn"]
@@ -138,7 +137,7 @@ class PostgresStore(SqliteStore):
             hourly = read_progress(rc, "hourly")  # type: ignore[arg-type]
             daily = read_progress(rc, "daily")  # type: ignore[arg-type]
             sizes = {str(name): int(size) for name, size in rc.raw(_SIZES)}
-            storage = _storage(rc, sizes, counts, packed, newest)
+            storage = figures_of(rc, sizes, counts, packed, newest)  # type: ignore[arg-type]
         return DbInfo(
             location=self.location,
             size_bytes=sum(sizes.values()),
@@ -188,38 +187,6 @@ class PostgresStore(SqliteStore):
                 (list(check_ids),),
             )
         return {r[0]: StateRow(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows}
-
-
-def _storage(
-    rc: PgConnection,
-    sizes: dict[str, int],
-    counts: dict[str, int],
-    packed: int,
-    newest: float | None,
-) -> StorageFigures:
-    """The figures behind ``db info``'s size projection (as :mod:`nyxmon.store.sqlite.sizes`
-    computes them), with sizes from ``pg_relation_size``."""
-    per_group = {group: sum(sizes.get(n, 0) for n in names) for group, names in GROUPS.items()}
-    last_day = 0
-    if newest is not None:
-        since = round(newest * 1000) - 86_400_000
-        last_day = int(
-            rc.raw("SELECT count(*) FROM results WHERE started_ms > %s", (since,))[0][0]
-        ) + int(
-            rc.raw(
-                "SELECT coalesce(sum(count), 0) FROM result_blocks WHERE first_ms > %s", (since,)
-            )[0][0]
-        )
-    return StorageFigures(
-        recent_bytes=per_group["recent"],
-        recent_results=counts["results"] - packed,
-        packed_bytes=per_group["packed"],
-        packed_results=packed,
-        rollup_bytes=per_group["rollups"],
-        rollup_rows=counts["rollup_hourly"] + counts["rollup_daily"],
-        results_last_day=last_day,
-        checks=counts["checks"],
-    )
 
 
 def _conforms(store: PostgresStore) -> Store:

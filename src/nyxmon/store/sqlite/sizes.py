@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Mapping
 
 from nyxmon.service_layer.records.upkeep import StorageFigures
+from nyxmon.store.sqlite.connections import SqlConnection
 from nyxmon.store.sqlite.packed_schema import BLOCK_SPAN_MS
 
 __all__ = ["GROUPS", "result_span", "storage_figures", "table_bytes"]
@@ -79,6 +80,18 @@ def storage_figures(
     sizes = table_bytes(conn)
     if sizes is None:
         return None
+    return figures_of(conn, sizes, counts, packed, newest)
+
+
+def figures_of(
+    conn: SqlConnection,
+    sizes: Mapping[str, int],
+    counts: Mapping[str, int],
+    packed: int,
+    newest: float | None,
+) -> StorageFigures:
+    """:func:`storage_figures` from table and index sizes read however the engine tells them
+    (SQLite's ``dbstat``, PostgreSQL's ``pg_relation_size``)."""
     per_group = {group: sum(sizes.get(n, 0) for n in names) for group, names in GROUPS.items()}
     last_day = 0
     if newest is not None:
