@@ -276,7 +276,7 @@ def test_a_file_system_turning_read_only_under_the_agent_is_reported_and_survive
     again, everything that had reached the disk before is there, sound, and the agent records
     again. An error that aborts ext4's journal is a power cut for the pages not yet written back:
     with ``synchronous=NORMAL`` the last commits before it may be lost (never a corrupt file),
-    so "before" is read after a ``sync`` of the file system."""
+    so "before" is read, then the file system is synced."""
     disk, image = ext4_disk
     device = disk.run("findmnt", "-n", "-o", "SOURCE", str(disk.folder)).strip()
     trigger = Path("/sys/fs/ext4") / Path(device).name / "trigger_fs_error"
@@ -288,8 +288,10 @@ def test_a_file_system_turning_read_only_under_the_agent_is_reported_and_survive
     agent = start_agent(config, web_port, prefix=disk.prefix)
     agent.wait_ready()
     wait_for(lambda: all(len(t) >= 2 for t in disk.scheduled_times(db).values()), 60, "results")
-    disk.run("sync", "--file-system", str(db))
+    # Read first, then sync: every result read is on disk by then. (Reading after the sync
+    # could see a commit made between the two, which the error may take with it.)
     before = disk.scheduled_times(db)
+    disk.run("sync", "--file-system", str(db))
 
     trigger.write_text("1\n")
     wait_for(lambda: problems_of(agent)[0] == 503, 60, "/healthz to say 503")
