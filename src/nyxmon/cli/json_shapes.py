@@ -27,8 +27,9 @@ __all__ = [
 
 def check_document(check: Check, status: CheckStatus | None) -> dict[str, Any]:
     """A check as ``GET /api/v1/checks/{id}`` answers it."""
+    from nyxmon.domain.status import state_of
     from nyxmon.web.api.schemas import check_out
-    from nyxmon.web.live import CheckView, state_of
+    from nyxmon.web.live import CheckView
 
     view = CheckView(check, status, state_of(check, status))
     return check_out(check, view).model_dump(mode="json")
