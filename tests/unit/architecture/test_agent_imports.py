@@ -75,3 +75,18 @@ def test_the_cli_starts_without_the_web_plane_or_the_notifiers_clients() -> None
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "nyxmon.cli.app" in loaded
     assert sorted(loaded & set(CLI_LAZY)) == []
+
+
+def test_the_version_is_answered_without_importing_any_subcommand() -> None:
+    program = (
+        "import json, sys\nfrom nyxmon.cli import main\nsys.argv = ['nyxmon', '--version']\n"
+        "try:\n    main()\nfinally:\n    print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
+    )
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("nyxmon ")
+    loaded = set(json.loads(lines[-1]))
+    assert "nyxmon.cli.app" in loaded
+    assert sorted(m for m in loaded if m.startswith("nyxmon.cli.") and m != "nyxmon.cli.app") == []
