@@ -67,3 +67,34 @@ def test_a_websocket_urls_host_is_not_a_secret_but_its_credentials_are() -> None
     assert {"hunter22", "k3yk3y"} <= found
     assert not {"feed.example", "feed.example:8443", "live"} & found
     assert mask_url("ws://127.0.0.1:9000/ws?token=abc") == "ws://127.0.0.1:9000/ws?***"
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        pytest.param(
+            "https://glpat1234abcd5678efgh@git.example/hook",
+            "glpat1234abcd5678efgh",
+            id="token-as-user",
+        ),
+        pytest.param(
+            "https://ghp0123456789abcdefXYZ:x@api.example/",
+            "ghp0123456789abcdefXYZ",
+            id="token-like-user",
+        ),
+        pytest.param("mailto://user:pw9876@mail.example", "user", id="apprise-user"),
+    ],
+)
+def test_a_user_name_that_may_be_a_token_is_a_secret(url: str, secret: str) -> None:
+    assert secret in secrets_in_url(url)
+
+
+def test_a_plain_user_name_beside_a_password_is_not_a_secret_so_messages_stay_readable() -> None:
+    found = secrets_in_url("https://user:hunter22@hooks.example/notify")
+    assert "hunter22" in found
+    assert "user" not in found
+    redactor = Redactor()
+    redactor.register(found)
+    message = 'login refused: password authentication failed for user "postgres"'
+    assert redactor.redact(message) == message
+    assert "hunter22" not in mask_url("https://user:hunter22@hooks.example/notify")

@@ -7,7 +7,9 @@ positive: every secret NyxMon is given is *registered* (:func:`register`) as it 
 every text that leaves (an API answer, a log line, an outbox error, a probe message) passes
 through :func:`redact`, which replaces any registered secret with ``***``, whoever wrote it.
 
-What counts as secret in a URL: the user name and password, every query value, and, for
+What counts as secret in a URL: the password, every query value, the user name (except in an
+http(s) or ws(s) URL that also has a password, where it is a plain name unless it looks like a
+token: masking ``user`` or ``admin`` would garble every message that says "user"), and, for
 notification schemes other than http(s) and ws(s) (Apprise puts tokens there), the host and
 every path segment; for http(s) webhook URLs, path segments that look like tokens (long and
 mixed, as in Slack's ``/services/T0/B0/XXXX``). Short parts (under 4 characters) are never
@@ -62,13 +64,14 @@ def secrets_in_url(url: str) -> set[str]:
     except ValueError:
         return set()
     found: set[str] = set()
-    if parts.username:
+    web = parts.scheme in _WEB_SCHEMES
+    if parts.username and (not web or not parts.password or _TOKEN_LIKE.match(parts.username)):
         found.add(parts.username)
     if parts.password:
         found.add(parts.password)
     found.update(value for _, value in parse_qsl(parts.query, keep_blank_values=False))
     segments = [s for s in parts.path.split("/") if s]
-    if parts.scheme not in _WEB_SCHEMES:
+    if not web:
         netloc = parts.netloc.rsplit("@", 1)[-1]
         found.add(netloc)
         found.update(netloc.split(":"))
