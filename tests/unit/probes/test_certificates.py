@@ -217,12 +217,12 @@ def test_any_common_name_reads_like_cryptography(value: str) -> None:
     ],
 )
 def test_what_is_not_a_certificate_is_a_value_error(der: bytes) -> None:
-    with pytest.raises(ValueError, match="certificate|DER"):
+    with pytest.raises(ValueError, match=r"certificate|DER"):
         read_certificate(der)
 
 
 def test_a_cut_off_certificate_is_a_value_error(tmp_path: Path) -> None:
     der = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cut")]))
     for end in (10, len(der) // 2, len(der) - 1):
-        with pytest.raises(ValueError, match="certificate|DER"):
+        with pytest.raises(ValueError, match=r"certificate|DER"):
             read_certificate(der[:end])
