@@ -55,3 +55,30 @@ def test_the_agent_starts_without_loading(loaded: set[str], package: str) -> Non
 def test_the_agent_loads_its_own_modules(loaded: set[str]) -> None:
     # the check that the list above means something: the agent's own parts are there
     assert {"nyxmon.bootstrap", "nyxmon.agent.agent", "nyxmon.probes.registry"} <= loaded
+
+
+_PROBES_PROGRAM = """
+import json, sys
+import nyxmon.probes.tls, nyxmon.probes.redis, nyxmon.probes.mysql
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def probes_loaded() -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBES_PROGRAM],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("package", ["cryptography", "redis", "opentelemetry", "psutil"])
+def test_the_tls_redis_and_mysql_probes_run_without_loading(
+    probes_loaded: set[str], package: str
+) -> None:
+    # tls reads certificates itself, redis speaks RESP itself, PyMySQL waits for an RSA login
+    assert package not in probes_loaded
