@@ -59,7 +59,7 @@ def test_the_agent_loads_its_own_modules(loaded: set[str]) -> None:
 
 _PROBES_PROGRAM = """
 import json, sys
-import nyxmon.probes.tls, nyxmon.probes.redis, nyxmon.probes.mysql
+import nyxmon.probes.tls, nyxmon.probes.redis, nyxmon.probes.mysql, nyxmon.probes.grpc
 print(json.dumps(sorted(sys.modules)))
 """
 
@@ -76,9 +76,12 @@ def probes_loaded() -> set[str]:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("package", ["cryptography", "redis", "opentelemetry", "psutil"])
-def test_the_tls_redis_and_mysql_probes_run_without_loading(
+@pytest.mark.parametrize(
+    "package", ["cryptography", "redis", "opentelemetry", "psutil", "google.protobuf"]
+)
+def test_the_tls_redis_mysql_and_grpc_probes_run_without_loading(
     probes_loaded: set[str], package: str
 ) -> None:
-    # tls reads certificates itself, redis speaks RESP itself, PyMySQL waits for an RSA login
+    # tls reads certificates itself, redis speaks RESP itself, PyMySQL waits for an RSA login,
+    # grpc writes and reads its two health messages itself
     assert package not in probes_loaded
