@@ -12,7 +12,7 @@ import calendar
 import functools
 import time
 
-__all__ = ["certificate_not_after"]
+__all__ = ["certificate_not_after", "der_element", "der_time"]
 
 _SEQUENCE = 0x30
 _UTC_TIME = 0x17
@@ -20,7 +20,7 @@ _GENERALIZED_TIME = 0x18
 _VERSION_TAG = 0xA0
 
 
-def _element(data: bytes, pos: int) -> tuple[int, int, int]:
+def der_element(data: bytes, pos: int) -> tuple[int, int, int]:
     """(tag, content start, content end) of the DER element at ``pos``."""
     tag = data[pos]
     length = data[pos + 1]
@@ -45,6 +45,14 @@ def _parse_time(tag: int, raw: bytes) -> float:
     return float(calendar.timegm(parsed))
 
 
+def der_time(der: bytes, element: tuple[int, int, int]) -> float:
+    """The POSIX time of a UTCTime or GeneralizedTime ``element`` (from :func:`der_element`)."""
+    tag, start, end = element
+    if tag not in (_UTC_TIME, _GENERALIZED_TIME):
+        raise ValueError("unexpected certificate time encoding")
+    return _parse_time(tag, der[start:end])
+
+
 @functools.lru_cache(maxsize=256)  # the same certificate run after run; strptime is slow
 def certificate_not_after(der: bytes) -> float:
     """The POSIX time after which the DER-encoded certificate ``der`` is no longer valid.
@@ -52,22 +60,22 @@ def certificate_not_after(der: bytes) -> float:
     Raises ``ValueError`` when ``der`` is not a certificate this can read.
     """
     try:
-        tag, start, _ = _element(der, 0)
+        tag, start, _ = der_element(der, 0)
         if tag != _SEQUENCE:
             raise ValueError("not a certificate")
-        tag, pos, _ = _element(der, start)  # tbsCertificate
+        tag, pos, _ = der_element(der, start)  # tbsCertificate
         if tag != _SEQUENCE:
             raise ValueError("not a certificate")
-        tag, _, end = _element(der, pos)
+        tag, _, end = der_element(der, pos)
         if tag == _VERSION_TAG:
             pos = end
         for _skipped in ("serial", "signature", "issuer"):
-            _, _, pos = _element(der, pos)
-        tag, validity, _ = _element(der, pos)
+            _, _, pos = der_element(der, pos)
+        tag, validity, _ = der_element(der, pos)
         if tag != _SEQUENCE:
             raise ValueError("no validity in certificate")
-        _, _, after_not_before = _element(der, validity)
-        tag, start, end = _element(der, after_not_before)
+        _, _, after_not_before = der_element(der, validity)
+        tag, start, end = der_element(der, after_not_before)
         if tag not in (_UTC_TIME, _GENERALIZED_TIME):
             raise ValueError("unexpected notAfter encoding")
         return _parse_time(tag, der[start:end])

@@ -2,7 +2,8 @@
 check's query; the query's first value is ``[VALUE]``.
 
 Each run opens its own connection and closes it (see :mod:`nyxmon.probes.endpoint`); aiomysql
-is imported when the first mysql check runs.
+is imported when the first mysql check runs, without ``cryptography`` (see
+:mod:`nyxmon.probes._mysql_client`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-import aiomysql
-import pymysql
-
 from nyxmon.checktypes.mysql import MysqlSpec
 from nyxmon.domain.model import Outcome
+from nyxmon.probes._mysql_client import aiomysql, pymysql
 from nyxmon.probes.base import ProbeRun
 from nyxmon.probes.endpoint import NO_QUERY, EndpointExecutor, ProbeFailure, first_value
 from nyxmon.probes.registry import SharedResources

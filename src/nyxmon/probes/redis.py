@@ -1,9 +1,11 @@
-"""The ``redis`` check type: connect with redis-py's asyncio connection, log in (AUTH, SELECT),
-``PING`` or run the check's command; the command's answer is ``[VALUE]``.
+"""The ``redis`` check type: connect, log in (``HELLO 3 AUTH``, or RESP2 ``AUTH`` on servers
+without HELLO; ``SELECT``), ``PING`` or run the check's command; the command's answer is
+``[VALUE]``.
 
-One bare connection per run, closed at its end (see :mod:`nyxmon.probes.endpoint`): no client
-object, no pool, no retries, no ``CLIENT SETINFO``, so a run costs what the protocol needs.
-redis-py is imported when the first redis check runs.
+One bare connection per run, closed at its end (see :mod:`nyxmon.probes.endpoint`), spoken
+by :mod:`nyxmon.probes.resp` (the protocol itself, not redis-py: see there why). The login
+follows redis-py's: a password alone logs in as ``default``; a Redis before 6 gets ``AUTH``
+with the password alone.
 """
 
 from __future__ import annotations
@@ -11,21 +13,18 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from redis.asyncio.connection import Connection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import AuthenticationError, RedisError, ResponseError
-from redis.exceptions import ConnectionError as RedisConnectionError
-
 from nyxmon.checktypes.redis import RedisSpec
 from nyxmon.domain.model import Outcome
 from nyxmon.probes.base import ProbeRun
 from nyxmon.probes.endpoint import NO_QUERY, EndpointExecutor, ProbeFailure
 from nyxmon.probes.registry import SharedResources
+from nyxmon.probes.resp import RedisProtocolError, RedisReplyError, RespConnection
 
 __all__ = ["TYPE_NAME", "RedisExecutor", "create_executor"]
 
 TYPE_NAME = "redis"
+#: Error codes of a refused login (the rest of a HELLO error means: no RESP3 here).
+_REFUSED = frozenset({"WRONGPASS", "NOAUTH", "NOPERM"})
 
 
 def _plain(answer: Any) -> Any:
@@ -38,9 +37,28 @@ def _plain(answer: Any) -> Any:
     return answer
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
+async def _log_in(connection: RespConnection, spec: RedisSpec, where: str) -> None:
+    """HELLO 3 (with AUTH when the check has a login), falling back to RESP2's AUTH; SELECT."""
+    login: tuple[str, ...] = ()
+    if spec.username or spec.password:
+        login = (spec.username or "default", spec.password or "")
+    try:
+        try:
+            await connection.call("HELLO", 3, *(("AUTH", *login) if login else ()))
+        except RedisReplyError as exc:
+            if exc.code in _REFUSED:
+                raise
+            if login:  # a Redis without HELLO, or without RESP3
+                try:
+                    await connection.call("AUTH", *login)
+                except RedisReplyError as old:
+                    if "wrong number of arguments" not in old.text:
+                        raise
+                    await connection.call("AUTH", login[1])  # before Redis 6: no users
+        if spec.database:
+            await connection.call("SELECT", spec.database)
+    except RedisReplyError as exc:
+        raise ProbeFailure(f"redis {where}: login refused: {exc}") from None
 
 
 class RedisExecutor(EndpointExecutor[RedisSpec]):
@@ -52,44 +70,23 @@ class RedisExecutor(EndpointExecutor[RedisSpec]):
 
     async def session(self, run: ProbeRun, spec: RedisSpec) -> Any:
         where = self.where(spec)
-        connection = Connection(
-            host=spec.host,
-            port=spec.port,
-            db=spec.database,
-            username=spec.username,
-            password=spec.password,
-            # the check's timeout bounds the run; redis-py's own would only cut it short
-            socket_timeout=None,
-            socket_connect_timeout=None,
-            retry=Retry(NoBackoff(), 0),
-            driver_info=None,  # no CLIENT SETINFO round trips
-        )
+        connection = await RespConnection.open(spec.host, spec.port)
         try:
             try:
-                await connection.connect()  # type: ignore[no-untyped-call]
-            except AuthenticationError as exc:
-                raise ProbeFailure(f"redis {where}: login refused: {_reason(exc)}") from None
-            except RedisConnectionError as exc:
-                cause = exc.__cause__ or exc.__context__
-                if isinstance(cause, OSError):
-                    raise cause from None
-                raise ProbeFailure(f"redis {where}: {_reason(exc)}", Outcome.ERROR) from None
-            except ResponseError as exc:  # SELECT of a database the server does not have
-                raise ProbeFailure(f"redis {where}: login refused: {_reason(exc)}") from None
-            run.timings["connect"] = run.elapsed()
-            run.context = "querying"
-            words = spec.command_words()
-            sent = time.perf_counter()
-            try:
-                await connection.send_command(*words)
-                answer = await connection.read_response()
-            except ResponseError as exc:
-                raise ProbeFailure(f"redis {where}: {words[0]} failed: {_reason(exc)}") from None
-            except RedisError as exc:
-                raise ProbeFailure(f"redis {where}: {_reason(exc)}", Outcome.ERROR) from None
-            run.timings["query"] = time.perf_counter() - sent
+                await _log_in(connection, spec, where)
+                run.timings["connect"] = run.elapsed()
+                run.context = "querying"
+                words = spec.command_words()
+                sent = time.perf_counter()
+                try:
+                    answer = await connection.call(*words)
+                except RedisReplyError as exc:
+                    raise ProbeFailure(f"redis {where}: {words[0]} failed: {exc}") from None
+                run.timings["query"] = time.perf_counter() - sent
+            except RedisProtocolError as exc:
+                raise ProbeFailure(f"redis {where}: {exc}", Outcome.ERROR) from None
         finally:
-            await connection.disconnect()
+            connection.close()
         return NO_QUERY if spec.command is None else _plain(answer)
 
 

@@ -90,3 +90,33 @@ def test_the_version_is_answered_without_importing_any_subcommand() -> None:
     loaded = set(json.loads(lines[-1]))
     assert "nyxmon.cli.app" in loaded
     assert sorted(m for m in loaded if m.startswith("nyxmon.cli.") and m != "nyxmon.cli.app") == []
+
+
+_PROBES_PROGRAM = """
+import json, sys
+import nyxmon.probes.tls, nyxmon.probes.redis, nyxmon.probes.mysql, nyxmon.probes.grpc
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def probes_loaded() -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBES_PROGRAM],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "package", ["cryptography", "redis", "opentelemetry", "psutil", "google.protobuf"]
+)
+def test_the_tls_redis_mysql_and_grpc_probes_run_without_loading(
+    probes_loaded: set[str], package: str
+) -> None:
+    # tls reads certificates itself, redis speaks RESP itself, PyMySQL waits for an RSA login,
+    # grpc writes and reads its two health messages itself
+    assert package not in probes_loaded

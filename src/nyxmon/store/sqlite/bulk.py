@@ -24,9 +24,27 @@ _PKS = "SELECT json_group_object(id, pk) FROM checks WHERE id IN (SELECT value F
 
 __all__ = ["CHUNK_ROWS", "check_pks", "insert_rows"]
 
-#: Rows per statement: well under SQLite's 32,766 bound parameters, and few distinct statement
-#: texts for the connection's statement cache (a full chunk and one remainder per batch).
+#: Rows per statement: well under SQLite's 32,766 bound parameters.
 CHUNK_ROWS = 128
+
+
+def _chunk_sizes(count: int) -> list[int]:
+    """``count`` rows as full chunks, then the rest as powers of two (100: 64, 32, 4).
+
+    A remainder of any size (1 to 127 rows) was its own statement text: the connection's
+    statement cache (128 entries) filled with them, each compiled for up to 127 rows x 15
+    columns, and held 8 MB of the agent's RSS (measured: sqlite3_db_status STMT_USED of the
+    writer, 5,000 mixed checks). Powers of two make eight texts per table, compiled once; a
+    batch takes a few more steps (popcount of its remainder)."""
+    sizes = [CHUNK_ROWS] * (count // CHUNK_ROWS)
+    rest = count % CHUNK_ROWS
+    size = CHUNK_ROWS // 2
+    while rest:
+        if rest >= size:
+            sizes.append(size)
+            rest -= size
+        size //= 2
+    return sizes
 
 
 @functools.lru_cache(maxsize=64)
@@ -44,10 +62,12 @@ def insert_rows(
         return 0
     width = len(rows[0])
     changed = 0
-    for start in range(0, len(rows), CHUNK_ROWS):
-        chunk = rows[start : start + CHUNK_ROWS]
+    start = 0
+    for size in _chunk_sizes(len(rows)):
+        chunk = rows[start : start + size]
+        start += size
         flat = [value for row in chunk for value in row]
-        changed += conn.execute(_statement(head, width, len(chunk), tail), flat).rowcount
+        changed += conn.execute(_statement(head, width, size, tail), flat).rowcount
     return changed
 
 

@@ -36,7 +36,7 @@ class SqlConnection(Protocol):
 
 
 _COMMON_PRAGMAS = ("PRAGMA foreign_keys = ON", "PRAGMA temp_store = MEMORY")
-WRITER_CACHE_KIB = 8192
+WRITER_CACHE_KIB = 4096
 READER_CACHE_KIB = 2048
 
 
@@ -189,9 +189,12 @@ class Connections:
                 for pragma in (
                     *_COMMON_PRAGMAS,
                     "PRAGMA synchronous = NORMAL",
-                    # 8 MiB: pages SQLite drops are still in the OS page cache (cheap to read
+                    # 4 MiB: pages SQLite drops are still in the OS page cache (cheap to read
                     # back, not counted against the agent's RSS budget of 150 MB); 32 MiB
-                    # measured as +24 MB RSS for no throughput gain at 1,000 results/s.
+                    # measured as +24 MB RSS for no throughput gain at 1,000 results/s, and
+                    # 8 MiB, which the mixed benchmark's agent fills, as no faster to write
+                    # than 4 MiB (bench/storage.py: write CPU 42 vs 44 us/result, writer
+                    # share 0.090 vs 0.087 at 1,000 results/s; 2 MiB: 47 us, 0.097).
                     f"PRAGMA cache_size = -{WRITER_CACHE_KIB:d}",
                     # Debian builds SQLite with secure_delete on; zeroing every deleted row
                     # would double the cleaner's I/O for no benefit to a monitor.
