@@ -163,7 +163,8 @@ def test_a_view_uses_the_check_retries() -> None:
     first, retry = observe(
         LocationView("web", "eu"), result(100.0, Outcome.FAIL), policy, agent_id=1
     )
-    assert retry and first.state is AlertState.PENDING
+    assert retry
+    assert first.state is AlertState.PENDING
 
 
 def test_unreadable_counters_start_afresh() -> None:
