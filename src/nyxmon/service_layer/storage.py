@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.history.uptime import Uptime
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import Check, CheckSource, Result, Service
 from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, TokenScope, UserRecord
 from nyxmon.service_layer.records.alerts import (
@@ -153,6 +154,10 @@ class AlertWriter(Protocol):
     def add_outbox(self, rows: Sequence[OutboxRow]) -> tuple[int | None, ...]: ...
 
     def update_outbox(self, updates: Sequence[OutboxUpdate]) -> None: ...
+
+    def save_views(self, views: Sequence[LocationView]) -> None:
+        """Insert or replace locations' views of checks (one row per check and location)."""
+        ...
 
 
 class AuthWriter(Protocol):
@@ -298,6 +303,13 @@ class StoreReader(Protocol):
         ...
 
     def db_info(self) -> DbInfo: ...
+
+    def location_views(
+        self, check_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[LocationView, ...]]:
+        """Each location's view of the given checks (every check's if None), ordered by
+        location; checks probed from no location have none."""
+        ...
 
     def load_states(self) -> dict[str, StateRow]:
         """Every check's saved alert state, to resume the state machines after a restart."""
