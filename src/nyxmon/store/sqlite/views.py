@@ -18,7 +18,7 @@ from nyxmon.domain.locations import LocationView
 from nyxmon.store.sqlite.bulk import insert_rows
 from nyxmon.store.sqlite.codec import dump_json
 
-__all__ = ["drop_views_of", "read_views", "save_views"]
+__all__ = ["drop_views_of", "read_views", "save_views", "view_from_row"]
 
 _COLUMNS = "check_id, location, state, since, last_result_at, message, agent_id, counters"
 _CHUNK = 500
@@ -68,7 +68,7 @@ def read_views(conn: Any, check_ids: Iterable[str] | None) -> dict[str, tuple[Lo
             )
     found: dict[str, list[LocationView]] = {}
     for row in rows:
-        found.setdefault(row[0], []).append(_view(row))
+        found.setdefault(row[0], []).append(view_from_row(row))
     return {cid: tuple(sorted(vs, key=lambda v: v.location)) for cid, vs in found.items()}
 
 
@@ -76,7 +76,7 @@ def drop_views_of(conn: Any, check_id: str) -> None:
     conn.execute("DELETE FROM location_views WHERE check_id = ?", (check_id,))
 
 
-def _view(row: Sequence[Any]) -> LocationView:
+def view_from_row(row: Sequence[Any]) -> LocationView:
     try:
         state = AlertState(row[2])
     except ValueError:
@@ -89,5 +89,5 @@ def _view(row: Sequence[Any]) -> LocationView:
         last_result_at=row[4],
         message=row[5],
         agent_id=None if row[6] is None else int(row[6]),
-        counters=json.loads(row[7]),
+        counters=json.loads(row[7]) or None,
     )
