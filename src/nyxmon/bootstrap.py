@@ -37,6 +37,7 @@ from nyxmon.config import AgentConfig, LoadedConfig
 from nyxmon.domain.model import Check
 from nyxmon.metrics import MetricsRuntime, Observe, register_runtime_metrics
 from nyxmon.notify import RetryPolicy, notify_metrics
+from nyxmon.probes.http_client import HttpClients, user_agent_at
 from nyxmon.probes.rdap import RdapLookup
 from nyxmon.probes.registry import ExecutorRegistry, builtin_registry
 from nyxmon.probes.runner import AsyncCheckRunner, ProbeRunner, SyncCheckRunner
@@ -128,6 +129,7 @@ def build_agent(
     )
     registry = registry if registry is not None else builtin_registry()
     registry.provide("rdap", lambda: RdapLookup(settings.rdap_url, settings.rdap_bootstrap_url))
+    registry.provide("http", lambda: HttpClients(user_agent=user_agent_at(settings.location)))
     runner = ProbeRunner(registry)
     scheduler = Scheduler(
         runner.run, concurrency=settings.concurrency, per_host=settings.per_host_concurrency
