@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 from nyxmon.domain.alerting import Decision
 from nyxmon.domain.locations import (
@@ -149,10 +150,16 @@ def combine_views(command: CombineViews, uow: UnitOfWork, deps: Dependencies) ->
                 log.exception("combining the views of check %r failed", check_id)
                 continue
             fed += 1
-            status = state.status.with_alert(decision.state.value, state.machine.since)
-            if status is not state.status:
-                state.status = status
-                deps.publish(status)
+            # News for whoever follows the check (the page's locations): the newest result
+            # of a location, and the combined verdict's words.
+            state.status = replace(
+                state.status,
+                last_result_at=combined.latest,
+                last_message=combined.message,
+                alert_state=decision.state.value,
+                alert_since=state.machine.since,
+            )
+            deps.publish(state.status)
         uow.commit()
     return fed
 
