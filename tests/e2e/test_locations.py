@@ -10,8 +10,11 @@ at two locations, is probed by one agent and sends one notice per change, not on
 
 from __future__ import annotations
 
+import json
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +33,7 @@ pytestmark = pytest.mark.timeout(180)
 
 PASSWORD = "locations-password"
 CHECK = "svc.shop"
+NYXMON = (sys.executable, "-m", "nyxmon")
 
 
 @pytest.fixture
@@ -154,7 +158,18 @@ def test_a_check_is_down_only_when_the_quorum_of_its_locations_sees_it_down(
         time.sleep(3.0)
         assert "down" not in _kinds(receiver)
         page = session.get(f"{base}/checks/{CHECK}", timeout=10).text
-        assert 'data-location="eu"' in page
+        assert re.search(r'data-location="eu" data-state="down"', page), page
+        assert re.search(r'data-location="us" data-state="up"', page)
+        listed = session.get(f"{base}/api/v1/checks", timeout=10).json()["items"]
+        assert _views(listed[0]) == {**everyone_up, "eu": "down"}
+        shown_by_cli = subprocess.run(
+            [*NYXMON, "check", "show", CHECK, "--json", "--config", str(tmp_path / "us.yaml")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert _views(json.loads(shown_by_cli.stdout)) == {**everyone_up, "eu": "down"}
 
         # Down from two of three (the quorum): one DOWN, however many agents and results.
         target.state.down_from.add("us")

@@ -75,8 +75,9 @@ class CheckReplace(BaseModel):
     """A check in the shape ``GET /checks/{id}`` answers, to ``PUT`` back as it is or edited.
 
     ``params`` hold the type's own settings (``url``, ``query_name``, ...); ``id``, if given,
-    must be the URL's; ``source``, ``state``, ``status``, ``effective_labels`` and ``group``
-    are read-only and ignored (the last two come from the service). Every value is judged by
+    must be the URL's; ``source``, ``state``, ``status``, ``effective_labels``, ``group``,
+    ``quorum_needed`` and ``location_views`` are read-only and ignored (``effective_labels``
+    and ``group`` come from the service). Every value is judged by
     the config file's rules, with errors named as here (``params.url``).
     """
 
