@@ -6,15 +6,20 @@ of them must see it down (``quorum``, a majority by default). Each location keep
 DEGRADED or DOWN, with retries), since when, and when its last result came. The check's own
 state, the one its alert machine keeps and notices come from, is fed the *combined* verdict:
 
-=======================================  ==========================================
-fresh views                              combined verdict
-=======================================  ==========================================
-at least ``quorum`` DOWN                 DOWN (since the quorum-th location went down)
-some DOWN, fewer than ``quorum``         DEGRADED: a partial outage, shown, not paged
-none DOWN, some DEGRADED                 DEGRADED
-all UP                                   UP
-none (every view stale or PENDING)       PENDING: nothing to feed, the state stays
-=======================================  ==========================================
+=========================================  ==========================================
+fresh views                                combined verdict
+=========================================  ==========================================
+at least ``quorum`` DOWN                   DOWN (since the quorum-th location went down)
+at least ``quorum`` DOWN or DEGRADED       DEGRADED (since the quorum-th went bad)
+fewer than ``quorum`` DOWN or DEGRADED     UP; the message names who sees a problem
+none (every view stale or PENDING)         PENDING: nothing to feed, the state stays
+=========================================  ==========================================
+
+The combined verdict is the worst state that at least ``quorum`` locations agree the check is
+in. One location seeing it down is shown on the check page (its view) and in the check's
+message, but it is not a state of the check: a DEGRADED there would send DEGRADED notices
+for one location's broken network, and a recovery through it would send two RECOVERED
+notices (DOWN -> DEGRADED -> UP) where one outage ended.
 
 A view is *stale* when its last result is older than two intervals and a lease period (its
 agent, or the whole location, died and no one took its probes over yet): it does not count,
@@ -158,32 +163,33 @@ def combine(
             fresh.append(view)
     down = [v for v in fresh if v.state is AlertState.DOWN]
     degraded = [v for v in fresh if v.state is AlertState.DEGRADED]
-    others = [v for v in fresh if v.state is not AlertState.DOWN]
+    troubled = down + degraded  # at least degraded
+    up = [v for v in fresh if v.state is AlertState.UP]
     latest = max((v.last_result_at or 0.0 for v in fresh), default=None)
     names = tuple(v.location for v in fresh)
+    counted = f"of {len(locations)}, quorum {quorum}"
     if not fresh:
         state, since, message = AlertState.PENDING, None, "no location has a fresh view"
     elif len(down) >= quorum:
         state = AlertState.DOWN
-        since = sorted(v.since or 0.0 for v in down)[quorum - 1]
-        message = f"down from {_listed(down)} ({len(down)} of {len(locations)}, quorum {quorum})"
-        worst = down[0].message
-        if worst:
-            message += f": {worst}"
-    elif down:
+        since = _quorum_th(down, quorum)
+        message = f"down from {_listed(down)} ({len(down)} {counted})"
+        if down[0].message:
+            message += f": {down[0].message}"
+    elif len(troubled) >= quorum:
         state = AlertState.DEGRADED
-        since = max(v.since or 0.0 for v in down)
-        message = (
-            f"down from {_listed(down)} only ({len(down)} of {len(locations)}, quorum {quorum})"
-        )
-    elif degraded:
-        state = AlertState.DEGRADED
-        since = max(v.since or 0.0 for v in degraded)
-        message = f"degraded from {_listed(degraded)}"
+        since = _quorum_th(troubled, quorum)
+        message = f"degraded or down from {_listed(troubled)} ({len(troubled)} {counted})"
     else:
+        # Fewer than the quorum see a problem: UP, and the words say who does see one.
         state = AlertState.UP
-        since = max(v.since or 0.0 for v in others)
-        message = f"up from {_listed(fresh)}"
+        since = max((v.since or 0.0 for v in up), default=latest)
+        if down:
+            message = f"down from {_listed(down)} only ({len(down)} {counted})"
+        elif degraded:
+            message = f"degraded from {_listed(degraded)} only ({len(degraded)} {counted})"
+        else:
+            message = f"up from {_listed(fresh)}"
     return Combined(
         state,
         since,
@@ -213,6 +219,11 @@ def combined_result(check_id: str, combined: Combined, now: float) -> Result | N
         message=combined.message,
         degraded=combined.state is AlertState.DEGRADED,
     )
+
+
+def _quorum_th(views: Sequence[LocationView], quorum: int) -> float:
+    """When the quorum-th of ``views`` went bad: when the quorum was reached."""
+    return sorted(v.since or 0.0 for v in views)[quorum - 1]
 
 
 def _listed(views: Sequence[LocationView]) -> str:

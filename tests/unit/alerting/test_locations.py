@@ -43,13 +43,13 @@ def test_quorum_defaults_to_a_majority_of_the_locations() -> None:
     assert Check("w", "s", "w", "http", 30.0, 5.0, locations=LOCATIONS, quorum=3).quorum_needed == 3
 
 
-def test_down_from_fewer_locations_than_the_quorum_is_degraded_not_down() -> None:
+def test_down_from_fewer_locations_than_the_quorum_is_up_and_says_who_sees_it_down() -> None:
     got = combined(
         view("eu", AlertState.DOWN), view("us", AlertState.UP), view("ap", AlertState.UP)
     )
-    assert got.state is AlertState.DEGRADED
+    assert got.state is AlertState.UP
     assert got.down == ("eu",)
-    assert "down from eu only (1 of 3, quorum 2)" in got.message
+    assert got.message == "down from eu only (1 of 3, quorum 2)"
 
 
 def test_down_from_the_quorum_is_down_since_the_quorum_th_location_went_down() -> None:
@@ -63,10 +63,19 @@ def test_down_from_the_quorum_is_down_since_the_quorum_th_location_went_down() -
     assert got.down == ("eu", "us", "ap")
 
 
-def test_all_up_is_up_and_any_degraded_view_makes_it_degraded() -> None:
+def test_degraded_takes_the_quorum_too_counting_the_locations_that_see_it_down() -> None:
     ups = [view(name, AlertState.UP) for name in LOCATIONS]
     assert combined(*ups).state is AlertState.UP
-    assert combined(ups[0], ups[1], view("ap", AlertState.DEGRADED)).state is AlertState.DEGRADED
+    one_slow = combined(ups[0], ups[1], view("ap", AlertState.DEGRADED))
+    assert one_slow.state is AlertState.UP
+    assert one_slow.message == "degraded from ap only (1 of 3, quorum 2)"
+    got = combined(
+        ups[0],
+        view("us", AlertState.DOWN, since=300.0),
+        view("ap", AlertState.DEGRADED, since=200.0),
+    )
+    assert got.state is AlertState.DEGRADED  # bad from two: one down, one slow
+    assert got.since == 300.0
 
 
 def test_a_stale_view_does_not_count_towards_the_quorum() -> None:
@@ -75,7 +84,7 @@ def test_a_stale_view_does_not_count_towards_the_quorum() -> None:
         view("us", AlertState.DOWN, last=NOW - LIMIT - 1),  # its location died
         view("ap", AlertState.UP),
     )
-    assert got.state is AlertState.DEGRADED
+    assert got.state is AlertState.UP
     assert got.stale == ("us",)
     assert got.fresh == ("eu", "ap")
 
