@@ -1,11 +1,13 @@
 """Checks probed from several locations, with agents at three locations on one PostgreSQL
 schema and a webhook receiver (issue 17, "Locations").
 
-The target answers by the probe's User-Agent, which names the agent's location: down as seen
-from one location, the check stays UP and nobody is told, and the page, API and CLI show
-that location's view as down; down from two (the default quorum of three locations), exactly one
-DOWN notice; back up, exactly one RECOVERED. And a check that names no location, with agents
-at two locations, is probed by one agent and sends one notice per change, not one each.
+The target answers by the probe's User-Agent, which names the agent's location. Down as seen
+from one location: the check stays UP and nobody is told, and the page, API and CLI show
+that location's view as down. Down from two (the default quorum of three locations): exactly
+one DOWN notice. Back up: exactly one RECOVERED. With the third location dead, the other two
+still page once and recover once, its view shown stale. And a check that names no location,
+with agents at two locations, is probed by one agent and sends one notice per change, not
+one each.
 """
 
 from __future__ import annotations
@@ -191,6 +193,29 @@ def test_a_check_is_down_only_when_the_quorum_of_its_locations_sees_it_down(
         time.sleep(3.0)
         assert _kinds(receiver) == ["down", "recovered"]
         assert _views(_check(session, base)) == everyone_up
+
+        # A whole location dies (its only agent, maybe the one combining): the others go on.
+        started[2].signal(signal.SIGKILL)
+        started[2].wait(10)
+        target.state.down_from.update({"eu", "us"})
+        wait_for(
+            lambda: _kinds(receiver).count("down") == 2,
+            timeout=40,
+            what=f"a DOWN without ap\n{logs()}",
+        )
+        wait_for(
+            lambda: _views(_check(session, base)) == {"eu": "down", "us": "down", "ap": "stale"},
+            timeout=30,
+            what="ap's view stale",
+        )
+        target.state.down_from.clear()
+        wait_for(
+            lambda: _kinds(receiver).count("recovered") == 2,
+            timeout=40,
+            what=f"a RECOVERED without ap\n{logs()}",
+        )
+        time.sleep(3.0)
+        assert _kinds(receiver) == ["down", "recovered", "down", "recovered"]
         assert not receiver.state.duplicates
     finally:
         receiver.stop()
