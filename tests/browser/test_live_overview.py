@@ -84,8 +84,12 @@ def test_checks_added_and_removed_elsewhere_come_and_go_live_and_the_counts_agre
     expect(shown).to_have_text("2 of 2 checks shown.")
 
     # -- a state change: the row, its group's count and the page's counts agree ---------------
+    uptime = page.locator('[data-check="shop.switch"] [data-field=uptime]')
+    expect(uptime).to_have_text("100 %")
     site.switch(up=False)
     expect(page.locator('[data-check="shop.switch"] [data-field=state]')).to_have_text("Down")
+    # The row's 24 h uptime follows its state at once (not when the beats next grow old).
+    expect(uptime).not_to_have_text("100 %", timeout=5_000)
     expect(page.locator("#summary .pill.s-down")).to_have_text("1 down")
     expect(page.locator("#rows tr.group", has_text="Shop").locator(".pill.s-down")).to_have_text(
         "1 down"

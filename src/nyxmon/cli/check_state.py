@@ -3,7 +3,7 @@
 The CLI does not talk to a running agent, so it rebuilds each check's status from the rows the
 agent writes: the alert state row (``store.load_states()``: ``down`` after the failure
 threshold, ``flapping``, ``maintenance``, ...) and the latest result. The state shown is then
-decided like the API's (:func:`nyxmon.web.live.state_of`), so ``nyxmon check list`` and
+decided like the API's (:func:`nyxmon.domain.status.state_of`), so ``nyxmon check list`` and
 ``GET /api/v1/checks`` agree.
 """
 
@@ -14,8 +14,7 @@ import time
 
 from nyxmon.domain.durations import human_duration
 from nyxmon.domain.model import Check
-from nyxmon.domain.status import CheckStatus
-from nyxmon.web.live import state_of
+from nyxmon.domain.status import CheckStatus, state_of
 
 __all__ = ["describe_state", "schedule_of", "state_of"]
 

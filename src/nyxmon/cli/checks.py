@@ -37,6 +37,7 @@ from nyxmon.cli._common import (
 )
 from nyxmon.cli.check_state import describe_state, schedule_of, state_of
 from nyxmon.config import AgentConfig, spell_duration
+from nyxmon.domain.locations import is_stale, stale_after, views_of
 from nyxmon.domain.model import Check, Result
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.service_layer.stored_status import stored_statuses
@@ -115,13 +116,12 @@ def show(
         stored_views = store.location_views([check_id]).get(check_id, ())
     finally:
         store.close()
-    from nyxmon.web.api.schemas import location_views_out
-
     lease = loaded.agent.lease_seconds if loaded is not None else AgentConfig().lease_seconds
-    views = location_views_out(check, stored_views, now=now, lease_seconds=lease)
     if as_json:
         from nyxmon.cli.json_shapes import check_with_history
+        from nyxmon.web.api.schemas import location_views_out
 
+        views = location_views_out(check, stored_views, now=now, lease_seconds=lease)
         print_json(check_with_history(check, status, day, recent, views))
         return
     table = Table(show_header=False, box=None)
@@ -153,16 +153,18 @@ def show(
             "[bold]locations[/]",
             escape(f"{', '.join(check.locations)}; down when {check.quorum_needed} see it down"),
         )
-        for view in views:
-            shown = "stale" if view.stale else view.state
+        limit = stale_after(check.interval, lease)
+        for view in views_of(check.id, check.locations, stored_views):
+            stale = view.last_result_at is not None and is_stale(view, now, limit)
+            state = view.state.value
             since = (
                 dt.datetime.fromtimestamp(view.since).strftime("%H:%M:%S") if view.since else "-"
             )
             agent = f", agent {view.agent_id}" if view.agent_id is not None else ""
             table.add_row(
                 f"  {escape(view.location)}",
-                f"[{STATE_STYLE.get(view.state, '')}]{shown}[/] since {since}, last run "
-                f"{ago(view.last_result_at)}{agent} {escape(view.message)}",
+                f"[{STATE_STYLE.get(state, '')}]{'stale' if stale else state}[/] since {since},"
+                f" last run {ago(view.last_result_at)}{agent} {escape(view.message)}",
             )
     console.print(table)
     for stored in recent:

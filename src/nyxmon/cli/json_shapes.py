@@ -30,8 +30,9 @@ def check_document(
 ) -> dict[str, Any]:
     """A check as ``GET /api/v1/checks/{id}`` answers it (``location_views``: its
     :class:`~nyxmon.web.api.schemas.LocationViewOut` entries, where the caller read them)."""
+    from nyxmon.domain.status import state_of
     from nyxmon.web.api.schemas import check_out
-    from nyxmon.web.live import CheckView, state_of
+    from nyxmon.web.live import CheckView
 
     view = CheckView(check, status, state_of(check, status))
     return check_out(check, view, location_views).model_dump(mode="json")

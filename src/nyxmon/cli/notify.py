@@ -37,7 +37,6 @@ from nyxmon.errors import NotificationError
 from nyxmon.notify.base import Provider
 from nyxmon.notify.records import Delivery, OutgoingMessage, redacted
 from nyxmon.notify.registry import ProviderContext, provider_for
-from nyxmon.notify.telegram import telegram_target
 from nyxmon.notify.trial import trial_message
 from nyxmon.runtime import OffloadPool
 from nyxmon.service_layer.records.alerts import OutboxEntry
@@ -62,6 +61,8 @@ def describe_route(route: Route) -> str:
     if route.kind == "webhook":
         return f"webhook -> {mask_url(route.webhook_url) if route.webhook_url else '?'}"
     if route.telegram is not None:
+        from nyxmon.notify.telegram import telegram_target  # aiohttp: only when asked
+
         return f"telegram -> {telegram_target(route.telegram)}"
     schemes = [mask_url(url) for url in route.urls]
     return f"{route.kind} -> {', '.join(schemes) or 'no urls'}"

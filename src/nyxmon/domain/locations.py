@@ -50,6 +50,7 @@ __all__ = [
     "is_stale",
     "observe",
     "stale_after",
+    "views_of",
 ]
 
 #: The lease location of a check's state (its alert machine), which an agent anywhere holds.
@@ -83,6 +84,15 @@ class LocationView:
             return Thresholds(**values)
         except (TypeError, ValueError):
             return Thresholds()  # unreadable streaks start afresh: the next results decide
+
+
+def views_of(
+    check_id: str, locations: Sequence[str], views: Iterable[LocationView]
+) -> list[LocationView]:
+    """One view per location named, in their order (a PENDING one where none was stored):
+    what pages, the API and the CLI list."""
+    by_location = {view.location: view for view in views}
+    return [by_location.get(name, LocationView(check_id, name)) for name in locations]
 
 
 def observe(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from nyxmon.domain.model import Outcome, Result
+from nyxmon.domain.model import Check, Outcome, Result
 
-__all__ = ["CheckStatus"]
+__all__ = ["CheckStatus", "state_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +66,17 @@ class CheckStatus:
             alert_state,
             alert_since,
         )
+
+
+def state_of(check: Check, status: CheckStatus | None) -> str:
+    """The state to show: ``paused`` for paused or disabled checks, else the agent's verdict.
+
+    One rule for every place that shows a state (pages, API, CLI, metrics), so they agree.
+    """
+    if status is not None:
+        state = str(status.state)
+        if state != "pending" or check.active:
+            return state
+    if not check.active:
+        return "paused"
+    return "pending"

@@ -2,8 +2,9 @@
 
 One module per provider; each registers its factory here under the route ``kind`` it serves
 (a test checks that every provider module is registered). A provider's module, and the library
-it wraps (Apprise loads ~5 MB of plugins), is imported only when a route of its kind is built:
-an agent without Apprise routes never holds Apprise.
+it wraps (Apprise loads ~5 MB of plugins; aiohttp, behind webhook and telegram, takes half a
+second to import), is imported only when a route of its kind is built: an agent without
+Apprise routes never holds Apprise, and the CLI starts without aiohttp.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from types import MappingProxyType
 from nyxmon.domain.alerting.types import Route
 from nyxmon.errors import NotificationError
 from nyxmon.notify.base import Provider
-from nyxmon.notify.telegram import TelegramProvider
-from nyxmon.notify.webhook import WebhookProvider
 from nyxmon.runtime import OffloadPool
 
 __all__ = ["PROVIDERS", "ProviderContext", "ProviderFactory", "build_providers", "provider_for"]
@@ -44,10 +43,14 @@ def _apprise(route: Route, context: ProviderContext) -> Provider:
 
 
 def _webhook(route: Route, context: ProviderContext) -> Provider:
+    from nyxmon.notify.webhook import WebhookProvider
+
     return WebhookProvider(route, timeout=context.webhook_timeout, clock=context.clock)
 
 
 def _telegram(route: Route, context: ProviderContext) -> Provider:
+    from nyxmon.notify.telegram import TelegramProvider
+
     return TelegramProvider(route, timeout=context.telegram_timeout)
 
 

@@ -20,9 +20,10 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+if TYPE_CHECKING:  # aiohttp is imported with the first lookup: most agents never make one
+    import aiohttp
 
 __all__ = ["IANA_BOOTSTRAP", "RdapError", "RdapLookup"]
 
@@ -125,6 +126,8 @@ class RdapLookup:
         return services
 
     async def _get(self, url: str) -> tuple[int, Any]:
+        import aiohttp
+
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=_TIMEOUT),

@@ -25,24 +25,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from nyxmon.domain.model import Check
-from nyxmon.domain.status import CheckStatus
+from nyxmon.domain.status import CheckStatus, state_of
 from nyxmon.web.context import WebContext
 
-__all__ = ["CheckView", "LiveView", "StatusMirror", "state_of"]
+__all__ = ["CheckView", "LiveView", "StatusMirror"]
 
 ReadChecks = Callable[[], Awaitable[tuple[Check, ...]]]
 ReadFingerprint = Callable[[], Awaitable[tuple[object, ...]]]
-
-
-def state_of(check: Check, status: CheckStatus | None) -> str:
-    """The state to show: ``paused`` for paused or disabled checks, else the agent's verdict."""
-    if status is not None:
-        state = str(status.state)
-        if state != "pending" or check.active:
-            return state
-    if not check.active:
-        return "paused"
-    return "pending"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 
 from nyxmon.domain.model import Check, Outcome, Result
-from nyxmon.domain.status import CheckStatus
+from nyxmon.domain.status import CheckStatus, state_of
 from nyxmon.service_layer.records.alerts import Transition
 from nyxmon.web.api.params import parse_labels, parse_time
 from nyxmon.web.budget import CpuBudget
 from nyxmon.web.incidents import incidents_from
-from nyxmon.web.live import state_of
 from nyxmon.web.problems import Problem
 from nyxmon.web.ratelimit import LoginLimiter
 

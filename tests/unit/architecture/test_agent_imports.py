@@ -1,7 +1,7 @@
 """What ``nyxmon run`` loads before its first probe: no probe's client library (seed 001's
-lazy registry), no web framework (the dashboard has a process of its own) and no Apprise
-(imported when an Apprise route is built), no Jinja2 (imported with the first message). Each of
-them costs the agent megabytes of RSS."""
+lazy registry), no web framework (the dashboard has a process of its own), no Apprise or aiohttp
+(imported when a route of theirs is built), no Jinja2 (imported with the first message). Each of
+them costs the agent megabytes of RSS; the CLI goes without them too, and starts faster."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 #: Loaded only by the probe (or provider) that needs it.
 LAZY = (
+    "aiohttp",
     "aiomysql",
     "aiormq",
     "apprise",
@@ -55,3 +56,22 @@ def test_the_agent_starts_without_loading(loaded: set[str], package: str) -> Non
 def test_the_agent_loads_its_own_modules(loaded: set[str]) -> None:
     # the check that the list above means something: the agent's own parts are there
     assert {"nyxmon.bootstrap", "nyxmon.agent.agent", "nyxmon.probes.registry"} <= loaded
+
+
+_CLI_PROGRAM = "import json, sys, nyxmon.cli; print(json.dumps(sorted(sys.modules)))"
+
+#: What the CLI's start (``nyxmon --help``, ``nyxmon ping run`` from a cron job) goes without.
+CLI_LAZY = ("aiohttp", "apprise", "fastapi", "jinja2", "nyxmon.web.live", "starlette", "uvicorn")
+
+
+def test_the_cli_starts_without_the_web_plane_or_the_notifiers_clients() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _CLI_PROGRAM],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "nyxmon.cli.app" in loaded
+    assert sorted(loaded & set(CLI_LAZY)) == []

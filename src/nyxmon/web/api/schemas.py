@@ -20,7 +20,7 @@ from nyxmon.checktypes.secrets import mask_check_params, mask_url_secrets
 from nyxmon.config import check_config_type
 from nyxmon.config.schema import Labels, NonEmptyStr
 from nyxmon.domain.history.figures import Availability, SeriesPoint
-from nyxmon.domain.locations import LocationView, is_stale, stale_after
+from nyxmon.domain.locations import LocationView, is_stale, stale_after, views_of
 from nyxmon.domain.model import Check, Result, Service
 from nyxmon.domain.status import CheckStatus
 from nyxmon.service_layer.records.accounts import TokenRecord, TokenScope
@@ -221,13 +221,11 @@ def location_views_out(
     """One entry per location the check names, in its order (``pending`` before a first
     result there)."""
     limit = stale_after(check.interval, lease_seconds)
-    by_location = {view.location: view for view in views}
     out: list[LocationViewOut] = []
-    for name in check.locations:
-        view = by_location.get(name, LocationView(check.id, name))
+    for view in views_of(check.id, check.locations, views):
         out.append(
             LocationViewOut(
-                location=name,
+                location=view.location,
                 state=view.state.value,
                 since=view.since,
                 last_result_at=view.last_result_at,

@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from nyxmon.domain.history.figures import DAY
 from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import CheckSource
+from nyxmon.domain.status import state_of
 from nyxmon.errors import CheckNotFoundError
 from nyxmon.service_layer.records.results import ResultCursor
 from nyxmon.service_layer.storage import Store
@@ -36,7 +37,6 @@ from nyxmon.web.api import ping_keys as ping_keys_api
 from nyxmon.web.api.params import bad_parameter
 from nyxmon.web.api.schemas import location_views_out
 from nyxmon.web.deps import PageUser, State, WebState, page_router, run_blocking
-from nyxmon.web.live import state_of
 from nyxmon.web.pages.check_detail import PHASE_LABELS, CheckDetail, load_detail, load_recent
 from nyxmon.web.pages.formatting import target_of
 from nyxmon.web.pages.push_panel import push_panel

@@ -34,12 +34,11 @@ from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from nyxmon.domain.model import Check
-from nyxmon.domain.status import CheckStatus
+from nyxmon.domain.status import CheckStatus, state_of
 from nyxmon.metrics import HistogramSample, MetricSnapshot, Sample, families
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.web.context import WebContext
 from nyxmon.web.deps import State, run_blocking
-from nyxmon.web.live import state_of
 from nyxmon.web.problems import Problem
 from nyxmon.web.public.check_metrics import DURATION_METRIC, RESULTS_METRIC
 
