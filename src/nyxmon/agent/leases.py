@@ -215,7 +215,9 @@ class LeaseKeeper:
             return
         views = await anyio.to_thread.run_sync(self._leases.held_views)
         if views:
-            await self._apply(CombineViews(views, self._membership.lease_seconds))
+            stored = await anyio.to_thread.run_sync(self._store.latest_results, list(views))
+            latest = {cid: found.result for cid, found in stored.items()}
+            await self._apply(CombineViews(views, self._membership.lease_seconds, latest=latest))
 
     def _saved_callback(self, excess: frozenset[str]) -> Callable[[], None]:
         def saved() -> None:  # dispatcher thread, once the snapshots are committed

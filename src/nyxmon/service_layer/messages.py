@@ -233,6 +233,9 @@ class CombineViews(Command):
     views: Mapping[str, tuple[LocationView, ...]]
     lease_seconds: float
     now: float | None = None
+    #: The newest stored result of each check (any location's): what its status shows, as
+    #: every reader of the store rebuilds it (:mod:`.stored_status`).
+    latest: Mapping[str, Result] = field(default_factory=dict)
 
 
 # -- events --------------------------------------------------------------------------------------

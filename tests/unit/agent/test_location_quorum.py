@@ -108,9 +108,7 @@ def test_the_state_holder_probes_nothing_and_notices_only_quorum_transitions(
     combine(view("eu", AlertState.UP, now), view("us", AlertState.UP, now))
     assert app.statuses()["web.shop"].state == "up"
     combine(view("eu", AlertState.DOWN, now + 1), view("us", AlertState.UP, now + 1))
-    status = app.statuses()["web.shop"]
-    assert status.state == "up"  # one location of quorum 2 sees it down: nobody is told
-    assert status.last_message == "down from eu only (1 of 3, quorum 2)"
+    assert app.statuses()["web.shop"].state == "up"  # one location of quorum 2: nobody told
     assert notices(writer) == []
     clock.now = now + 30
     combine(view("eu", AlertState.DOWN, now + 30), view("us", AlertState.DOWN, now + 30))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import replace
 
 from nyxmon.domain.alerting import Decision
 from nyxmon.domain.locations import (
@@ -35,6 +34,7 @@ from nyxmon.service_layer.messages import (
     SaveQuietStates,
     Tick,
 )
+from nyxmon.service_layer.stored_status import stored_status
 from nyxmon.service_layer.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -150,16 +150,14 @@ def combine_views(command: CombineViews, uow: UnitOfWork, deps: Dependencies) ->
                 log.exception("combining the views of check %r failed", check_id)
                 continue
             fed += 1
-            # News for whoever follows the check (the page's locations): the newest result
-            # of a location, and the combined verdict's words.
-            state.status = replace(
-                state.status,
-                last_result_at=combined.latest,
-                last_message=combined.message,
-                alert_state=decision.state.value,
-                alert_since=state.machine.since,
-            )
-            deps.publish(state.status)
+            # News for whoever follows the check (its page lists the locations' views). Its
+            # status is the one every reader of the store rebuilds: the state and the newest
+            # result of any location, so every page, API and CLI says the same.
+            row = alerting.state_row(check_id, state.machine, now)
+            status = stored_status(check_id, row, command.latest.get(check_id))
+            if status is not None:
+                state.status = status
+                deps.publish(status)
         uow.commit()
     return fed
 
