@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import tempfile
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from nyxmon.probes.http_client import HttpClients
     from nyxmon.web import WebServer
     from nyxmon.web.context import WebContext
     from nyxmon.web.remote import RemoteContext
@@ -128,6 +130,7 @@ def build_agent(
     )
     registry = registry if registry is not None else builtin_registry()
     registry.provide("rdap", lambda: RdapLookup(settings.rdap_url, settings.rdap_bootstrap_url))
+    registry.provide("http", functools.partial(_http_clients, settings.location))
     runner = ProbeRunner(registry)
     scheduler = Scheduler(
         runner.run, concurrency=settings.concurrency, per_host=settings.per_host_concurrency
@@ -295,3 +298,11 @@ def build_shared_web(
         store.close()
         raise
     return WebServer(app, settings.host, settings.port, bind_retry=10.0), context
+
+
+def _http_clients(location: str) -> HttpClients:
+    """The HTTP probes' curl bridge, its User-Agent naming the agent's location (imported
+    when the first HTTP check runs: pycurl is not loaded by an agent without one)."""
+    from nyxmon.probes.http_client import HttpClients, user_agent_at
+
+    return HttpClients(user_agent=user_agent_at(location))

@@ -13,6 +13,8 @@ Routes (all GET unless said otherwise):
 - ``/switch``: 200 or 503 following ``state.healthy`` (``POST /switch/up`` / ``/switch/down``)
 - ``/status/{code}``: that status, body ``status {code}``
 - ``/named/{name}``: 200, or 503 while ``name`` is in ``state.down`` (hits counted per name)
+- ``/located``: 200, or 503 when the User-Agent's ``(location X)`` names a location in
+  ``state.down_from`` (hits counted per location in ``state.located_hits``)
 - ``/redirect/{n}``: a chain of n 302 redirects ending at ``/``
 - ``/redirect-loop``: redirects to itself forever
 - ``/json``: a nested document, ``/json/down`` one whose status is DOWN, ``/json/invalid``
@@ -33,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import socket
 import ssl
 import threading
@@ -88,6 +91,8 @@ class TargetState:
     max_in_flight: int = 0
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     down: set[str] = field(default_factory=set)
+    down_from: set[str] = field(default_factory=set)
+    located_hits: Counter[str] = field(default_factory=Counter)
 
 
 STATE_KEY = web.AppKey("state", TargetState)
@@ -129,6 +134,19 @@ async def _switch_set(request: web.Request) -> web.Response:
 async def _named(request: web.Request) -> web.Response:
     if request.match_info["name"] in _state(request).down:
         return web.Response(status=503, text="down")
+    return web.Response(text="ok")
+
+
+_LOCATION_RE = re.compile(r"\(location ([^)]+)\)")
+
+
+async def _located(request: web.Request) -> web.Response:
+    state = _state(request)
+    found = _LOCATION_RE.search(request.headers.get("User-Agent", ""))
+    location = found.group(1) if found else ""
+    state.located_hits[location] += 1
+    if location in state.down_from:
+        return web.Response(status=503, text=f"down from {location}")
     return web.Response(text="ok")
 
 
@@ -267,6 +285,7 @@ def make_app(state: TargetState | None = None) -> web.Application:
     app.router.add_post("/switch/{to:up|down}", _switch_set)
     app.router.add_get(r"/status/{code:\d{3}}", _status)
     app.router.add_get("/named/{name}", _named)
+    app.router.add_get("/located", _located)
     app.router.add_get(r"/redirect/{n:\d+}", _redirect)
     app.router.add_get("/redirect-loop", _redirect_loop)
     app.router.add_get("/json", _json)

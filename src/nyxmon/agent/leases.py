@@ -1,12 +1,14 @@
 """The lease keeper: the agent's heartbeat and the checks it holds, when several agents
 share one PostgreSQL database (DESIGN.md, "Growing past one machine").
 
-Every third of a lease period it gives new checks a lease row and renews its own leases;
-every second it heartbeats, gives up what it holds beyond its fair share (the location's
-checks divided by its live agents, rounded up), frees the leases it gave up once their state
-is committed, and claims checks nobody holds, up to that share. Lease rows (and a silent
-agent's claim to life) last the lease period less two seconds, so a killed agent's
-checks are taken by the others within one lease period of its death.
+Every third of a lease period it gives new checks lease rows and renews its own leases;
+every second it heartbeats, gives up what it holds beyond its fair share (the checks' state
+leases divided by the live agents, plus its location's probe leases divided by that
+location's live agents, each rounded up), frees the leases it gave up once their state is
+committed, claims leases nobody holds, up to that share, and hands the locations' views of
+the located checks whose state it holds to their machines (:class:`CombineViews`). Lease
+rows (and a silent agent's claim to life) last the lease period less two seconds, so a
+killed agent's checks are taken by the others within one lease period of its death.
 
 What it decides reaches the application as :class:`~nyxmon.service_layer.messages.SetLeases`:
 a check gained gets a machine resumed from the snapshot its previous owner saved (read after
@@ -30,9 +32,11 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from nyxmon.service_layer.messages import SetLeases
+from nyxmon.domain.locations import LocationView
+from nyxmon.service_layer.messages import CombineViews, SetLeases
+from nyxmon.service_layer.ownership import split_key
 from nyxmon.service_layer.records.alerts import OutboxEntry
-from nyxmon.service_layer.storage import Membership, StoreReader, lease_row_seconds
+from nyxmon.service_layer.storage import Census, Membership, StoreReader, lease_row_seconds
 
 __all__ = ["LeaseKeeper", "LeaseStatistics"]
 
@@ -57,7 +61,7 @@ class LeaseKeeper:
         self,
         membership: Membership,
         store: StoreReader,
-        apply: Callable[[SetLeases], Awaitable[Any]],
+        apply: Callable[[SetLeases | CombineViews], Awaitable[Any]],
         deliver: Callable[[Sequence[OutboxEntry]], None],
         *,
         claim_every: float = 1.0,
@@ -73,8 +77,8 @@ class LeaseKeeper:
         self._clock = clock
         self._held: frozenset[str] = frozenset()
         self._share = 0
-        self._total = 0
-        self._live = 1
+        self._total = Census(0, 0)
+        self._live = Census(1, 1)
         self._valid_until = -math.inf
         self._saved_lock = threading.Lock()
         self._saved: set[str] = set()  # given up, state committed: free them in the database
@@ -89,7 +93,7 @@ class LeaseKeeper:
         return LeaseStatistics(
             held=len(self._held),
             share=self._share,
-            live_agents=self._live,
+            live_agents=self._live.here,
             gained=self._gained,
             lost=self._lost,
             given_up=self._given_up_count,
@@ -128,7 +132,7 @@ class LeaseKeeper:
         kept = await anyio.to_thread.run_sync(self._leases.renew)
         # Its rows last a little less than the period (the server counts from after `began`).
         self._valid_until = began + lease_row_seconds(self._membership.lease_seconds)
-        self._share = math.ceil(self._total / max(1, self._live))
+        self._share = self._total.share_of(self._live)
         lost = self._held - kept
         if lost:
             self._lost += len(lost)
@@ -145,7 +149,7 @@ class LeaseKeeper:
         share of the others grows, and they claim its checks (whose leases ran out just as
         long after its last renewal) at once."""
         self._live = await anyio.to_thread.run_sync(self._membership.heartbeat)
-        self._share = math.ceil(self._total / max(1, self._live))
+        self._share = self._total.share_of(self._live)
         slack = self._share // 20  # a few checks more than the share stay put
         if len(self._held) > self._share + slack:
             excess = frozenset(sorted(self._held)[self._share :])
@@ -162,13 +166,17 @@ class LeaseKeeper:
             await anyio.to_thread.run_sync(self._leases.release, saved)
             self._given_up -= saved
         room = self._share - len(self._held)
-        if room <= 0:
-            return
+        if room > 0:
+            await self._claim_more(room)
+        await self._combine()
+
+    async def _claim_more(self, room: int) -> None:
         claimed = await anyio.to_thread.run_sync(self._leases.claim, room)
         got = claimed.checks
         if not got:
             return
         states = await anyio.to_thread.run_sync(self._store.load_states)
+        views = await anyio.to_thread.run_sync(self._stored_views, got)
         self._gained += len(got)
         self._held |= got
         log.info(
@@ -183,8 +191,33 @@ class LeaseKeeper:
                 self._held,
                 {cid: states[cid] for cid in got if cid in states},
                 run_now=claimed.taken_over,
+                views=views,
+                agent_id=self._membership.agent_id,
             )
         )
+
+    def _stored_views(self, keys: frozenset[str]) -> dict[str, LocationView]:
+        """The stored views of the probe leases among ``keys`` (this location's), so the
+        views resume where the previous holder left them."""
+        here = self._membership.location
+        ids = [cid for cid, loc in map(split_key, keys) if loc is not None]
+        if not ids:
+            return {}
+        found = self._store.location_views(ids)
+        return {
+            cid: view for cid, views in found.items() for view in views if view.location == here
+        }
+
+    async def _combine(self) -> None:
+        """The views of the located checks whose state this agent holds, to their machines
+        (every second: a view going stale is news too)."""
+        if not self._held:
+            return
+        views = await anyio.to_thread.run_sync(self._leases.held_views)
+        if views:
+            stored = await anyio.to_thread.run_sync(self._store.latest_results, list(views))
+            latest = {cid: found.result for cid, found in stored.items()}
+            await self._apply(CombineViews(views, self._membership.lease_seconds, latest=latest))
 
     def _saved_callback(self, excess: frozenset[str]) -> Callable[[], None]:
         def saved() -> None:  # dispatcher thread, once the snapshots are committed

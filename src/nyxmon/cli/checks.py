@@ -29,13 +29,15 @@ from nyxmon.cli._common import (
     ago,
     console,
     fail,
+    load,
     open_cli_store,
     plural,
     print_json,
     usage,
 )
 from nyxmon.cli.check_state import describe_state, schedule_of, state_of
-from nyxmon.config import spell_duration
+from nyxmon.config import AgentConfig, spell_duration
+from nyxmon.domain.locations import is_stale, stale_after, views_of
 from nyxmon.domain.model import Check, Result
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.service_layer.stored_status import stored_statuses
@@ -101,20 +103,26 @@ def show(
     db: Path | None = DbOption,
 ) -> None:
     """One check's settings, its alert state, 24 h availability and last results."""
-    store = open_cli_store(config, db, readonly=True)
+    loaded = load(config) if db is None else None  # the file's lease period, when read
+    store = open_cli_store(config, db, readonly=True, loaded=loaded)
     try:
         check = store.get_check(check_id, include_archived=True)
         if check is None:
             fail(f"ID: no check with id {check_id!r} (see `nyxmon check list`)")
         status = stored_statuses(store, [check])[check.id]
-        day = store.availability(check_id, now=time.time(), window=86400)
+        now = time.time()
+        day = store.availability(check_id, now=now, window=86400)
         recent = store.results(check_id, limit=10).items
+        stored_views = store.location_views([check_id]).get(check_id, ())
     finally:
         store.close()
+    lease = loaded.agent.lease_seconds if loaded is not None else AgentConfig().lease_seconds
     if as_json:
         from nyxmon.cli.json_shapes import check_with_history
+        from nyxmon.web.api.schemas import location_views_out
 
-        print_json(check_with_history(check, status, day, recent))
+        views = location_views_out(check, stored_views, now=now, lease_seconds=lease)
+        print_json(check_with_history(check, status, day, recent, views))
         return
     table = Table(show_header=False, box=None)
     for key, value in (
@@ -140,6 +148,24 @@ def show(
         ),
     ):
         table.add_row(f"[bold]{key}[/]", escape(value))
+    if check.locations:
+        table.add_row(
+            "[bold]locations[/]",
+            escape(f"{', '.join(check.locations)}; down when {check.quorum_needed} see it down"),
+        )
+        limit = stale_after(check.interval, lease)
+        for view in views_of(check.id, check.locations, stored_views):
+            stale = view.last_result_at is not None and is_stale(view, now, limit)
+            state = view.state.value
+            since = (
+                dt.datetime.fromtimestamp(view.since).strftime("%H:%M:%S") if view.since else "-"
+            )
+            agent = f", agent {view.agent_id}" if view.agent_id is not None else ""
+            table.add_row(
+                f"  {escape(view.location)}",
+                f"[{STATE_STYLE.get(state, '')}]{'stale' if stale else state}[/] since {since},"
+                f" last run {ago(view.last_result_at)}{agent} {escape(view.message)}",
+            )
     console.print(table)
     for stored in recent:
         r = stored.result

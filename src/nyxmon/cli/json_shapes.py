@@ -25,14 +25,17 @@ __all__ = [
 ]
 
 
-def check_document(check: Check, status: CheckStatus | None) -> dict[str, Any]:
-    """A check as ``GET /api/v1/checks/{id}`` answers it."""
+def check_document(
+    check: Check, status: CheckStatus | None, location_views: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """A check as ``GET /api/v1/checks/{id}`` answers it (``location_views``: its
+    :class:`~nyxmon.web.api.schemas.LocationViewOut` entries, where the caller read them)."""
     from nyxmon.domain.status import state_of
     from nyxmon.web.api.schemas import check_out
     from nyxmon.web.live import CheckView
 
     view = CheckView(check, status, state_of(check, status))
-    return check_out(check, view).model_dump(mode="json")
+    return check_out(check, view, location_views).model_dump(mode="json")
 
 
 def checks_page(
@@ -48,12 +51,13 @@ def check_with_history(
     status: CheckStatus | None,
     day: Availability,
     recent: Sequence[StoredResult],
+    location_views: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """``nyxmon check show --json``: the check, plus ``uptime`` shaped like
     ``GET .../uptime`` (its 24 h window) and its newest ``results`` like ``GET .../results``."""
     from nyxmon.web.api.schemas import availability_out
 
-    document = check_document(check, status)
+    document = check_document(check, status, location_views)
     document["uptime"] = {"24h": availability_out(day).model_dump(mode="json")}
     document["results"] = results_page(recent)["items"]
     return document

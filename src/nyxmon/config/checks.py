@@ -25,7 +25,7 @@ from nyxmon.checktypes.booleans import Boolean
 from nyxmon.config._text import invalid, show
 from nyxmon.config.alert_policy import AlertSection
 from nyxmon.config.durations import IntervalDuration, TimeoutDuration
-from nyxmon.config.schema import SECTION_CONFIG, Labels, NonEmptyStr
+from nyxmon.config.schema import SECTION_CONFIG, Labels, LocationName, NonEmptyStr
 from nyxmon.domain.conditions import compile_condition
 
 __all__ = [
@@ -121,12 +121,38 @@ def _check_id(value: str) -> str:
 ConditionText = Annotated[str, AfterValidator(_check_condition)]
 
 
+def _check_locations(value: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for name in value:
+        if name in seen:
+            raise invalid("locations", f"location {show(name)} is listed twice")
+        seen.add(name)
+    return value
+
+
+def _check_quorum(value: int | None, info: ValidationInfo) -> int | None:
+    if value is None:
+        return None
+    locations = info.data.get("locations")
+    if locations is None:  # the locations were invalid themselves: judged there
+        return value
+    if not locations:
+        raise invalid("quorum", "a quorum needs locations: list where the check is probed from")
+    if not 1 <= value <= len(locations):
+        raise invalid(
+            "quorum",
+            f"expected 1 to {len(locations)} (the number of locations), got {value}",
+        )
+    return value
+
+
 class CheckBase(BaseModel):
     """Fields every check has, whatever its type.
 
     ``interval`` and ``timeout`` are None when the check inherits them from ``defaults``;
     ``id`` is None when it is derived from the service and check names; ``alert`` holds the
-    alert policy keys the check overrides.
+    alert policy keys the check overrides; ``locations`` and ``quorum`` where it is probed
+    from and how many of those must see it down (:mod:`nyxmon.domain.locations`).
     """
 
     model_config = SECTION_CONFIG
@@ -141,6 +167,10 @@ class CheckBase(BaseModel):
     enabled: Boolean = True
     paused: Boolean = False
     alert: AlertSection | None = None
+    #: Agent locations that each probe the check (several agents on PostgreSQL); its state
+    #: is DOWN only when ``quorum`` of them (a majority by default) see it down.
+    locations: Annotated[list[LocationName], AfterValidator(_check_locations)] = []
+    quorum: Annotated[int | None, AfterValidator(_check_quorum)] = None
 
 
 COMMON_CHECK_FIELDS: frozenset[str] = frozenset(CheckBase.model_fields)

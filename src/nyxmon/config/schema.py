@@ -129,6 +129,10 @@ def _check_location(value: str) -> str:
     return value
 
 
+#: A location's name, as ``agent.location`` and a check's ``locations`` spell it.
+LocationName = Annotated[str, AfterValidator(_check_location)]
+
+
 def _check_lease(value: float) -> float:
     if not 3.0 <= value <= 3600.0:
         raise invalid("lease_seconds", f"expected 3 s to 1 h, got {value:g} s")
@@ -156,7 +160,7 @@ class AgentSection(BaseModel):
     retention: RetentionSection = RetentionSection()
     shutdown_grace: Duration = 10.0
     #: Where this agent probes from: agents of one location on one PostgreSQL database
-    #: share its checks (each check has one owner per location).
+    #: share the probes of the checks that name it (one owner per check and location).
     location: Annotated[str, AfterValidator(_check_location)] = "default"
     #: How long a check lease lasts without renewal (several agents on PostgreSQL): a
     #: killed agent's checks move to the others within about this long.

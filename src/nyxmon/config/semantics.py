@@ -110,6 +110,8 @@ def check_semantics(
             _check_timing(check, defaults, error)
             if check.complete and check.spec.type == "push":
                 _check_ping_key(check, seen_keys, error, locate)
+            if check.complete:
+                _check_locations(check, agent, error)
             other = seen_ids.setdefault(check.check_id, check)
             if other is not check:
                 key = "id" if check.spec.id is not None else "name"
@@ -146,6 +148,32 @@ def _check_agent(agent: AgentSection, warn: Callable[[KeyPath, str], None]) -> N
             "expected raw <= hourly <= daily (coarser data kept longer), got "
             f"raw {spell_duration(keep.raw)}, hourly {spell_duration(keep.hourly)}, "
             f"daily {spell_duration(keep.daily)}",
+        )
+
+
+def _check_locations(
+    check: ValidCheck, agent: AgentSection | None, error: Callable[[KeyPath, str], None]
+) -> None:
+    """Locations need agents there: a push check is pinged, not probed, and an agent on
+    SQLite runs alone, so it can probe a check from its own location only."""
+    names = check.spec.locations
+    if not names:
+        return
+    if check.spec.type == "push":
+        error(
+            (*check.path, "locations"),
+            "a push check is pinged, not probed: it cannot be probed from locations",
+        )
+        return
+    if agent is None or agent.database.startswith(("postgresql://", "postgres://")):
+        return
+    others = [name for name in names if name != agent.location]
+    if others:
+        error(
+            (*check.path, "locations"),
+            f"location {show(others[0])} has no agent: on SQLite one agent runs every check, "
+            f"from its own location ({show(agent.location)}); several locations need agents "
+            "sharing a PostgreSQL database (agent.database: postgresql://...)",
         )
 
 

@@ -84,6 +84,8 @@ def check_from_spec(
         labels=MappingProxyType(dict(spec.labels)),
         source=source,
         alert=MappingProxyType(overrides_of(spec.alert)),
+        locations=tuple(spec.locations),
+        quorum=spec.quorum,
     )
 
 

@@ -114,6 +114,10 @@ class Check:
     the API and CLI as well as the file, and a check's own labels must stay its own so that
     editing it, or putting back what the API returned, never freezes the service's labels of
     the day into the check.
+
+    ``locations`` names the agent locations that probe the check, each keeping its own view,
+    and ``quorum`` how many of them must see it down for its state to be DOWN
+    (:mod:`nyxmon.domain.locations`); without locations any one agent probes it.
     """
 
     id: str
@@ -131,11 +135,21 @@ class Check:
     alert: Mapping[str, Any] = field(default_factory=_empty)
     service_labels: Mapping[str, str] = field(default_factory=_empty)
     group: str = ""
+    locations: tuple[str, ...] = ()
+    quorum: int | None = None
 
     @property
     def active(self) -> bool:
         """Whether the scheduler should run it."""
         return self.enabled and not self.paused
+
+    @property
+    def quorum_needed(self) -> int:
+        """How many of ``locations`` must see the check down for it to be DOWN: ``quorum``,
+        or a majority of the locations when it names none (1 without locations)."""
+        if self.quorum is not None:
+            return self.quorum
+        return len(self.locations) // 2 + 1
 
     @property
     def effective_labels(self) -> Mapping[str, str]:

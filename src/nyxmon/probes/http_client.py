@@ -46,11 +46,20 @@ __all__ = [
     "HttpClients",
     "Options",
     "system_ca_bundle",
+    "user_agent_at",
 ]
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"NyxMon/{nyxmon.__version__}"
+
+
+def user_agent_at(location: str) -> str:
+    """The User-Agent of the HTTP probes of an agent at ``location``: ``NyxMon/1.0
+    (location eu)``, so a target's logs (or a test target) can tell where a probe came from;
+    plain ``NyxMon/1.0`` at the default location."""
+    return USER_AGENT if location == "default" else f"{USER_AGENT} (location {location})"
+
 
 #: The result code of a transfer cut short because its :class:`CurlLoop` closed (libcurl's
 #: own codes are all positive).
@@ -282,8 +291,11 @@ class HttpClients:
     :meth:`aclose`.
     """
 
-    def __init__(self, *, ca_bundle: str | None = None) -> None:
+    def __init__(self, *, ca_bundle: str | None = None, user_agent: str = USER_AGENT) -> None:
         self.ca_bundle = ca_bundle if ca_bundle is not None else system_ca_bundle()
+        #: Sent unless a check sets its own User-Agent header; names the agent's location
+        #: (:func:`user_agent_at`), for whoever reads the target's logs.
+        self.user_agent = user_agent
         self._loops: dict[asyncio.AbstractEventLoop, CurlLoop] = {}
         self._idle: dict[Options, list[Any]] = {}
         self._idle_count = 0

@@ -296,9 +296,11 @@ class Exchange:
     ) -> tuple[int, str]:
         request = self.request
         if method is request.method and body is request.body and headers is request.headers:
-            options = _first_hop_options(request, hop.https, clients.ca_bundle)
+            options = _first_hop_options(request, hop.https, clients.ca_bundle, clients.user_agent)
         else:  # a redirect changed the request
-            options = _options(request, hop.https, clients.ca_bundle, method, body, headers)
+            options = _options(
+                request, hop.https, clients.ca_bundle, method, body, headers, clients.user_agent
+            )
         curl = clients.acquire(options)
         try:
             setopt = curl.setopt
@@ -367,6 +369,7 @@ def _options(
     method: str,
     body: bytes | None,
     headers: tuple[str, ...],
+    user_agent: str = USER_AGENT,
 ) -> Options:
     """The libcurl options of a hop that do not change between runs (see ``HttpClients``)."""
     options: list[tuple[int, Any]] = [
@@ -374,7 +377,7 @@ def _options(
         (pycurl.PROTOCOLS, _PROTOCOLS),
         (pycurl.PROXY, ""),  # never http_proxy & co. from the environment, as before
         (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1),
-        (pycurl.USERAGENT, USER_AGENT),
+        (pycurl.USERAGENT, user_agent),
         (pycurl.ACCEPT_ENCODING, ""),  # whatever libcurl can decode, decoded
     ]
     if not request.keep_alive:
@@ -416,8 +419,12 @@ def _options(
 
 
 @functools.lru_cache(maxsize=8192)
-def _first_hop_options(request: HttpRequest, https: bool, ca_bundle: str | None) -> Options:
-    return _options(request, https, ca_bundle, request.method, request.body, request.headers)
+def _first_hop_options(
+    request: HttpRequest, https: bool, ca_bundle: str | None, user_agent: str
+) -> Options:
+    return _options(
+        request, https, ca_bundle, request.method, request.body, request.headers, user_agent
+    )
 
 
 def _peer_not_after(chain: Any) -> float | None:

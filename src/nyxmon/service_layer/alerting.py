@@ -87,22 +87,29 @@ class Alerting:
         self._dirty.pop(check_id, None)
         self._tick_at.pop(check_id, None)
 
-    def policy_for(self, check: Check) -> AlertPolicy:
+    def policy_for(self, check: Check, *, combined: bool = False) -> AlertPolicy:
         """The default policy with the check's overrides. A push check's deadline already
         has its grace, so one missed deadline is DOWN and one ping UP again (Healthchecks'
-        rule), unless the check overrides that too."""
+        rule), unless the check overrides that too. A ``combined`` machine (fed its
+        locations' combined verdict) counts each verdict once: every location applied the
+        check's thresholds and retries to its own results already."""
         base = self.settings.default_policy
         if check.type == PUSH_TYPE:
             base = replace(base, failure_threshold=1, success_threshold=1, retries=0)
         try:
-            return apply_overrides(base, check.alert)
+            policy = apply_overrides(base, check.alert)
         except (AlertingError, ValueError) as exc:
             log.error("check %r: invalid alert overrides (%s); using the defaults", check.id, exc)
-            return base
+            policy = base
+        if combined:
+            policy = replace(
+                policy, failure_threshold=1, success_threshold=1, degraded_threshold=1, retries=0
+            )
+        return policy
 
-    def machine_for(self, check: Check) -> AlertMachine:
+    def machine_for(self, check: Check, *, combined: bool = False) -> AlertMachine:
         """A machine for ``check``, resumed from its saved snapshot when there is a valid one."""
-        policy = self.policy_for(check)
+        policy = self.policy_for(check, combined=combined)
         saved = self._saved.pop(check.id, None)
         if saved is not None:
             try:

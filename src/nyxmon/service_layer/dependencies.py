@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nyxmon.service_layer.alerting import Alerting, CheckState
+from nyxmon.service_layer.location_views import LocationViews
 from nyxmon.service_layer.ownership import Ownership
 from nyxmon.service_layer.ports import (
     DeadlineTimer,
@@ -39,7 +40,8 @@ class Dependencies:
     """Bound into every handler call; owned by the dispatcher thread.
 
     ``live`` holds the machine and status of every live check this agent runs (the single
-    writer of live state); ``ownership`` says which checks those are;
+    writer of live state); ``ownership`` says which checks those are; ``views`` the
+    locations' views this agent keeps (checks probed from several locations);
     ``publish`` receives every status that changed (the status feed); ``push`` holds the
     push checks' trackers, whose deadlines ``deadlines`` wakes.
     """
@@ -50,6 +52,7 @@ class Dependencies:
     publish: StatusSink
     live: dict[str, CheckState] = field(default_factory=dict)
     ownership: Ownership = field(default_factory=Ownership)
+    views: LocationViews = field(default_factory=LocationViews)
     deadlines: DeadlineTimer = field(default_factory=NoDeadlines)
     push: PushBook = field(default_factory=PushBook)
     counters: HandlerCounters = field(default_factory=HandlerCounters)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from nyxmon.domain.alerting.maintenance import MaintenanceWindow
 from nyxmon.domain.alerting.types import AlertPolicy, Route
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import Check, Result, Service
 from nyxmon.domain.push import Ping
 from nyxmon.service_layer.records.alerts import OutboxEntry, OutboxUpdate, StateRow
@@ -26,6 +27,7 @@ __all__ = [
     "CatalogChanged",
     "ChecksChanged",
     "ChecksTakenOver",
+    "CombineViews",
     "Command",
     "ConfigApplied",
     "Event",
@@ -216,6 +218,24 @@ class SetLeases(Command):
     on_saved: Callable[[], None] | None = None
     #: Gained checks whose previous holder died: their missed run happens at once.
     run_now: frozenset[str] = frozenset()
+    #: The stored views of probe leases just gained (check id -> view), to resume them.
+    views: Mapping[str, LocationView] = field(default_factory=dict)
+    #: This agent's id among the agents (the views it keeps name it).
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CombineViews(Command):
+    """The stored views of the located checks whose state lease this agent holds (check id
+    -> views): their machines are fed the combined verdict (:mod:`.location_views`).
+    ``lease_seconds`` is part of how old a view may be before it stops counting."""
+
+    views: Mapping[str, tuple[LocationView, ...]]
+    lease_seconds: float
+    now: float | None = None
+    #: The newest stored result of each check (any location's): what its status shows, as
+    #: every reader of the store rebuilds it (:mod:`.stored_status`).
+    latest: Mapping[str, Result] = field(default_factory=dict)
 
 
 # -- events --------------------------------------------------------------------------------------
@@ -237,9 +257,14 @@ class ChecksTakenOver(Event):
 
 @dataclass(frozen=True, slots=True)
 class ChecksChanged(Event):
-    """The set of checks this agent runs changed; machines and the scheduler follow it."""
+    """The set of checks this agent runs changed; machines and the scheduler follow it.
+
+    ``checks`` get a machine; ``probed`` are the checks probed here, each with the location
+    whose view its results go to (None: to its machine). Without ``probed`` (one agent on its
+    store) the checks with a machine are the ones probed."""
 
     checks: tuple[Check, ...]
+    probed: Mapping[str, tuple[Check, str | None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

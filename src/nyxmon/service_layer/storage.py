@@ -14,6 +14,7 @@ read-only connections and never wait for the writer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -22,6 +23,7 @@ from typing import Literal, Protocol
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.history.uptime import Uptime
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import Check, CheckSource, Result, Service
 from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, TokenScope, UserRecord
 from nyxmon.service_layer.records.alerts import (
@@ -46,6 +48,7 @@ __all__ = [
     "AgentClaim",
     "AlertWriter",
     "AuthWriter",
+    "Census",
     "CheckLeases",
     "CheckRepository",
     "Claimed",
@@ -153,6 +156,10 @@ class AlertWriter(Protocol):
     def add_outbox(self, rows: Sequence[OutboxRow]) -> tuple[int | None, ...]: ...
 
     def update_outbox(self, updates: Sequence[OutboxUpdate]) -> None: ...
+
+    def save_views(self, views: Sequence[LocationView]) -> None:
+        """Insert or replace locations' views of checks (one row per check and location)."""
+        ...
 
 
 class AuthWriter(Protocol):
@@ -299,6 +306,13 @@ class StoreReader(Protocol):
 
     def db_info(self) -> DbInfo: ...
 
+    def location_views(
+        self, check_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[LocationView, ...]]:
+        """Each location's view of the given checks (every check's if None), ordered by
+        location; checks probed from no location have none."""
+        ...
+
     def load_states(self) -> dict[str, StateRow]:
         """Every check's saved alert state, to resume the state machines after a restart."""
         ...
@@ -368,25 +382,46 @@ class StoreReader(Protocol):
 
 
 class CheckLeases(Protocol):
-    """Which checks of its location this agent runs, when several agents share a store.
+    """Which leases this agent holds, when several agents share a store: the state leases of
+    checks (any location) and the probe leases of its location, named by lease keys
+    (:mod:`nyxmon.service_layer.ownership`).
 
     Blocking (the agent calls it from a worker thread). A lease runs out ``lease_seconds``
-    after its last renewal; each check has at most one holder per location.
+    after its last renewal; each lease has at most one holder.
     """
 
-    def sync(self) -> int:
-        """Give every live check a lease; returns how many checks the location has."""
+    def sync(self) -> Census:
+        """Give every live check its leases; how many there are here and anywhere."""
         ...
 
     def renew(self) -> frozenset[str]:
-        """Extend this agent's leases; the ids it still holds (the others were lost)."""
+        """Extend this agent's leases; the keys it still holds (the others were lost)."""
         ...
 
     def claim(self, limit: int) -> Claimed:
-        """Take up to ``limit`` checks nobody holds or whose lease ran out."""
+        """Take up to ``limit`` leases nobody holds or whose lease ran out."""
         ...
 
-    def release(self, check_ids: Iterable[str]) -> None: ...
+    def release(self, keys: Iterable[str]) -> None: ...
+
+    def held_views(self) -> dict[str, tuple[LocationView, ...]]:
+        """The locations' views of the checks whose state lease this agent holds."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Census:
+    """How many of something (lease rows, live agents) at this agent's location, and at
+    any: an agent's fair share is its part of each (:meth:`share_of`)."""
+
+    here: int
+    anywhere: int
+
+    def share_of(self, live: Census) -> int:
+        """This agent's fair share of these leases among ``live`` agents, rounded up."""
+        return math.ceil(self.here / max(1, live.here)) + math.ceil(
+            self.anywhere / max(1, live.anywhere)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,8 +481,9 @@ class Membership(Protocol):
     @property
     def notices(self) -> NoticeClaims: ...
 
-    def heartbeat(self) -> int:
-        """Say this agent lives; how many agents of its location live now (itself too)."""
+    def heartbeat(self) -> Census:
+        """Say this agent lives; how many agents live now (itself too), at its location and
+        at any."""
         ...
 
 

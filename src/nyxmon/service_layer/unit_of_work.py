@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import Result
 from nyxmon.runtime import OneShot
 from nyxmon.service_layer.messages import Event
@@ -54,6 +55,7 @@ class UnitOfWork:
         "states",
         "transitions",
         "updates",
+        "views",
     )
 
     def __init__(self) -> None:
@@ -62,11 +64,12 @@ class UnitOfWork:
         self.transitions: list[Transition] = []
         self.outbox: list[OutboxRow] = []
         self.updates: list[OutboxUpdate] = []
+        self.views: list[LocationView] = []
         self.ops: list[WriteOp] = []
         # Called once the rows staged before them are committed (a ping answered as durable).
         self.acks: list[Callable[[], None]] = []
         self._events: list[Event] = []
-        self._mark = (0, 0, 0, 0, 0, 0, 0)
+        self._mark = (0, 0, 0, 0, 0, 0, 0, 0)
         self._committed = True
 
     # -- a handler's block ---------------------------------------------------------------------
@@ -79,6 +82,7 @@ class UnitOfWork:
             len(self.updates),
             len(self.ops),
             len(self.acks),
+            len(self.views),
         )
         self._committed = False
         return self
@@ -97,12 +101,13 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Drop what was staged since the block began (never what earlier handlers kept)."""
-        results, states, transitions, outbox, updates, ops, acks = self._mark
+        results, states, transitions, outbox, updates, ops, acks, views = self._mark
         del self.results[results:]
         del self.states[states:]
         del self.transitions[transitions:]
         del self.outbox[outbox:]
         del self.updates[updates:]
+        del self.views[views:]
         for op in self.ops[ops:]:
             if op.reply is not None:
                 op.reply.set_exception(RuntimeError(f"{op.what} was rolled back"))
@@ -125,14 +130,26 @@ class UnitOfWork:
     # -- the write path's side -----------------------------------------------------------------
     def take_batch(self) -> WriteBatch | None:
         """Everything staged as rows, as one batch (the newest snapshot per check), or None."""
-        if not (self.results or self.states or self.transitions or self.outbox or self.updates):
+        if not (
+            self.results
+            or self.states
+            or self.transitions
+            or self.outbox
+            or self.updates
+            or self.views
+        ):
             return None
         states = {row.check_id: row for row in self.states}  # the newest snapshot wins
         batch = WriteBatch(
-            self.results, tuple(states.values()), self.transitions, self.outbox, self.updates
+            self.results,
+            tuple(states.values()),
+            self.transitions,
+            self.outbox,
+            self.updates,
+            self.views,
         )
         self.results, self.states, self.transitions = [], [], []
-        self.outbox, self.updates = [], []
+        self.outbox, self.updates, self.views = [], [], []
         return batch
 
     def take_acks(self) -> list[Callable[[], None]]:
@@ -155,6 +172,7 @@ class UnitOfWork:
         self.transitions[:0] = batch.transitions
         self.outbox[:0] = batch.outbox
         self.updates[:0] = batch.outbox_updates
+        self.views[:0] = batch.views  # later views of the same location still win
 
     def drop_oldest_results(self, keep: int) -> int:
         """Keep at most ``keep`` staged results, dropping the oldest; returns how many went."""
@@ -173,5 +191,6 @@ class UnitOfWork:
             + len(self.transitions)
             + len(self.outbox)
             + len(self.updates)
+            + len(self.views)
             + len(self.ops)
         )

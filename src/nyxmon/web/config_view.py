@@ -29,6 +29,10 @@ class ConfigView:
         return self._config.routes
 
     @property
+    def lease_seconds(self) -> float:
+        return self._config.agent.lease_seconds
+
+    @property
     def maintenance(self) -> tuple[MaintenanceWindow, ...]:
         return self._config.maintenance
 

@@ -56,6 +56,12 @@ class WebContext(Protocol):
     def routes(self) -> tuple[Route, ...]: ...
 
     @property
+    def lease_seconds(self) -> float:
+        """The agents' lease period: part of how old a location's view may grow before it
+        stops counting (:func:`nyxmon.domain.locations.stale_after`)."""
+        ...
+
+    @property
     def maintenance(self) -> tuple[MaintenanceWindow, ...]: ...
 
     @property
@@ -124,6 +130,10 @@ class LocalContext:
     @property
     def routes(self) -> tuple[Route, ...]:
         return self.agent.config.routes
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.agent.config.agent.lease_seconds
 
     @property
     def maintenance(self) -> tuple[MaintenanceWindow, ...]:

@@ -11,10 +11,13 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from store_helpers import PgSchemas, add_checks, make_result
+from store_helpers import PgSchemas, add_checks, make_check, make_result
 from test_store_alerting import outbox_row
 
+from nyxmon.domain.alerting.types import AlertState
+from nyxmon.domain.locations import LocationView
 from nyxmon.service_layer.records.batches import WriteBatch
+from nyxmon.service_layer.storage import Census
 from nyxmon.store.postgres import PostgresStore
 
 
@@ -48,14 +51,14 @@ def test_agents_register_heartbeat_and_count_the_live_ones(store: PostgresStore)
         assert one.shared is not None
         assert two.shared is not None
         assert one.shared.agent_id != two.shared.agent_id
-        assert one.shared.heartbeat() == 2  # us is another location
+        assert one.shared.heartbeat() == Census(2, 3)  # us is another location
         _age(
             store.dsn,
             "UPDATE agents SET last_heartbeat = now() - interval '6 s' WHERE id = %s",
             two.shared.agent_id,
         )
-        assert one.shared.heartbeat() == 1  # two stopped heartbeating a lease period ago
-        assert two.shared.heartbeat() == 2  # and counts again once it does
+        assert one.shared.heartbeat() == Census(1, 2)  # two stopped a lease period ago
+        assert two.shared.heartbeat() == Census(2, 3)  # and counts again once it does
         with psycopg.connect(store.dsn) as conn:
             rows = conn.execute(
                 "SELECT name, location, pid, host FROM agents ORDER BY id"
@@ -76,7 +79,7 @@ def test_leases_are_claimed_disjointly_renewed_taken_over_and_freed(store: Postg
     b = store.claim_agent(lease_seconds=5).shared
     assert a is not None
     assert b is not None
-    assert a.leases.sync() == 40
+    assert a.leases.sync() == Census(0, 40)  # state leases only: no check names a location
     got: dict[str, frozenset[str]] = {}
 
     def claim(name: str, leases: object) -> None:
@@ -111,7 +114,7 @@ def test_leases_are_claimed_disjointly_renewed_taken_over_and_freed(store: Postg
     with store.transaction() as tx:
         tx.checks.archive("s.c00")
         tx.commit()
-    assert a.leases.sync() == 39
+    assert a.leases.sync() == Census(0, 39)
     a.release()  # a clean stop frees everything
     b.leases.claim(100)
     assert len(b.leases.renew()) == 39
@@ -184,3 +187,61 @@ def _serialized(store: PostgresStore, order: list[str]) -> None:
         tx.serialize("config")
         order.append("second in")
         tx.commit()
+
+
+def test_agents_at_two_locations_share_one_state_lease_per_check(store: PostgresStore) -> None:
+    """Before locations, each location had a row per check: two locations probed every
+    check twice and both sent its notices. A check without locations has one lease now."""
+    add_checks(store, *(f"s.c{n:02d}" for n in range(10)))
+    eu = store.claim_agent(location="eu", lease_seconds=5).shared
+    us = store.claim_agent(location="us", lease_seconds=5).shared
+    assert eu is not None
+    assert us is not None
+    assert eu.leases.sync() == Census(0, 10)
+    assert us.leases.sync() == Census(0, 10)
+    mine = eu.leases.claim(6).checks
+    theirs = us.leases.claim(100).checks
+    assert len(mine) == 6
+    assert len(theirs) == 4
+    assert not mine & theirs
+    eu.release()
+    us.release()
+
+
+def test_a_located_check_has_a_probe_lease_per_location_it_names(store: PostgresStore) -> None:
+    with store.transaction() as tx:
+        tx.checks.upsert(make_check("web.shop", locations=("eu", "us")))
+        tx.commit()
+    eu = store.claim_agent(location="eu", lease_seconds=5).shared
+    us = store.claim_agent(location="us", lease_seconds=5).shared
+    ap = store.claim_agent(location="ap", lease_seconds=5).shared
+    assert eu is not None
+    assert us is not None
+    assert ap is not None
+    assert eu.leases.sync() == Census(1, 1)
+    assert us.leases.sync() == Census(1, 1)
+    assert ap.leases.sync() == Census(0, 1)  # ap probes nothing of it, but may hold its state
+    assert ap.leases.claim(10).checks == {"web.shop"}
+    assert eu.leases.claim(10).checks == {"web.shop@eu"}
+    assert us.leases.claim(10).checks == {"web.shop@us"}
+    assert eu.leases.renew() == {"web.shop@eu"}
+
+    # The combiner (the state lease's holder) reads every location's view.
+    views = [
+        LocationView("web.shop", name, AlertState.DOWN, 10.0, 20.0, "503", agent.agent_id)
+        for name, agent in (("eu", eu), ("us", us))
+    ]
+    store.write_batch(WriteBatch(views=views))
+    assert ap.leases.held_views() == {"web.shop": (views[0], views[1])}
+    assert eu.leases.held_views() == {}
+
+    # The check stops naming us: its probe lease there goes, the other stays.
+    with store.transaction() as tx:
+        tx.checks.upsert(make_check("web.shop", locations=("eu",)))
+        tx.commit()
+    assert us.leases.sync() == Census(0, 1)
+    assert us.leases.renew() == frozenset()
+    eu.leases.release(["web.shop@eu"])
+    assert eu.leases.claim(10).checks == {"web.shop@eu"}
+    for agent in (eu, us, ap):
+        agent.release()

@@ -14,7 +14,9 @@ import pytest
 from store_helpers import T0, FakeClock, PgSchemas, add_checks, make_result, roll_up_everything
 from test_store_alerting import outbox_row
 
+from nyxmon.domain.alerting.types import AlertState
 from nyxmon.domain.history.figures import DAY, HOUR
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import Outcome
 from nyxmon.service_layer.records.accounts import SessionRecord
 from nyxmon.service_layer.records.alerts import StateRow, Transition
@@ -67,6 +69,7 @@ def _installation(path: Path) -> None:
                 states=[StateRow("a.one", "down", T0 + HOUR, {"failures": 2}, T0 + HOUR)],
                 transitions=[Transition("a.one", T0 + HOUR, "up", "down", "503", since=T0)],
                 outbox=[outbox_row("a.one:1:down:1", at=T0 + HOUR)],
+                views=[LocationView("a.one", "home", AlertState.DOWN, T0, T0 + HOUR, "503", 1)],
             )
         )
         roll_up_everything(store, NOW)
@@ -87,6 +90,8 @@ def _same_reads(a: Store, b: Store) -> None:
             check, now=NOW, window=7 * DAY
         )
     assert a.load_states() == b.load_states()
+    assert a.location_views() == b.location_views()
+    assert a.location_views()
     assert a.transitions() == b.transitions()
     assert a.outbox() == b.outbox()
     assert a.get_user("admin") == b.get_user("admin")

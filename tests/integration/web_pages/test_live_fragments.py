@@ -21,6 +21,7 @@ LIVE_PARTS = (
     "check-actions",
     "check-facts",
     "failing",
+    "locations",
     "uptime",
     "recent",
     "incidents",

@@ -16,7 +16,7 @@ from nyxmon.agent.leases import LeaseKeeper
 from nyxmon.errors import StoreError
 from nyxmon.runtime import Runtime
 from nyxmon.service_layer.messages import SetLeases
-from nyxmon.service_layer.storage import Claimed, lease_row_seconds
+from nyxmon.service_layer.storage import Census, Claimed, lease_row_seconds
 
 ME, OTHER = 1, 2
 
@@ -29,9 +29,9 @@ class Table:
         self.failing = False
         self.released: list[frozenset[str]] = []
 
-    def sync(self) -> int:
+    def sync(self) -> Census:
         self._check()
-        return len(self.owner)
+        return Census(0, len(self.owner))  # state leases only (no check names a location)
 
     def renew(self) -> frozenset[str]:
         self._check()
@@ -49,6 +49,9 @@ class Table:
         self.released.append(ids)
         for c in ids:
             self.owner[c] = None
+
+    def held_views(self) -> dict[str, Any]:
+        return {}
 
     def _check(self) -> None:
         if self.failing:
@@ -76,8 +79,8 @@ class Member:
         self.notices = Notices()
         self.live = 1
 
-    def heartbeat(self) -> int:
-        return self.live
+    def heartbeat(self) -> Census:
+        return Census(self.live, self.live)
 
 
 class Reader:

@@ -21,6 +21,7 @@ from nyxmon.service_layer.messages import (
     CatalogChanged,
     ChecksChanged,
     ChecksTakenOver,
+    CombineViews,
     Command,
     ConfigApplied,
     Event,
@@ -65,6 +66,7 @@ COMMAND_HANDLERS: Mapping[type[Command], CommandHandler] = {
     PushDeadline: push.push_deadline,
     RestorePushes: push.restore_pushes,
     SetLeases: leases.set_leases,
+    CombineViews: results.combine_views,
 }
 
 EVENT_HANDLERS: Mapping[type[Event], Sequence[EventHandler]] = {

@@ -79,8 +79,10 @@ def apply_alert_settings(command: ApplyAlertSettings, uow: UnitOfWork, deps: Dep
     """New routes, windows and default policy: every machine takes its new policy."""
     alerting = deps.alerting
     alerting.settings = command.settings
+    combines = deps.ownership.combines
     for state in deps.live.values():
-        state.machine.update_policy(alerting.policy_for(state.check), state.check.interval)
+        policy = alerting.policy_for(state.check, combined=combines(state.check))
+        state.machine.update_policy(policy, state.check.interval)
 
 
 def sync_checks(command: SyncChecks, uow: UnitOfWork, deps: Dependencies) -> None:
@@ -131,9 +133,17 @@ def follow_checks(event: ChecksChanged, uow: UnitOfWork, deps: Dependencies) -> 
     (resumed from its saved snapshot), changed ones their new policy, removed ones go."""
     live = deps.live
     alerting = deps.alerting
+    combines = deps.ownership.combines
     now = alerting.clock()
     wanted = {check.id: check for check in event.checks}
-    for check in wanted.values():  # a check added through the API brings its own secrets
+    probed = event.probed
+    if probed is None:  # one agent: it probes the checks it runs
+        to_probe = event.checks
+        deps.views.follow({})
+    else:
+        to_probe = tuple(check for check, _ in probed.values())
+        deps.views.follow({cid: (c, loc) for cid, (c, loc) in probed.items() if loc is not None})
+    for check in (*wanted.values(), *to_probe):  # a check from the API brings its own secrets
         if live.get(check.id) is None or live[check.id].check.params != check.params:
             register(secrets_in_params(check.params))
     with uow:
@@ -142,7 +152,7 @@ def follow_checks(event: ChecksChanged, uow: UnitOfWork, deps: Dependencies) -> 
         for check_id, check in wanted.items():
             state = live.get(check_id)
             if state is None:
-                machine = alerting.machine_for(check)
+                machine = alerting.machine_for(check, combined=combines(check))
                 status = CheckStatus(check_id).with_alert(machine.state.value, machine.since)
                 state = live[check_id] = CheckState(check, machine, status)
                 deps.publish(status)
@@ -154,15 +164,20 @@ def follow_checks(event: ChecksChanged, uow: UnitOfWork, deps: Dependencies) -> 
                     apply_decision(state, decision, now, "timer", uow, deps)
             elif state.check != check:
                 old, state.check = state.check, check
-                if check.alert != old.alert or check.interval != old.interval:
-                    state.machine.update_policy(alerting.policy_for(check), check.interval)
+                if (
+                    check.alert != old.alert
+                    or check.interval != old.interval
+                    or check.locations != old.locations
+                ):
+                    policy = alerting.policy_for(check, combined=combines(check))
+                    state.machine.update_policy(policy, check.interval)
                 if old.active and not check.active:
                     apply_decision(state, state.machine.pause(now), now, "paused", uow, deps)
                 elif check.active and not old.active:
                     apply_decision(state, state.machine.resume(now), now, "resumed", uow, deps)
         uow.commit()
     # Push checks are pinged, not probed: their deadlines are the push handlers' business.
-    deps.probes.set_checks(tuple(check for check in event.checks if not is_push(check)))
+    deps.probes.set_checks(tuple(check for check in to_probe if not is_push(check)))
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import Result
 from nyxmon.service_layer.records.alerts import OutboxRow, OutboxUpdate, StateRow, Transition
 
@@ -25,10 +26,14 @@ class WriteBatch:
     transitions: Sequence[Transition] = ()
     outbox: Sequence[OutboxRow] = ()
     outbox_updates: Sequence[OutboxUpdate] = ()
+    #: The views of their locations the results of this batch changed (checks probed from
+    #: several locations: :mod:`nyxmon.domain.locations`).
+    views: Sequence[LocationView] = ()
 
     def __len__(self) -> int:
         return (
-            len(self.results)
+            len(self.views)
+            + len(self.results)
             + len(self.states)
             + len(self.transitions)
             + len(self.outbox)

@@ -2,10 +2,10 @@
 
 Several agents may run on one PostgreSQL database (issue 17): each registers (name, location
 label, pid, host, start), renews ``last_heartbeat`` every second, and counts
-as live while its heartbeat is younger than one lease period. Live agents share the checks of
-their location through :mod:`.leases` and the outbox through :mod:`.outbox_claims`; the row is
-deleted on a clean stop, and a killed agent's row simply stops being live (kept for a day,
-for whoever looks into what happened).
+as live while its heartbeat is younger than one lease period. Live agents share the checks'
+states (any location) and their location's probes through :mod:`.leases` and the outbox
+through :mod:`.outbox_claims`; the row is deleted on a clean stop, and a killed agent's row
+simply stops being live (kept for a day, for whoever looks into what happened).
 
 The membership holds connections of its own, never the store's writer: a heartbeat must not
 queue behind a large batch of results.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import socket
 
-from nyxmon.service_layer.storage import lease_row_seconds
+from nyxmon.service_layer.storage import Census, lease_row_seconds
 from nyxmon.store.postgres.leases import PgCheckLeases
 from nyxmon.store.postgres.outbox_claims import PgOutboxClaims
 from nyxmon.store.postgres.own_connection import OwnConnection
@@ -29,6 +29,8 @@ _FORGET_DEAD = "DELETE FROM agents WHERE last_heartbeat < now() - interval '1 da
 _HEARTBEAT = (
     "UPDATE agents SET last_heartbeat = now() WHERE id = %(me)s RETURNING"
     " (SELECT count(*) FROM agents WHERE location = %(loc)s AND id <> %(me)s"
+    "  AND last_heartbeat > now() - make_interval(secs => %(lease)s)) + 1,"
+    " (SELECT count(*) FROM agents WHERE id <> %(me)s"
     "  AND last_heartbeat > now() - make_interval(secs => %(lease)s)) + 1"
 )
 
@@ -68,8 +70,9 @@ class PgMembership:
     def shared(self) -> PgMembership:
         return self
 
-    def heartbeat(self) -> int:
-        """Say this agent lives; returns how many agents of its location live (itself too)."""
+    def heartbeat(self) -> Census:
+        """Say this agent lives; returns how many agents live (itself too), at its location
+        and at any."""
         # Silent as long as its lease rows last: dead, and its share goes to the others.
         lease = lease_row_seconds(self.lease_seconds)
         params = {"me": self.agent_id, "loc": self.location, "lease": lease}
@@ -81,8 +84,8 @@ class PgMembership:
                     " VALUES (%s, %s, %s, %s, %s)",
                     (self.agent_id, self.name, self.location, os.getpid(), socket.gethostname()),
                 )
-                return 1
-        return int(row[0])
+                return Census(1, 1)
+        return Census(int(row[0]), int(row[1]))
 
     def release(self) -> None:
         """Free every lease and notice claim of this agent and delete its row."""

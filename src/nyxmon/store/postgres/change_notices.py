@@ -51,6 +51,7 @@ def changed_checks(batch: WriteBatch) -> set[str]:
     changed = {result.check_id for result in batch.results}
     changed.update(row.check_id for row in batch.states)
     changed.update(transition.check_id for transition in batch.transitions)
+    changed.update(view.check_id for view in batch.views)
     return changed
 
 

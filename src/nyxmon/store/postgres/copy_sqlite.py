@@ -54,6 +54,7 @@ TABLES: tuple[TableCopy, ...] = (
     TableCopy("rollup_daily", ("check_pk", "start")),
     TableCopy("rollup_progress"),
     TableCopy("check_states"),
+    TableCopy("location_views"),
     TableCopy("state_changes", ("id",), "id"),
     TableCopy("outbox", ("id",), "id"),
     TableCopy("users"),

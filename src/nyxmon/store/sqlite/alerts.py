@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nyxmon.domain.alerting.notices import notice_from_dict, notice_to_dict
+from nyxmon.domain.locations import LocationView
 from nyxmon.service_layer.records.alerts import (
     OutboxEntry,
     OutboxRow,
@@ -17,6 +18,7 @@ from nyxmon.service_layer.records.alerts import (
 )
 from nyxmon.store.sqlite.bulk import check_pks, insert_rows
 from nyxmon.store.sqlite.codec import dump_json
+from nyxmon.store.sqlite.views import save_views
 
 __all__ = ["SqliteAlertRepository", "outbox_from_row"]
 
@@ -74,6 +76,9 @@ class SqliteAlertRepository:
                 " state = excluded.state, since = excluded.since,"
                 " snapshot = excluded.snapshot, updated_at = excluded.updated_at",
             )
+
+    def save_views(self, views: Sequence[LocationView]) -> None:
+        save_views(self._conn, views)
 
     def add_transitions(self, rows: Sequence[Transition], pk_of: dict[str, int]) -> None:
         values = [

@@ -62,6 +62,8 @@ _CHECK_FIELDS = (
     "labels",
     "source",
     "alert",
+    "locations",
+    "quorum",
 )
 CHECK_COLUMNS = ", ".join(_CHECK_FIELDS)
 CHECK_FIELD_COUNT = len(_CHECK_FIELDS)
@@ -144,6 +146,8 @@ def check_values(check: Check) -> tuple[Any, ...]:
         dump_json(dict(check.labels)),
         CheckSource(check.source).value,
         dump_json(dict(check.alert)),
+        dump_json(list(check.locations)),
+        check.quorum,
     )
 
 
@@ -164,8 +168,10 @@ def check_from_row(row: Sequence[Any]) -> Check:
         labels=_frozen(row[10]),
         source=CheckSource(row[11]),
         alert=_frozen(row[12]),
-        service_labels=_service_labels(row[13] or "{}"),
-        group=row[14] or "",
+        locations=tuple(json.loads(row[13])),
+        quorum=row[14],
+        service_labels=_service_labels(row[15] or "{}"),
+        group=row[16] or "",
     )
 
 

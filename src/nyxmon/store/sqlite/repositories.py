@@ -26,6 +26,7 @@ from nyxmon.store.sqlite.codec import (
     service_values,
 )
 from nyxmon.store.sqlite.connections import SqlConnection
+from nyxmon.store.sqlite.views import drop_views_of
 
 __all__ = ["SqliteCheckRepository", "SqliteServiceRepository"]
 
@@ -189,6 +190,7 @@ class SqliteCheckRepository:
         return cur.rowcount > 0
 
     def delete(self, check_id: str) -> bool:
+        drop_views_of(self._conn, check_id)
         return self._conn.execute("DELETE FROM checks WHERE id = ?", (check_id,)).rowcount > 0
 
     def set_paused(self, check_id: str, paused: bool) -> Check:

@@ -37,6 +37,7 @@ from typing import Literal
 from nyxmon.domain.history.figures import Availability, SeriesPoint
 from nyxmon.domain.history.rollups import RollupRow
 from nyxmon.domain.history.uptime import Uptime
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import Check, Service
 from nyxmon.errors import SchemaVersionError
 from nyxmon.service_layer.records.accounts import SessionRecord, TokenRecord, UserRecord
@@ -70,6 +71,7 @@ from nyxmon.store.sqlite.repositories import SqliteCheckRepository, SqliteServic
 from nyxmon.store.sqlite.results import SqliteResultRepository
 from nyxmon.store.sqlite.sizes import result_span, storage_figures
 from nyxmon.store.sqlite.transaction import SqliteTransaction
+from nyxmon.store.sqlite.views import read_views
 
 __all__ = ["SqliteStore"]
 
@@ -183,6 +185,8 @@ class SqliteStore:
             tx.alerts.add_transitions(batch.transitions, pk_of)
         outbox_ids = tx.alerts.add_outbox(batch.outbox) if batch.outbox else ()
         tx.alerts.update_outbox(batch.outbox_updates)
+        if batch.views:
+            tx.alerts.save_views(batch.views)
         return WriteReceipt(result_ids=ids, outbox_ids=outbox_ids)
 
     def rollup_step(self, now: float, *, max_rows: int = 50_000) -> RollupReport:
@@ -295,6 +299,12 @@ class SqliteStore:
         )
 
     # -- alerting ------------------------------------------------------------------------------
+
+    def location_views(
+        self, check_ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[LocationView, ...]]:
+        with self._conns.read_transaction(f"reading location views of {self.path}") as rc:
+            return read_views(rc, check_ids)
 
     def load_states(self) -> dict[str, StateRow]:
         with self._conns.read_transaction(f"reading alert states of {self.path}") as rc:

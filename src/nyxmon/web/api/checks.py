@@ -10,6 +10,7 @@ Checks from the config file are read-only here (409), except pausing and resumin
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Annotated
@@ -49,6 +50,7 @@ from nyxmon.web.api.schemas import (
     PageOut,
     ResultOut,
     check_out,
+    location_views_out,
     result_out,
 )
 from nyxmon.web.deps import State, WebState, api_router, live_checks, live_index, run_blocking
@@ -86,6 +88,9 @@ async def list_checks(
     views = await live_checks(request)
 
     def render() -> bytes:
+        now = time.time()
+        stored = state.context.store.location_views()  # only checks probed from locations
+        lease = state.context.lease_seconds
         matching = [
             view
             for view in views
@@ -96,7 +101,16 @@ async def list_checks(
             and all(view.check.effective_labels.get(k) == v for k, v in labels.items())
         ]
         page = PageOut[CheckOut](
-            items=[check_out(view.check, view) for view in matching[offset : offset + limit]],
+            items=[
+                check_out(
+                    view.check,
+                    view,
+                    location_views_out(
+                        view.check, stored.get(view.check.id, ()), now=now, lease_seconds=lease
+                    ),
+                )
+                for view in matching[offset : offset + limit]
+            ],
             total=len(matching),
             limit=limit,
             offset=offset,
@@ -291,4 +305,8 @@ async def _check_out(request: Request, state: WebState, check_id: str) -> CheckO
     check = await run_blocking(request, state.context.store.get_check, check_id)
     if check is None:
         raise CheckNotFoundError(check_id)
-    return check_out(check, (await live_index(request)).get(check_id))
+    views = await run_blocking(request, state.context.store.location_views, [check_id])
+    located = location_views_out(
+        check, views.get(check_id, ()), now=time.time(), lease_seconds=state.context.lease_seconds
+    )
+    return check_out(check, (await live_index(request)).get(check_id), located)

@@ -20,6 +20,7 @@ from nyxmon.checktypes.secrets import mask_check_params, mask_url_secrets
 from nyxmon.config import check_config_type
 from nyxmon.config.schema import Labels, NonEmptyStr
 from nyxmon.domain.history.figures import Availability, SeriesPoint
+from nyxmon.domain.locations import LocationView, is_stale, stale_after, views_of
 from nyxmon.domain.model import Check, Result, Service
 from nyxmon.domain.status import CheckStatus
 from nyxmon.service_layer.records.accounts import TokenRecord, TokenScope
@@ -74,8 +75,9 @@ class CheckReplace(BaseModel):
     """A check in the shape ``GET /checks/{id}`` answers, to ``PUT`` back as it is or edited.
 
     ``params`` hold the type's own settings (``url``, ``query_name``, ...); ``id``, if given,
-    must be the URL's; ``source``, ``state``, ``status``, ``effective_labels`` and ``group``
-    are read-only and ignored (the last two come from the service). Every value is judged by
+    must be the URL's; ``source``, ``state``, ``status``, ``effective_labels``, ``group``,
+    ``quorum_needed`` and ``location_views`` are read-only and ignored (``effective_labels``
+    and ``group`` come from the service). Every value is judged by
     the config file's rules, with errors named as here (``params.url``).
     """
 
@@ -93,11 +95,15 @@ class CheckReplace(BaseModel):
     paused: bool = False
     labels: dict[str, str] = {}
     alert: dict[str, Any] = {}
+    locations: list[str] = []
+    quorum: int | None = None
     source: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
     state: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
     status: Annotated[dict[str, Any] | None, Field(json_schema_extra=_READ_ONLY)] = None
     effective_labels: Annotated[dict[str, str] | None, Field(json_schema_extra=_READ_ONLY)] = None
     group: Annotated[str | None, Field(json_schema_extra=_READ_ONLY)] = None
+    quorum_needed: Annotated[int | None, Field(json_schema_extra=_READ_ONLY)] = None
+    location_views: Annotated[list[Any] | None, Field(json_schema_extra=_READ_ONLY)] = None
 
     def check_data(self) -> dict[str, Any]:
         """The check as the config file writes it (``params`` inline, read-only fields out)."""
@@ -109,6 +115,10 @@ class CheckReplace(BaseModel):
                 data[key] = getattr(self, key)
         if self.alert:
             data["alert"] = self.alert
+        if self.locations:
+            data["locations"] = self.locations
+        if self.quorum is not None:
+            data["quorum"] = self.quorum
         return data
 
 
@@ -191,6 +201,42 @@ class StatusOut(BaseModel):
     consecutive_failures: int
 
 
+class LocationViewOut(BaseModel):
+    """What one location sees of a check probed from several: its own verdict (``state``,
+    since ``since``), its last result (time and message) and the agent that probed it.
+    ``stale``: no result for two intervals and a lease period, so it does not count."""
+
+    location: str
+    state: str
+    since: float | None
+    last_result_at: float | None
+    message: str
+    agent_id: int | None
+    stale: bool
+
+
+def location_views_out(
+    check: Check, views: Sequence[LocationView], *, now: float, lease_seconds: float
+) -> list[LocationViewOut]:
+    """One entry per location the check names, in its order (``pending`` before a first
+    result there)."""
+    limit = stale_after(check.interval, lease_seconds)
+    out: list[LocationViewOut] = []
+    for view in views_of(check.id, check.locations, views):
+        out.append(
+            LocationViewOut(
+                location=view.location,
+                state=view.state.value,
+                since=view.since,
+                last_result_at=view.last_result_at,
+                message=view.message,
+                agent_id=view.agent_id,
+                stale=view.last_result_at is not None and is_stale(view, now, limit),
+            )
+        )
+    return out
+
+
 class CheckOut(BaseModel):
     """A check as the API shows it; ``PUT`` takes this shape back (:class:`CheckReplace`).
 
@@ -246,6 +292,12 @@ class CheckOut(BaseModel):
     status: StatusOut | None
     effective_labels: dict[str, str] = {}
     group: str = ""
+    #: Where the check is probed from, and how many of those must see it down (as written:
+    #: None is a majority); read-only: ``quorum_needed`` and each location's view.
+    locations: list[str] = []
+    quorum: int | None = None
+    quorum_needed: Annotated[int | None, Field(json_schema_extra=_READ_ONLY)] = None
+    location_views: Annotated[list[LocationViewOut], Field(json_schema_extra=_READ_ONLY)] = []
 
 
 class ServiceOut(BaseModel):
@@ -371,7 +423,11 @@ def status_out(status: CheckStatus | None, state: str) -> StatusOut | None:
     )
 
 
-def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
+def check_out(
+    check: Check,
+    view: CheckView | None = None,
+    location_views: Sequence[LocationViewOut] = (),
+) -> CheckOut:
     state = view.state if view is not None else ("paused" if not check.active else "pending")
     return CheckOut(
         id=check.id,
@@ -391,6 +447,10 @@ def check_out(check: Check, view: CheckView | None = None) -> CheckOut:
         status=status_out(view.status if view is not None else None, state),
         effective_labels=dict(check.effective_labels),
         group=check.group,
+        locations=list(check.locations),
+        quorum=check.quorum,
+        quorum_needed=check.quorum_needed if check.locations else None,
+        location_views=list(location_views),
     )
 
 

@@ -26,6 +26,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from nyxmon.domain.history.figures import DAY
+from nyxmon.domain.locations import LocationView
 from nyxmon.domain.model import CheckSource
 from nyxmon.domain.status import state_of
 from nyxmon.errors import CheckNotFoundError
@@ -34,6 +35,7 @@ from nyxmon.service_layer.storage import Store
 from nyxmon.web.api import checks as checks_api
 from nyxmon.web.api import ping_keys as ping_keys_api
 from nyxmon.web.api.params import bad_parameter
+from nyxmon.web.api.schemas import location_views_out
 from nyxmon.web.deps import PageUser, State, WebState, page_router, run_blocking
 from nyxmon.web.pages.check_detail import PHASE_LABELS, CheckDetail, load_detail, load_recent
 from nyxmon.web.pages.formatting import target_of
@@ -85,8 +87,18 @@ async def _page_context(
     event that asked for a refresh."""
     mirror = state.live.mirror
     mark = mirror.state_changes  # before the reads: a change meanwhile shows as a change
-    detail = await run_blocking(request, load_detail, state.context.store, check_id, None, cursor)
+    store = state.context.store
+    detail = await run_blocking(request, load_detail, store, check_id, None, cursor)
     status = (await mirror.statuses()).get(check_id)
+    views: dict[str, tuple[LocationView, ...]] = {}
+    if detail.check.locations:
+        views = await run_blocking(request, store.location_views, [check_id])
+    located = location_views_out(
+        detail.check,
+        views.get(check_id, ()),
+        now=detail.now,
+        lease_seconds=state.context.lease_seconds,
+    )
     return {
         "detail": detail,
         "check": detail.check,
@@ -97,6 +109,7 @@ async def _page_context(
         "editable": detail.check.source is CheckSource.API,
         "phase_labels": PHASE_LABELS,
         "states_mark": mark,
+        "location_views": located,
         "push": push_panel(
             detail.check,
             [row.result for row in detail.recent.rows],
