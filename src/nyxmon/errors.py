@@ -104,6 +104,16 @@ class PingKeyNotFoundError(CheckError):
         super().__init__("no push check has this ping key")
 
 
+class PingHeldElsewhereError(CheckError):
+    """The push check with this key is held by another agent of the same database (several
+    agents share checks by leases), so this one cannot record the ping: the caller should
+    try again, which through a load balancer reaches the holder. Not a 404: the key is
+    right, and a job told "not found" would stop trying."""
+
+    def __init__(self) -> None:
+        super().__init__("another agent holds this push check; ping again")
+
+
 class ServiceNotFoundError(NyxmonError):
     """No service has the given name."""
 

@@ -273,3 +273,66 @@ def test_a_check_without_locations_is_probed_once_and_notices_once_from_two_loca
     assert target.state.hits["/switch"] == stored
     leases = _rows(pg_dsn, "SELECT location, count(*) FROM check_leases GROUP BY location")
     assert leases == [("*", 1)]
+
+
+def test_a_ping_through_an_agent_not_holding_its_check_asks_for_a_retry(
+    tmp_path: Path, pg_dsn: str, agents: Callable[..., AgentProcess]
+) -> None:
+    """The key is right wherever it arrives: the holder records it (200), another agent
+    answers 503 with Retry-After (not 404, which would tell the job its key is wrong)."""
+    key = "pushkey-" + "7" * 24
+    check = f"{{name: job, type: push, token: {key}, interval: 1h, grace: 5m}}"
+    ports = [free_port(), free_port()]
+    started = [
+        agents(
+            "run",
+            "--config",
+            str(_config(tmp_path / f"{n}.yaml", pg_dsn, "eu", port, "http://127.0.0.1:9/", check)),
+        )
+        for n, port in enumerate(ports)
+    ]
+
+    def holder() -> int | None:
+        rows = _rows(
+            pg_dsn,
+            "SELECT a.id FROM check_leases l JOIN agents a ON a.id = l.owner"
+            " WHERE l.check_id = %s AND l.expires > now()",
+            "svc.job",
+        )
+        return int(rows[0][0]) if rows else None
+
+    wait_for(lambda: holder() is not None, timeout=60, what="the push check's lease taken")
+
+    def answers() -> list[requests.Response]:
+        return [requests.get(f"http://127.0.0.1:{p}/ping/{key}", timeout=10) for p in ports]
+
+    def codes() -> list[int]:
+        try:
+            return sorted(a.status_code for a in answers())
+        except requests.ConnectionError:  # a web plane not listening yet
+            return []
+
+    wait_for(
+        lambda: codes() == [200, 503],
+        timeout=30,
+        what="one agent recording, the other asking for a retry",
+    )
+    answered = answers()
+    refused = next(a for a in answered if a.status_code == 503)
+    assert refused.headers["Retry-After"] == "1"
+    assert "another agent holds this check" in refused.text
+    assert key not in refused.text
+    unknown = [
+        requests.get(f"http://127.0.0.1:{p}/ping/nokey{'0' * 24}", timeout=10) for p in ports
+    ]
+    assert [a.status_code for a in unknown] == [404, 404]
+    stored = _rows(
+        pg_dsn,
+        "SELECT count(*) FROM results r JOIN checks c ON c.pk = r.check_pk WHERE c.id = %s",
+        "svc.job",
+    )
+    assert stored[0][0] >= 2  # every 200 is in the database
+    for agent in started:
+        agent.signal(signal.SIGTERM)
+    for agent in started:
+        assert agent.wait(30) == 0, agent.output()[-3000:]

@@ -29,6 +29,7 @@ from nyxmon.errors import (
     ConfigError,
     ConflictError,
     NyxmonError,
+    PingHeldElsewhereError,
     PingKeyNotFoundError,
     ServiceNotFoundError,
     StoreError,
@@ -335,6 +336,8 @@ def error_from_wire(data: Mapping[str, Any]) -> Exception:
         return ServiceNotFoundError(str(data["name"]))
     if kind == "PingKeyNotFoundError":
         return PingKeyNotFoundError()
+    if kind == "PingHeldElsewhereError":
+        return PingHeldElsewhereError()
     if kind == "ConfigValidationError":
         return ConfigError(message)
     error_type = _ERRORS.get(kind)

@@ -72,6 +72,7 @@ class PushBook:
     def __init__(self) -> None:
         self.entries: dict[str, PushEntry] = {}
         self._by_key: dict[str, str] = {}
+        self._catalog_keys: tuple[tuple[Check, ...] | None, frozenset[str]] = (None, frozenset())
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -79,6 +80,18 @@ class PushBook:
     def check_for(self, key: str) -> PushEntry | None:
         check_id = self._by_key.get(key)
         return None if check_id is None else self.entries.get(check_id)
+
+    def key_in(self, key: str, catalog: tuple[Check, ...]) -> bool:
+        """Whether a live push check of ``catalog`` (every agent's checks, not only the ones
+        followed here) has ``key``; the map is rebuilt only when the catalog changes."""
+        if self._catalog_keys[0] is not catalog:
+            keys = frozenset(
+                str(check.params.get("token") or "")
+                for check in catalog
+                if is_push(check) and check.active
+            )
+            self._catalog_keys = (catalog, keys - {""})
+        return key in self._catalog_keys[1]
 
     # -- following the catalog -----------------------------------------------------------------
     def follow(self, checks: Iterable[Check], now: float) -> tuple[list[str], list[str]]:

@@ -8,7 +8,9 @@ page being rendered, and costs the web plane one body read and one request to th
 answers ``200 OK`` only once the agent reports the ping durable (see
 :mod:`nyxmon.service_layer.push` for why the agent's writer stores it); an unknown key, or a
 path that is no ping, gets the same bare ``404`` whatever the reason, so a caller learns
-nothing about which keys exist.
+nothing about which keys exist. When several agents share a database, a ping for a check
+another agent holds is answered ``503`` with ``Retry-After: 1``: the key is right (a 404
+would tell the job to give up), and a retry through a load balancer reaches the holder.
 
 The body (a job's output; ``POST``) is read up to :data:`~nyxmon.domain.push.MAX_BODY`
 bytes and the rest discarded; the check keeps its ``body_limit``. ``?rid=...`` pairs a start
@@ -24,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from nyxmon.domain.push import MAX_BODY, Ping, parse_ping_path
-from nyxmon.errors import PingKeyNotFoundError
+from nyxmon.errors import PingHeldElsewhereError, PingKeyNotFoundError
 
 __all__ = ["PING_PREFIX", "PingEndpoint"]
 
@@ -34,6 +36,7 @@ PING_PREFIX = "/ping/"
 _RID_MAX = 128
 _METHODS = frozenset({"GET", "POST", "HEAD"})
 _UA_MAX = 512
+_HELD_ELSEWHERE = b"another agent holds this check: ping again (through any agent)\n"
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -97,6 +100,9 @@ class PingEndpoint:
             self.refused += 1
             await _answer(send, 404, b"not found\n", head)
             return
+        except PingHeldElsewhereError:  # several agents: another one holds the check
+            await _answer(send, 503, _HELD_ELSEWHERE, head, retry=True)
+            return
         except Exception as exc:  # the agent is away or slow: the job should try again
             log.warning("a ping could not be recorded: %s", exc)
             await _answer(send, 503, b"the monitor cannot record pings right now\n", head)
@@ -132,7 +138,9 @@ async def _drain(receive: Receive) -> None:
         more = message.get("more_body", False)
 
 
-async def _answer(send: Send, status: int, text: bytes, head: bool, *, allow: bool = False) -> None:
+async def _answer(
+    send: Send, status: int, text: bytes, head: bool, *, allow: bool = False, retry: bool = False
+) -> None:
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(text)).encode()),
@@ -141,5 +149,7 @@ async def _answer(send: Send, status: int, text: bytes, head: bool, *, allow: bo
     ]
     if allow:
         headers.append((b"allow", b"GET, POST, HEAD"))
+    if retry:
+        headers.append((b"retry-after", b"1"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else text})

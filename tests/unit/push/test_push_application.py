@@ -12,10 +12,16 @@ import pytest
 from nyxmon.domain.alerting.types import Route
 from nyxmon.domain.model import Check, Outcome
 from nyxmon.domain.push import Ping, PingKind
-from nyxmon.errors import PingKeyNotFoundError
+from nyxmon.errors import PingHeldElsewhereError, PingKeyNotFoundError
 from nyxmon.runtime import OneShot
 from nyxmon.service_layer.application import Application
-from nyxmon.service_layer.messages import AlertSettings, PushDeadline, RecordPing, SyncChecks
+from nyxmon.service_layer.messages import (
+    AlertSettings,
+    PushDeadline,
+    RecordPing,
+    SetLeases,
+    SyncChecks,
+)
 from nyxmon.service_layer.ports import BatchDone, OpDone
 from nyxmon.service_layer.records.alerts import OutboxEntry
 from nyxmon.service_layer.records.batches import WriteBatch, WriteReceipt
@@ -179,3 +185,21 @@ def test_one_ping_brings_a_down_push_check_up(parts: tuple) -> None:  # type: ig
     clock.now = T0 + 80
     app.handle(RecordPing(Ping("k3y", PingKind.SUCCESS, T0 + 80)))
     assert app.statuses()["jobs.backup"].alert_state == "up"
+
+
+def test_a_key_held_by_another_agent_asks_for_a_retry_and_an_unknown_one_is_not_found(
+    parts: tuple,  # type: ignore[type-arg]
+) -> None:
+    app, _writer, _timers, _sent, _clock, _probes = parts
+    other = Check(
+        "jobs.report", "Jobs", "report", "push", 60.0, 30.0, MappingProxyType({"token": "k4y"})
+    )
+    app.handle(SetLeases(frozenset({"jobs.backup", "web.home"})))
+    app.handle(SyncChecks((PUSH, HTTP, other)))  # jobs.report: another agent's lease
+    app.end_of_batch()
+    with pytest.raises(PingHeldElsewhereError):
+        app.handle(RecordPing(Ping("k4y", PingKind.SUCCESS, T0)))
+    with pytest.raises(PingKeyNotFoundError):
+        app.handle(RecordPing(Ping("nope", PingKind.SUCCESS, T0)))
+    reply = app.handle(RecordPing(Ping("k3y", PingKind.SUCCESS, T0)))  # held here: recorded
+    assert isinstance(reply, OneShot)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from nyxmon.errors import PingKeyNotFoundError
+from nyxmon.errors import PingHeldElsewhereError, PingKeyNotFoundError
 from nyxmon.runtime import OneShot
 from nyxmon.service_layer.dependencies import Dependencies
 from nyxmon.service_layer.handlers.results import stage_results
@@ -30,6 +30,9 @@ def record_ping(command: RecordPing, uow: UnitOfWork, deps: Dependencies) -> One
     ping = command.ping
     entry = deps.push.check_for(ping.key)
     if entry is None:
+        ownership = deps.ownership
+        if ownership.shared and deps.push.key_in(ping.key, ownership.catalog):
+            raise PingHeldElsewhereError()
         deps.counters.pings_unknown_key += 1
         raise PingKeyNotFoundError()
     check_id = entry.check.id
