@@ -37,6 +37,7 @@ from nyxmon.agent.ping_relay import PingRelay
 from nyxmon.control.wire import (
     MAX_FRAME,
     ProtocolError,
+    answer_frame,
     command_from_wire,
     decode_frame,
     encode_frame,
@@ -225,7 +226,7 @@ class ControlServer:
         except Exception as exc:
             peer.send(encode_frame({"id": request_id, "error": error_to_wire(exc)}))
             return
-        peer.send(encode_frame({"id": request_id, "value": value}))
+        peer.send(answer_frame(request_id, value))
 
     def _ping(self, peer: _Peer, frame: dict[str, Any]) -> None:
         """A ping joins the others of this loop turn (no task of its own); the relay answers
@@ -233,7 +234,7 @@ class ControlServer:
         assert self._pings is not None
         request_id = frame.get("id")
         try:
-            ping = ping_from_wire(frame.get("ping") or {})
+            ping = ping_from_wire(frame.get("ping"))
         except Exception as exc:  # a malformed ping is refused, the connection stays
             peer.send(encode_frame({"id": request_id, "error": error_to_wire(exc)}))
             return

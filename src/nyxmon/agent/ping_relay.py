@@ -23,7 +23,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from nyxmon.control.wire import encode_frame, error_to_wire
+from nyxmon.control.wire import answer_frame, encode_frame, error_to_wire
 from nyxmon.domain.push import Ping
 
 __all__ = ["PingRelay"]
@@ -74,12 +74,12 @@ class PingRelay:
             answers, self._answers = self._answers, []
         frames: dict[Send, list[bytes]] = {}
         for (send, request_id), check_id, error in answers:
-            frame: dict[str, object] = (
-                {"id": request_id, "value": check_id}
+            frame = (
+                answer_frame(request_id, check_id)
                 if error is None
-                else {"id": request_id, "error": error_to_wire(error)}
+                else encode_frame({"id": request_id, "error": error_to_wire(error)})
             )
-            frames.setdefault(send, []).append(encode_frame(frame))
+            frames.setdefault(send, []).append(frame)
         for send, parts in frames.items():
             send(b"".join(parts))
 

@@ -64,8 +64,10 @@ class PingEndpoint:
             await _answer(send, 405, b"method not allowed\n", head, allow=True)
             return
         parsed = parse_ping_path(scope["path"][len(PING_PREFIX) :])
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        rid = (query.get("rid") or [None])[0]
+        query_string = scope.get("query_string", b"")
+        rid = None
+        if query_string:  # most pings have none
+            rid = (parse_qs(query_string.decode("latin-1")).get("rid") or [None])[0]
         if parsed is None or (rid is not None and len(rid) > _RID_MAX):
             await _drain(receive)
             await _answer(send, 404, b"not found\n", head)
@@ -130,14 +132,17 @@ async def _drain(receive: Receive) -> None:
         more = message.get("more_body", False)
 
 
+_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+]
+_ALLOW = (b"allow", b"GET, POST, HEAD")
+
+
 async def _answer(send: Send, status: int, text: bytes, head: bool, *, allow: bool = False) -> None:
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(text)).encode()),
-        (b"cache-control", b"no-store"),
-        (b"x-content-type-options", b"nosniff"),
-    ]
+    headers = [*_HEADERS, (b"content-length", b"%d" % len(text))]
     if allow:
-        headers.append((b"allow", b"GET, POST, HEAD"))
+        headers.append(_ALLOW)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else text})
