@@ -6,7 +6,7 @@ the handlers given at construction. Everything runs on the caller's event loop.
 
 Requests time out by a sweep every :data:`SWEEP_EVERY` seconds over a heap of deadlines, not a
 timer each: under a burst of pings, ``asyncio.timeout`` (a timer started and cancelled per
-request) was a tenth of the web process's CPU per ping (measured: bench/push.py).
+request) took 5-7% of the web process's profile samples (py-spy during bench/push.py).
 """
 
 from __future__ import annotations
