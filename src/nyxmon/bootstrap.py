@@ -73,9 +73,12 @@ DAY = 86400.0
 _METRICS_LINGER = 0.1
 
 
-def open_store(settings: AgentConfig | str, *, readonly: bool = False) -> Store:
+def open_store(
+    settings: AgentConfig | str, *, readonly: bool = False, checkpoints: bool = True
+) -> Store:
     """Open the store named by ``agent.database`` (or a path): a ``postgresql://`` URL opens
-    the PostgreSQL store, anything else a SQLite file (creating its folder)."""
+    the PostgreSQL store, anything else a SQLite file (creating its folder). ``checkpoints``
+    (SQLite): whether this process checkpoints the WAL; not beside an agent, which does."""
     database = settings if isinstance(settings, str) else settings.database
     if database.startswith(("postgresql://", "postgres://")):
         from nyxmon.store.postgres import PostgresStore
@@ -85,7 +88,9 @@ def open_store(settings: AgentConfig | str, *, readonly: bool = False) -> Store:
 
     if database != ":memory:" and not readonly:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteStore(database, readonly=readonly)
+    return SqliteStore(
+        database, readonly=readonly, checkpoint_interval=0.25 if checkpoints else None
+    )
 
 
 def shown_database(database: str) -> str:
@@ -266,7 +271,9 @@ def build_remote_web(
     from nyxmon.web import WebServer, WebSettings, create_app
     from nyxmon.web.remote import RemoteContext
 
-    store = open_store(config.agent)
+    # The agent checkpoints the file; a second checkpointer here copied the agent's WAL frames
+    # again (a tenth of this process's CPU under a burst of pings, measured: bench/push.py).
+    store = open_store(config.agent, checkpoints=False)
     context = RemoteContext(config, store, control)
     # Its own process shares no interpreter with the probes: no CPU budget (the budget only
     # exists to give the GIL back); the process runs at a lower OS priority instead.

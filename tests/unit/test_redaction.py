@@ -98,3 +98,18 @@ def test_a_plain_user_name_beside_a_password_is_not_a_secret_so_messages_stay_re
     message = 'login refused: password authentication failed for user "postgres"'
     assert redactor.redact(message) == message
     assert "hunter22" not in mask_url("https://user:hunter22@hooks.example/notify")
+
+
+def test_many_secrets_redact_as_one_longest_first_and_unrelated_text_stays() -> None:
+    import secrets as random_secrets
+
+    redactor = Redactor()
+    keys = [random_secrets.token_urlsafe(18) for _ in range(2_000)]
+    for key in keys:  # one by one, as config loading registers them
+        redactor.register([key])
+    redactor.register(["user:password", "useruser", "abcd", "abcdef", "x" * 1_500])
+    text = f"GET /bot{keys[7]}/send for useruser:password abcdefg abcdx {'x' * 1_500}! {keys[-1]}"
+    assert redactor.redact(text) == "GET /bot***/send for ***:password ***g ***x ***! ***"
+    plain = "http 127.0.0.1:8080/health: connection refused, status 503"
+    assert redactor.redact(plain) == plain
+    assert len(redactor) == 2_005

@@ -7,8 +7,9 @@ timeout; the ``_async`` twins wait without blocking the caller's event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -25,6 +26,8 @@ from nyxmon.service_layer.messages import Command, RecordPing
 from nyxmon.service_layer.storage import StoreReader
 
 __all__ = ["AgentControl"]
+
+T = TypeVar("T")
 
 
 class AgentControl:
@@ -71,6 +74,31 @@ class AgentControl:
             # for the submit and then for the reply (half the cross-thread wake-ups).
             self._dispatcher.submit(self._record_ping, ping, cell)
             return await cell.wait_async()
+
+    def record_pings(
+        self,
+        pings: Sequence[tuple[T, Ping]],
+        answer: Callable[[T, str | None, BaseException | None], None],
+    ) -> None:
+        """Record many pings (from any thread) in one hop to the dispatcher: the pings of one
+        read of the control socket. ``answer(token, check_id, None)`` runs on the dispatcher
+        thread for each ping once it is durable, ``answer(token, None, error)`` for one that is
+        refused (PingKeyNotFoundError for an unknown key). Raises if the dispatcher stopped."""
+        self._dispatcher.submit(self._record_pings, pings, answer)
+
+    def _record_pings(
+        self,
+        pings: Sequence[tuple[T, Ping]],
+        answer: Callable[[T, str | None, BaseException | None], None],
+    ) -> None:  # dispatcher thread
+        handle = self._app.handle
+        for token, ping in pings:
+            try:
+                reply = handle(RecordPing(ping))
+            except Exception as exc:  # an unknown key: the answer, not a failure
+                answer(token, None, exc)
+                continue
+            reply.add_done_callback(partial(_answer, answer, token))
 
     def _record_ping(self, ping: Ping, cell: OneShot[str]) -> None:  # dispatcher thread
         try:
@@ -138,6 +166,16 @@ class AgentControl:
                 f"check {check_id!r} is a push check: it is not probed, it waits for pings"
             )
         return ConflictError(f"check {check_id!r} is not scheduled yet; try again in a moment")
+
+
+def _answer(
+    answer: Callable[[T, str | None, BaseException | None], None], token: T, done: OneShot[str]
+) -> None:
+    error = done.exception()
+    if error is None:
+        answer(token, done.outcome(), None)
+    else:
+        answer(token, None, error)
 
 
 def _forward(done: OneShot[str], cell: OneShot[str]) -> None:

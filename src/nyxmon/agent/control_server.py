@@ -9,7 +9,8 @@ probe loop never formats a frame:
 - ``command``: a catalog command (add, change, pause, remove a check or service) handed to
   the application, answered when it committed or was refused;
 - ``run_now``: run a check now and answer with its result;
-- ``ping``: a push check's ping, answered with the check's id once it is durable;
+- ``ping``: a push check's ping, answered with the check's id once it is durable (the pings
+  of one read go to the application together: :mod:`nyxmon.agent.ping_relay`);
 - ``metrics``: the agent's recorder snapshots, for ``/metrics``.
 
 Frames are :mod:`nyxmon.control.wire`'s. A request is answered under its ``id``; requests of
@@ -32,9 +33,11 @@ import anyio.to_thread
 
 from nyxmon.agent.control import AgentControl
 from nyxmon.agent.feed import StatusFeed
+from nyxmon.agent.ping_relay import PingRelay
 from nyxmon.control.wire import (
     MAX_FRAME,
     ProtocolError,
+    answer_frame,
     command_from_wire,
     decode_frame,
     encode_frame,
@@ -113,6 +116,7 @@ class ControlServer:
         self._flush_scheduled = False
         self._unsubscribe: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pings: PingRelay | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle (any thread) ---------------------------------------------------------------
@@ -136,6 +140,7 @@ class ControlServer:
     # -- the server's loop ------------------------------------------------------------------
     async def _open(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._pings = PingRelay(self._loop, self._control.record_pings)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()  # a socket left by a killed agent
@@ -176,7 +181,10 @@ class ControlServer:
                 except ProtocolError as exc:
                     peer.send(encode_frame({"op": "error", "error": error_to_wire(exc)}))
                     break
-                self._spawn(self._answer(peer, frame))
+                if frame.get("op") == "ping":
+                    self._ping(peer, frame)
+                else:
+                    self._spawn(self._answer(peer, frame))
         except (ConnectionError, asyncio.LimitOverrunError, ValueError) as exc:
             log.warning("control connection dropped: %s", exc)
         finally:
@@ -201,10 +209,6 @@ class ControlServer:
                 timeout = float(frame.get("timeout_s", self._command_timeout))
                 await self._control.command_async(command, timeout)
                 value: Any = None
-            elif op == "ping":
-                value = await self._control.ping_async(
-                    ping_from_wire(frame.get("ping") or {}), float(frame.get("timeout_s", 10.0))
-                )
             elif op == "run_now":
                 result = await self._control.run_check_now(
                     str(frame["check_id"]), float(frame.get("timeout_s", 30.0))
@@ -222,7 +226,19 @@ class ControlServer:
         except Exception as exc:
             peer.send(encode_frame({"id": request_id, "error": error_to_wire(exc)}))
             return
-        peer.send(encode_frame({"id": request_id, "value": value}))
+        peer.send(answer_frame(request_id, value))
+
+    def _ping(self, peer: _Peer, frame: dict[str, Any]) -> None:
+        """A ping joins the others of this loop turn (no task of its own); the relay answers
+        it once it is durable or refused."""
+        assert self._pings is not None
+        request_id = frame.get("id")
+        try:
+            ping = ping_from_wire(frame.get("ping"))
+        except Exception as exc:  # a malformed ping is refused, the connection stays
+            peer.send(encode_frame({"id": request_id, "error": error_to_wire(exc)}))
+            return
+        self._pings.add(peer.send, request_id, ping)
 
     # -- pushes -----------------------------------------------------------------------------
     def _on_status(self, status: CheckStatus) -> None:  # dispatcher thread: one dict write

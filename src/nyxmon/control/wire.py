@@ -3,8 +3,8 @@
 A frame is one JSON object on one line (``\\n``-terminated, UTF-8), so either side can read it
 with ``StreamReader.readline`` and a size limit. Values are encoded explicitly, field by field,
 rather than with a generic serializer: what crosses a process boundary is a contract, and a
-field added to a dataclass should not silently change it. Statuses, the frames sent most often,
-travel as positional lists.
+field added to a dataclass should not silently change it. Statuses and pings, the values sent
+most often, travel as positional lists (a third less to encode and decode than objects).
 
 Errors cross as ``{"type": ..., "message": ...}`` and come back as the same NyxMon exception
 where there is one (a refused command stays a ``ConflictError`` on the web side, so the API
@@ -47,6 +47,7 @@ __all__ = [
     "MAX_FRAME",
     "ProtocolError",
     "RemoteError",
+    "answer_frame",
     "check_from_wire",
     "check_to_wire",
     "command_from_wire",
@@ -75,8 +76,21 @@ class RemoteError(NyxmonError):
     """The agent failed a request with an error that has no NyxMon type on this side."""
 
 
+# One encoder for every frame: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+_encode = _ENCODER.encode
+
+
 def encode_frame(frame: Mapping[str, Any]) -> bytes:
-    return json.dumps(frame, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    return _encode(frame).encode() + b"\n"
+
+
+def answer_frame(request_id: Any, value: Any) -> bytes:
+    """``{"id": request_id, "value": value}``; the answer to a ping (an int id and the check's
+    id) is formatted without building the object first."""
+    if type(request_id) is int and type(value) is str:
+        return b'{"id":%d,"value":%s}\n' % (request_id, _encode(value).encode())
+    return encode_frame({"id": request_id, "value": value})
 
 
 def decode_frame(line: bytes) -> dict[str, Any]:
@@ -271,40 +285,37 @@ def result_from_wire(data: Mapping[str, Any]) -> Result:
 
 
 # -- pings ---------------------------------------------------------------------------------------
-def ping_to_wire(ping: Ping) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "key": ping.key,
-        "kind": ping.kind.value,
-        "at": ping.at,
-        "ip": ping.remote_addr,
-        "ua": ping.user_agent,
-        "method": ping.method,
-    }
-    if ping.exit_status is not None:
-        data["exit_status"] = ping.exit_status
-    if ping.rid:
-        data["rid"] = ping.rid
-    if ping.body:  # a job's output is any bytes
-        data["body"] = base64.b64encode(ping.body).decode("ascii")
-    return data
+def ping_to_wire(ping: Ping) -> list[Any]:
+    """``[key, kind, at, ip, ua, method, exit_status, rid, body]`` (the body in base64: a
+    job's output is any bytes)."""
+    return [
+        ping.key,
+        ping.kind.value,
+        ping.at,
+        ping.remote_addr,
+        ping.user_agent,
+        ping.method,
+        ping.exit_status,
+        ping.rid,
+        base64.b64encode(ping.body).decode("ascii") if ping.body else "",
+    ]
 
 
-def ping_from_wire(data: Mapping[str, Any]) -> Ping:
+def ping_from_wire(data: Any) -> Ping:
     try:
-        exit_status = data.get("exit_status")
-        body = data.get("body")
+        key, kind, at, ip, ua, method, exit_status, rid, body = data
         return Ping(
-            key=str(data["key"]),
-            kind=PingKind(data["kind"]),
-            at=float(data["at"]),
+            key=str(key),
+            kind=PingKind(kind),
+            at=float(at),
             exit_status=None if exit_status is None else int(exit_status),
-            body=b"" if not body else base64.b64decode(body, validate=True),
-            rid=None if data.get("rid") is None else str(data["rid"]),
-            remote_addr=str(data.get("ip", "")),
-            user_agent=str(data.get("ua", "")),
-            method=str(data.get("method", "GET")),
+            body=base64.b64decode(body, validate=True) if body else b"",
+            rid=None if rid is None else str(rid),
+            remote_addr=str(ip),
+            user_agent=str(ua),
+            method=str(method),
         )
-    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+    except (TypeError, ValueError, binascii.Error) as exc:
         raise ProtocolError(f"a ping on the wire is malformed: {exc!r}") from None
 
 

@@ -25,7 +25,7 @@ Where things go (for whoever adds to it):
 - **Public** routes (no login): list them in :data:`PUBLIC_ROUTES`; a test walks
   ``app.routes`` and fails for any other route that answers without credentials. The ping
   endpoints of push checks (``/ping/...``) are no route: :mod:`nyxmon.web.ping` answers them
-  before routing, the key being their credential.
+  ahead of the whole middleware stack, the key being their credential.
 
 Blocking work (store reads, argon2, rendering thousands of rows) never runs on the web loop:
 ``await run_blocking(request, fn, ...)`` (:mod:`nyxmon.web.deps`) runs it in the web plane's
@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from nyxmon.domain.history.uptime import percent_text
 from nyxmon.web.api.contract import install_contract
@@ -64,7 +65,7 @@ from nyxmon.web.events import StatusHub
 from nyxmon.web.forwarded import ForwardedHeaders, TrustedProxies
 from nyxmon.web.live import LiveView
 from nyxmon.web.pages import formatting
-from nyxmon.web.ping import PingEndpoint
+from nyxmon.web.ping import PingEndpoint, is_ping
 from nyxmon.web.problems import install_problem_handlers
 from nyxmon.web.public.check_metrics import install_check_metrics
 from nyxmon.web.public.fast import PublicFastPath
@@ -155,7 +156,10 @@ def create_app(
         finally:
             await context.aclose()
 
-    app = FastAPI(
+    trusted = TrustedProxies(settings.trusted_proxies)
+    app = _App(
+        # Pings of push checks are answered ahead of everything, never waiting on the budget.
+        pings=ForwardedHeaders(PingEndpoint(ping=context.ping), trusted=trusted),
         title="NyxMon",
         version=_version(),
         summary="Self-hosted service monitor: checks, results, uptime, incidents.",
@@ -180,15 +184,29 @@ def create_app(
     )
     # ... with the security headers on those answers and their 304s too, ...
     app.add_middleware(SecurityHeadersMiddleware, embeddable=("/status/", "/badge/"))
-    # Pings of push checks are answered ahead of all of that, never waiting on the budget ...
-    app.add_middleware(PingEndpoint, ping=context.ping)
-    # ... for the client a trusted proxy names, or the peer itself (web/forwarded.py).
-    app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(settings.trusted_proxies))
+    # For the client a trusted proxy names, or the peer itself (web/forwarded.py).
+    app.add_middleware(ForwardedHeaders, trusted=trusted)
     install_problem_handlers(app)
     _include_routes(app)
     install_contract(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+class _App(FastAPI):
+    """FastAPI, but ``/ping/...`` goes to ``pings`` before FastAPI's own layers (telemetry,
+    body limit, error pages) and ours (budget, sessions, security headers): a ping needs none
+    of them, and under a burst of pings their cost per request added up."""
+
+    def __init__(self, *, pings: Callable[[Any, Any, Any], Awaitable[None]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pings = pings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_ping(scope):
+            await self._pings(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _catalog_watch(state: WebState) -> CatalogWatch:

@@ -1,10 +1,12 @@
 """The ping endpoints of push checks: ``/ping/{key}``, ``/start``, ``/fail``, ``/log`` and
 ``/{exit_status}``, by GET, POST or HEAD, without login (the key is the credential).
 
-A pure ASGI layer just inside :class:`~nyxmon.web.forwarded.ForwardedHeaders` (so the source
-address is the client's, not a trusted proxy's), outside the CPU budget, the sessions, the
-routing and the security headers: a ping never waits on the dashboard's CPU budget or on a
-page being rendered, and costs the web plane one body read and one request to the agent. It
+A plain ASGI app that :func:`nyxmon.web.app.create_app`'s app hands every ``/ping/...``
+request to before its own stack (behind :class:`~nyxmon.web.forwarded.ForwardedHeaders` only,
+so the source address is the client's, not a trusted proxy's): a ping never waits on the
+dashboard's CPU budget or on a page being rendered, passes no session, CSRF, telemetry or
+error middleware (each took its share of a ping's CPU in the web process, measured with
+``bench/push.py``), and costs the web plane one body read and one request to the agent. It
 answers ``200 OK`` only once the agent reports the ping durable (see
 :mod:`nyxmon.service_layer.push` for why the agent's writer stores it); an unknown key, or a
 path that is no ping, gets the same bare ``404`` whatever the reason, so a caller learns
@@ -21,14 +23,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from nyxmon.domain.push import MAX_BODY, Ping, parse_ping_path
 from nyxmon.errors import PingHeldElsewhereError, PingKeyNotFoundError
 
-__all__ = ["PING_PREFIX", "PingEndpoint"]
+__all__ = ["PING_PREFIX", "PingEndpoint", "is_ping"]
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +47,19 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PingSink = Callable[[Ping, float], Awaitable[str]]
 
 
-class PingEndpoint:
-    """``PingEndpoint(app, ping=context.ping)``: answers pings, passes everything else on."""
+def is_ping(scope: Mapping[str, Any]) -> bool:
+    """Whether the request is one for :class:`PingEndpoint`."""
+    return scope["type"] == "http" and str(scope["path"]).startswith(PING_PREFIX)
 
-    def __init__(self, app: ASGIApp, *, ping: PingSink, timeout: float = 10.0) -> None:
-        self.app = app
+
+class PingEndpoint:
+    """``PingEndpoint(ping=context.ping)``: answers the requests :func:`is_ping` picks."""
+
+    def __init__(self, *, ping: PingSink, timeout: float = 10.0) -> None:
         self._ping = ping
         self._timeout = timeout
-        self.accepted = 0
-        self.refused = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PING_PREFIX):
-            await self.app(scope, receive, send)
-            return
         at = time.time()
         method = scope["method"]
         head = method == "HEAD"
@@ -66,11 +67,12 @@ class PingEndpoint:
             await _answer(send, 405, b"method not allowed\n", head, allow=True)
             return
         parsed = parse_ping_path(scope["path"][len(PING_PREFIX) :])
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        rid = (query.get("rid") or [None])[0]
+        query_string = scope.get("query_string", b"")
+        rid = None
+        if query_string:  # most pings have none
+            rid = (parse_qs(query_string.decode("latin-1")).get("rid") or [None])[0]
         if parsed is None or (rid is not None and len(rid) > _RID_MAX):
             await _drain(receive)
-            self.refused += 1
             await _answer(send, 404, b"not found\n", head)
             return
         key, kind, exit_status = parsed
@@ -97,7 +99,6 @@ class PingEndpoint:
         try:
             await self._ping(ping, self._timeout)
         except PingKeyNotFoundError:
-            self.refused += 1
             await _answer(send, 404, b"not found\n", head)
             return
         except PingHeldElsewhereError:  # several agents: another one holds the check
@@ -107,7 +108,6 @@ class PingEndpoint:
             log.warning("a ping could not be recorded: %s", exc)
             await _answer(send, 503, b"the monitor cannot record pings right now\n", head)
             return
-        self.accepted += 1
         await _answer(send, 200, b"OK\n", head)
 
 
@@ -138,18 +138,22 @@ async def _drain(receive: Receive) -> None:
         more = message.get("more_body", False)
 
 
+_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+]
+_ALLOW = (b"allow", b"GET, POST, HEAD")
+_RETRY = (b"retry-after", b"1")
+
+
 async def _answer(
     send: Send, status: int, text: bytes, head: bool, *, allow: bool = False, retry: bool = False
 ) -> None:
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(text)).encode()),
-        (b"cache-control", b"no-store"),
-        (b"x-content-type-options", b"nosniff"),
-    ]
+    headers = [*_HEADERS, (b"content-length", b"%d" % len(text))]
     if allow:
-        headers.append((b"allow", b"GET, POST, HEAD"))
+        headers.append(_ALLOW)
     if retry:
-        headers.append((b"retry-after", b"1"))
+        headers.append(_RETRY)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else text})

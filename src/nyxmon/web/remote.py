@@ -103,9 +103,9 @@ class RemoteContext(ConfigView):
         return result_from_wire(data)
 
     async def ping(self, ping: Ping, timeout: float) -> str:  # noqa: ASYNC109
-        check_id: str = await self.client.request(
-            "ping", timeout=timeout + 1.0, ping=ping_to_wire(ping), timeout_s=timeout
-        )
+        # The agent answers once the ping is durable, however long that takes: this side
+        # owns the timeout (agent/ping_relay.py).
+        check_id: str = await self.client.request("ping", timeout=timeout, ping=ping_to_wire(ping))
         return check_id
 
     def subscribe(self, callback: StatusCallback) -> Callable[[], None]:

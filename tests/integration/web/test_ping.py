@@ -265,3 +265,27 @@ def test_a_push_check_made_with_the_form_shows_its_generated_key_once(env: WebEn
     assert found is not None
     assert requests.get(f"{env.url}/ping/{found.group(1)}").status_code == 200
     assert found.group(1) not in browser.get(f"{env.url}/checks/jobs.formjob").text
+
+
+def test_a_ping_records_the_client_a_trusted_proxy_names_and_no_one_else_does(
+    start_web: Callable[..., WebEnv],
+) -> None:
+    # Pings skip the app's middleware stack, but not the forwarded-headers layer.
+    spoofed = {"X-Forwarded-For": "203.0.113.7"}
+    plain = start_web(PUSH_YAML)
+    assert requests.get(f"{plain.url}/ping/{KEY}", headers=spoofed).status_code == 200
+    assert results(plain)[0].details["remote_addr"] == "127.0.0.1"
+    proxied = start_web(PUSH_YAML, web_yaml="  trusted_proxies: [127.0.0.1]")
+    assert requests.get(f"{proxied.url}/ping/{KEY}", headers=spoofed).status_code == 200
+    assert results(proxied)[0].details["remote_addr"] == "203.0.113.7"
+
+
+def test_an_unknown_key_is_answered_exactly_like_a_path_that_is_no_ping(env: WebEnv) -> None:
+    unknown = requests.get(f"{env.url}/ping/no-such-key")
+    nonsense = requests.get(f"{env.url}/ping/{KEY}/finish")
+    assert unknown.status_code == nonsense.status_code == 404
+    assert unknown.content == nonsense.content
+    drop = {"date"}
+    assert {k: v for k, v in unknown.headers.items() if k.lower() not in drop} == {
+        k: v for k, v in nonsense.headers.items() if k.lower() not in drop
+    }

@@ -95,7 +95,9 @@ class SqliteStore:
     ``clock`` stamps created/updated/archived times (tests inject one). ``rollup_settle`` is
     how long after an hour ends it is rolled up. A thread of the store checkpoints the WAL
     every ``checkpoint_interval`` seconds it was written, so commits never do (see
-    :mod:`.checkpointer`). ``readonly=True`` opens no writer, runs no migration and no
+    :mod:`.checkpointer`); ``checkpoint_interval=None`` runs no such thread, for a process
+    beside the agent that owns the file (a web plane of its own: two threads checkpointing
+    one WAL copy the same frames twice). ``readonly=True`` opens no writer, runs no migration and no
     checkpoints, for inspecting a database another process owns; it refuses other versions.
     """
 
@@ -106,7 +108,7 @@ class SqliteStore:
         clock: Callable[[], float] = time.time,
         busy_timeout: float = 10.0,
         rollup_settle: float = 300.0,
-        checkpoint_interval: float = 0.25,
+        checkpoint_interval: float | None = 0.25,
         readonly: bool = False,
     ) -> None:
         self.path = Path(path)
@@ -129,7 +131,8 @@ class SqliteStore:
             else:
                 with self._conns.write_lock:
                     self._version = apply_migrations(self._conns.writer, str(self.path))
-                self._conns.start_checkpointer(checkpoint_interval)
+                if checkpoint_interval is not None:
+                    self._conns.start_checkpointer(checkpoint_interval)
         except BaseException:
             self._conns.close()
             raise
