@@ -7,8 +7,9 @@ leases divided by the live agents, plus its location's probe leases divided by t
 location's live agents, each rounded up), frees the leases it gave up once their state is
 committed, claims leases nobody holds, up to that share, and hands the locations' views of
 the located checks whose state it holds to their machines (:class:`CombineViews`). Lease
-rows (and a silent agent's claim to life) last the lease period less two seconds, so a
-killed agent's checks are taken by the others within one lease period of its death.
+rows (and a silent agent's claim to life) last the lease period less four seconds
+(:func:`~nyxmon.service_layer.storage.lease_row_seconds`), so a killed agent's checks are
+taken, and probed, by the others within one lease period of its death.
 
 What it decides reaches the application as :class:`~nyxmon.service_layer.messages.SetLeases`:
 a check gained gets a machine resumed from the snapshot its previous owner saved (read after

@@ -450,17 +450,19 @@ class NoticeClaims(Protocol):
 
 
 #: How much sooner than the configured lease period a lease row (and a heartbeat's claim to
-#: life) runs out: the other agents' claim cycle (a second) and a margin. ``lease_seconds`` is
-#: the user's promise, "a dead agent's checks are probed again within this long"; the rows
-#: must run out early enough for the others to see it and claim them inside it.
-TAKEOVER_SLACK = 2.0
+#: life) runs out. ``lease_seconds`` is the user's promise, "a dead agent's checks are probed
+#: again within this long"; the rows must run out early enough for the others to see it,
+#: claim them (a claim cycle is a second) and probe every one of them (the taken checks all
+#: run at once: 2,500 checks took 2.5-3.5 s on two busy cores in ``bench/multi_agent.py``,
+#: where a slack of 2 s gave failovers of 15.5-16.4 s for a 15 s lease).
+TAKEOVER_SLACK = 4.0
 
 
 def lease_row_seconds(lease_seconds: float) -> float:
     """How long a lease row lasts after its renewal (and a silent agent counts as alive):
-    the lease period less :data:`TAKEOVER_SLACK`, at least half of it (renewals come every
-    third)."""
-    return max(lease_seconds / 2, lease_seconds - TAKEOVER_SLACK)
+    the lease period less :data:`TAKEOVER_SLACK`, and at least two thirds of it, so that a
+    row outlasts a late renewal (renewals come every third)."""
+    return max(lease_seconds * 2 / 3, lease_seconds - TAKEOVER_SLACK)
 
 
 class Membership(Protocol):

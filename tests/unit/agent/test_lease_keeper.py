@@ -156,7 +156,7 @@ def test_failing_renewals_drop_every_check_once_the_lease_ran_out(parts: Parts) 
     table, _member, clock, applied = parts
     next_owned(applied)
     table.failing = True
-    # A round fails; its rows still hold (they last lease_row_seconds(0.3) = 0.15 s).
+    # A round fails; its rows still hold (they last lease_row_seconds(0.3) = 0.2 s).
     tick(clock, 0.1)
     assert applied.empty()
     tick(clock, 0.3)
@@ -186,8 +186,10 @@ def test_an_agent_over_its_share_saves_what_it_gives_up_before_freeing_it(parts:
 
 
 def test_lease_rows_run_out_early_enough_for_a_takeover_inside_the_period() -> None:
-    # The others claim every second: a dead agent's rows must run out that much before the
-    # period the user configured, and still outlast the renewals (every third of it).
-    assert lease_row_seconds(15.0) == 13.0
-    assert lease_row_seconds(60.0) == 58.0
-    assert lease_row_seconds(3.0) == 1.5 > 3.0 / 3
+    # The others claim every second and then probe all they took: a dead agent's rows must
+    # run out that much before the period the user configured, and still outlast a late
+    # renewal (renewals come every third of it).
+    assert lease_row_seconds(15.0) == 11.0
+    assert lease_row_seconds(60.0) == 56.0
+    assert lease_row_seconds(6.0) == 4.0
+    assert lease_row_seconds(3.0) == 2.0 > 3.0 / 3
