@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ import pytest
 import requests
 
 from tests.e2e.conftest import AgentProcess, free_port, wait_for
-from tests.integration.store.store_helpers import PgSchemas
 from tests.servers.http_target import HttpTarget
 from tests.servers.webhook_receiver import ThreadedWebhookReceiver
 
@@ -36,15 +35,6 @@ pytestmark = pytest.mark.timeout(180)
 PASSWORD = "locations-password"
 CHECK = "svc.shop"
 NYXMON = (sys.executable, "-m", "nyxmon")
-
-
-@pytest.fixture
-def pg_dsn() -> Iterator[str]:
-    schemas = PgSchemas()
-    try:
-        yield schemas.new()
-    finally:
-        schemas.drop_all()
 
 
 def _config(path: Path, dsn: str, location: str, port: int, hook: str, check: str) -> Path:

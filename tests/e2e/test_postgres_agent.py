@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import signal
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from nyxmon.store.postgres import PostgresStore
 from tests.e2e.conftest import AgentProcess, free_port, nyxmon, wait_for
-from tests.integration.store.store_helpers import PgSchemas
 from tests.servers.http_target import HttpTarget
 from tests.servers.webhook_receiver import ThreadedWebhookReceiver
-
-
-@pytest.fixture
-def pg_dsn() -> Iterator[str]:
-    schemas = PgSchemas()
-    try:
-        yield schemas.new()
-    finally:
-        schemas.drop_all()
 
 
 def _read(dsn: str, fn: Callable[[PostgresStore], int]) -> int:

@@ -17,14 +17,13 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.e2e.conftest import AgentProcess, free_port, wait_for
-from tests.integration.store.store_helpers import PgSchemas
 from tests.servers.http_target import HttpTarget
 from tests.servers.webhook_receiver import ThreadedWebhookReceiver
 
@@ -33,15 +32,6 @@ pytestmark = pytest.mark.timeout(150)
 CHECKS = [f"c{n:02d}" for n in range(30)]
 LEASE = 6.0
 INTERVAL = 1.0
-
-
-@pytest.fixture
-def pg_dsn() -> Iterator[str]:
-    schemas = PgSchemas()
-    try:
-        yield schemas.new()
-    finally:
-        schemas.drop_all()
 
 
 def _config(path: Path, dsn: str, hook_url: str, target: HttpTarget) -> Path:

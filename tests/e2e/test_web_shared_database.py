@@ -14,7 +14,7 @@ import queue
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +23,9 @@ import pytest
 import requests
 
 from tests.e2e.conftest import AgentProcess, free_port, wait_for
-from tests.integration.store.store_helpers import PgSchemas
 from tests.servers.http_target import HttpTarget
 
 PASSWORD = "shared-database-password"
-
-
-@pytest.fixture
-def pg_dsn() -> Iterator[str]:
-    schemas = PgSchemas()
-    try:
-        yield schemas.new()
-    finally:
-        schemas.drop_all()
 
 
 def _config(path: Path, dsn: str, port: int, target: HttpTarget) -> Path:
