@@ -198,12 +198,17 @@ async def _exchange(
         if not chunk:
             when = "before answering" if response is None else "in mid-answer"
             raise CallFailure(f"the server closed the connection {when}")
-        if not first:
-            first = chunk
+        if len(first) < 9:
+            first += chunk
+            if len(first) < 9:
+                continue
+            if reason := _not_a_preface(first):
+                raise CallFailure(_not_http2(first, reason))
+            chunk, first = first, first[:80]
         try:
             events = conn.receive_data(chunk)
         except ProtocolError as exc:
-            raise CallFailure(_not_http2(first, exc)) from None
+            raise CallFailure(_not_http2(first, str(exc))) from None
         for event in events:
             if isinstance(event, RemoteSettingsChanged):
                 run.context = "querying"
@@ -240,11 +245,21 @@ def _error_name(code: object) -> str:
     return getattr(code, "name", None) or str(code)
 
 
-def _not_http2(first: bytes, exc: ProtocolError) -> str:
+def _not_a_preface(head: bytes) -> str | None:
+    """Why ``head`` cannot open a server's HTTP/2 preface, which is a SETTINGS frame on
+    stream 0. h2 checks a frame's length only once the whole frame is in, so an HTTP/1 answer
+    read as a frame header (length 0x485454, 4.7 MB) would hold the probe until its timeout."""
+    length, kind, stream = int.from_bytes(head[:3]), head[3], int.from_bytes(head[5:9])
+    if kind != 0x4 or stream & 0x7FFF_FFFF or length % 6 or length > 16_384:
+        return "its first frame is not SETTINGS"
+    return None
+
+
+def _not_http2(first: bytes, reason: str) -> str:
     if first.startswith(b"HTTP/"):
         line = first.split(b"\r\n", 1)[0].decode("ascii", "replace")[:80]
         return f"answered in HTTP/1 ({line!r}), not HTTP/2: not a gRPC server"
-    return f"did not answer in HTTP/2 ({exc}; first bytes {first[:24]!r})"
+    return f"did not answer in HTTP/2 ({reason}; first bytes {first[:24]!r})"
 
 
 def _reply(response: dict[bytes, bytes], trailers: dict[bytes, bytes], data: bytes) -> Reply:
