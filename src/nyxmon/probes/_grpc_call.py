@@ -232,7 +232,8 @@ async def _exchange(
         if not ended and (out := conn.data_to_send()):
             writer.write(out)
     run.timings["query"] = time.perf_counter() - sent
-    assert response is not None  # h2 ends a stream only after its response headers
+    if response is None:  # h2 ends a stream only after its headers; this is for mypy
+        raise CallFailure("the call ended without response headers")
     return _reply(response, trailers, bytes(data))
 
 

@@ -195,25 +195,28 @@ async def raw_peer(answer: Callable[[bytes], bytes]) -> AsyncIterator[int]:
         await server.wait_closed()
 
 
-def _trailers_only(status: int, message: str) -> Callable[[bytes], bytes]:
-    """An HTTP/2 server (h2) that answers the call with headers that end it: a trailers-only
-    response, as gRPC servers send for an error before any message."""
+def _h2_answer(*headers: tuple[str, str]) -> Callable[[bytes], bytes]:
+    """An HTTP/2 server (h2) that answers the call with ``headers`` alone, ending it: a
+    trailers-only response, as gRPC servers send for an error before any message."""
 
     def answer(received: bytes) -> bytes:
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
         conn.initiate_connection()
         for event in conn.receive_data(received):
             if isinstance(event, h2.events.RequestReceived):
-                headers = [
-                    (":status", "200"),
-                    ("content-type", "application/grpc"),
-                    ("grpc-status", str(status)),
-                    ("grpc-message", message),
-                ]
-                conn.send_headers(event.stream_id, headers, end_stream=True)
+                conn.send_headers(event.stream_id, list(headers), end_stream=True)
         return conn.data_to_send()
 
     return answer
+
+
+def _trailers_only(status: int, message: str) -> Callable[[bytes], bytes]:
+    return _h2_answer(
+        (":status", "200"),
+        ("content-type", "application/grpc"),
+        ("grpc-status", str(status)),
+        ("grpc-message", message),
+    )
 
 
 async def test_a_trailers_only_error_names_the_status_and_message(
@@ -232,6 +235,13 @@ async def test_a_trailers_only_unavailable_is_an_error(registry: ExecutorRegistr
         result = await probe(registry, "grpc", {"host": "127.0.0.1", "port": port})
     assert result.outcome is Outcome.ERROR
     assert result.message == f"grpc 127.0.0.1:{port}: draining"
+
+
+async def test_a_proxys_http_503_reads_as_unavailable(registry: ExecutorRegistry) -> None:
+    async with raw_peer(_h2_answer((":status", "503"), ("content-type", "text/plain"))) as port:
+        result = await probe(registry, "grpc", {"host": "127.0.0.1", "port": port})
+    assert result.outcome is Outcome.ERROR
+    assert result.message == f"grpc 127.0.0.1:{port}: HTTP status 503"
 
 
 async def test_an_http1_server_is_named_as_such_at_once(registry: ExecutorRegistry) -> None:
