@@ -1,5 +1,5 @@
 """The ``grpc`` check type's parameters: ask a server's standard health service whether it is
-serving (the probe: :mod:`nyxmon.probes.grpc`, which needs the ``grpc`` extra)."""
+serving (the probe: :mod:`nyxmon.probes.grpc`, over pure-Python HTTP/2)."""
 
 from __future__ import annotations
 

@@ -1,26 +1,23 @@
 """The ``grpc`` check type: the standard gRPC health checking protocol
-(``grpc.health.v1.Health/Check``) over grpcio's asyncio API. ``SERVING`` passes; any other
-status, or ``NOT_FOUND`` for an unknown service, fails; the status is ``[VALUE]``.
+(``grpc.health.v1.Health/Check``), one unary call over HTTP/2 (:mod:`nyxmon.probes._grpc_call`,
+pure-Python ``h2``, imported with this module when the first grpc check runs). ``SERVING``
+passes; any other status, or ``NOT_FOUND`` for an unknown service, fails; ``UNAVAILABLE`` is an
+error, as a refused connection is; the status is ``[VALUE]``.
 
-Each run opens its own channel and closes it (see :mod:`nyxmon.probes.endpoint`). grpcio is the
-optional ``grpc`` extra (``pip install 'nyxmon[grpc]'``), imported when the first grpc check
-runs; without it those checks end in an error saying so. The two messages of the protocol are
-one optional string field and one enum field, so this module writes and reads their protobuf
-bytes itself: grpcio-health-checking's generated classes would load the protobuf runtime,
-about 4 MB of the agent's RSS for a few bytes each way.
+Each run opens its own connection and drops it (see :mod:`nyxmon.probes.endpoint`). The two
+messages of the protocol are one optional string field and one enum field, so this module
+writes and reads their protobuf bytes itself: grpcio-health-checking's generated classes would
+load the protobuf runtime, about 4 MB of the agent's RSS for a few bytes each way (and grpcio,
+which the probe used before, another 9 MB and its core threads).
 """
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any, ClassVar
-
-import grpc
-import grpc.aio
 
 from nyxmon.checktypes.grpc import GrpcSpec
 from nyxmon.domain.model import Outcome
+from nyxmon.probes._grpc_call import CallFailure, tls_context, unary_call
 from nyxmon.probes.base import ProbeRun
 from nyxmon.probes.endpoint import EndpointExecutor, ProbeFailure
 from nyxmon.probes.registry import SharedResources
@@ -32,6 +29,8 @@ _CHECK = "/grpc.health.v1.Health/Check"
 #: grpc.health.v1.HealthCheckResponse.ServingStatus
 _STATUSES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
 _SERVING = 1
+_NOT_FOUND = 5
+_UNAVAILABLE = 14
 
 
 def _varint(value: int) -> bytes:
@@ -91,19 +90,8 @@ def decode_status(data: bytes) -> int:
     return status
 
 
-def _channel(spec: GrpcSpec) -> grpc.aio.Channel:
-    target = f"{spec.host}:{spec.port}"
-    # one channel per run: no subchannel sharing with other checks' channels
-    options = [("grpc.use_local_subchannel_pool", 1), ("grpc.enable_retries", 0)]
-    if not spec.tls:
-        return grpc.aio.insecure_channel(target, options=options)
-    roots = Path(spec.ca_file).read_bytes() if spec.ca_file else None
-    credentials = grpc.ssl_channel_credentials(root_certificates=roots)
-    return grpc.aio.secure_channel(target, credentials, options=options)
-
-
 class GrpcExecutor(EndpointExecutor[GrpcSpec]):
-    """Runs ``grpc`` checks: one fresh channel per run."""
+    """Runs ``grpc`` checks: one fresh connection per run."""
 
     type_name: ClassVar[str] = TYPE_NAME
     spec_model = GrpcSpec
@@ -113,33 +101,39 @@ class GrpcExecutor(EndpointExecutor[GrpcSpec]):
         where = self.where(spec)
         subject = f"service {spec.service!r}" if spec.service else "the server"
         run.details["service"] = spec.service
-        try:
-            channel = _channel(spec)
-        except OSError as exc:
-            raise ProbeFailure(f"grpc {where}: ca_file: {exc.strerror}", Outcome.ERROR) from None
-        try:
-            check = channel.unary_unary(
-                _CHECK, request_serializer=encode_request, response_deserializer=decode_status
-            )
-            sent = time.perf_counter()
+        context = None
+        if spec.tls:
             try:
-                answer = await check(
-                    spec.service,
-                    timeout=run.check.timeout + 1,  # the check's own timeout comes first
-                )
-            except grpc.aio.AioRpcError as exc:
-                code, details = exc.code(), exc.details() or ""
-                if code is grpc.StatusCode.NOT_FOUND:
-                    raise ProbeFailure(f"grpc {where}: {subject} is unknown") from None
-                if code is grpc.StatusCode.UNAVAILABLE:
-                    reason = "Connection refused" if "refused" in details.lower() else details
-                    raise ProbeFailure(f"grpc {where}: {reason}", Outcome.ERROR) from None
-                raise ProbeFailure(
-                    f"grpc {where}: health check answered {code.name}: {details}"
-                ) from None
-            run.timings["query"] = time.perf_counter() - sent
-        finally:
-            await channel.close()
+                context = tls_context(spec.ca_file)
+            except OSError as exc:  # ssl.SSLError too: a file that is not PEM
+                reason = exc.strerror or str(exc)
+                raise ProbeFailure(f"grpc {where}: ca_file: {reason}", Outcome.ERROR) from None
+        try:
+            reply = await unary_call(
+                run,
+                spec.host,
+                spec.port,
+                _CHECK,
+                encode_request(spec.service),
+                tls=context,
+                deadline=run.check.timeout + 1,  # the check's own timeout comes first
+            )
+        except CallFailure as exc:
+            raise ProbeFailure(f"grpc {where}: {exc.message}", exc.outcome) from None
+        if reply.code == _NOT_FOUND:
+            raise ProbeFailure(f"grpc {where}: {subject} is unknown")
+        if reply.code == _UNAVAILABLE:
+            raise ProbeFailure(f"grpc {where}: {reply.details or 'UNAVAILABLE'}", Outcome.ERROR)
+        if reply.code != 0:
+            raise ProbeFailure(
+                f"grpc {where}: health check answered {reply.code_name}: {reply.details}"
+            )
+        if reply.message is None:
+            raise ProbeFailure(f"grpc {where}: health check answered OK without a message")
+        try:
+            answer = decode_status(reply.message)
+        except ValueError as exc:
+            raise ProbeFailure(f"grpc {where}: unreadable health check answer: {exc}") from None
         status = _STATUSES.get(answer, str(answer))
         if answer != _SERVING:
             raise ProbeFailure(f"grpc {where}: {subject} is {status}")

@@ -22,6 +22,8 @@ LAZY = (
     "fastapi",
     "gmqtt",
     "grpc",
+    "h2",
+    "hpack",
     "jinja2",
     "nats",
     "psycopg",
@@ -112,11 +114,11 @@ def probes_loaded() -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "package", ["cryptography", "redis", "opentelemetry", "psutil", "google.protobuf"]
+    "package", ["cryptography", "redis", "opentelemetry", "psutil", "google.protobuf", "grpc"]
 )
 def test_the_tls_redis_mysql_and_grpc_probes_run_without_loading(
     probes_loaded: set[str], package: str
 ) -> None:
     # tls reads certificates itself, redis speaks RESP itself, PyMySQL waits for an RSA login,
-    # grpc writes and reads its two health messages itself
+    # grpc writes and reads its two health messages itself, over h2 rather than grpcio
     assert package not in probes_loaded
