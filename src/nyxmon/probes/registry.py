@@ -166,13 +166,14 @@ def builtin_registry(types: Mapping[str, CheckType] = CHECK_TYPES) -> ExecutorRe
 
 
 class _MissingLibrary:
-    """Stands in for an executor whose client library is not installed (an optional extra
-    such as ``grpc``): each run ends in an error that says what to install."""
+    """Stands in for an executor whose client library cannot be imported (every check type's
+    library is a dependency of NyxMon, so this is a broken or partial install): each run ends
+    in an error that names the missing package, and the agent and its other checks go on."""
 
     def __init__(self, type_name: str, missing: str) -> None:
         self._message = (
             f"the {type_name} check type needs the Python package {missing!r}, which is not "
-            f"installed (pip install 'nyxmon[{type_name}]')"
+            "installed; reinstall NyxMon with its dependencies (pip install nyxmon)"
         )
 
     async def execute(self, check: Check, scheduled_at: float) -> Result:

@@ -202,13 +202,13 @@ async def test_params_are_parsed_once_per_check_until_they_change() -> None:
     await registry.aclose_all()
 
 
-async def test_a_type_whose_client_library_is_missing_errors_saying_what_to_install() -> None:
+async def test_a_type_whose_client_library_is_missing_errors_naming_it() -> None:
     missing = CheckType(
         name="grpc",
         params=GrpcSpec,
         observes=frozenset(),
         executor="grpc_client_not_installed:create_executor",
-        summary="as if the grpc extra were not installed",
+        summary="as if grpc's client library were not installed",
     )
     registry = builtin_registry({"grpc": missing})
     check = make_check("grpc", {"host": "127.0.0.1"})
@@ -216,5 +216,5 @@ async def test_a_type_whose_client_library_is_missing_errors_saying_what_to_inst
     assert result.outcome is Outcome.ERROR
     assert result.message == (
         "the grpc check type needs the Python package 'grpc_client_not_installed', which "
-        "is not installed (pip install 'nyxmon[grpc]')"
+        "is not installed; reinstall NyxMon with its dependencies (pip install nyxmon)"
     )
