@@ -114,7 +114,7 @@ class DialogExecutor(ProbeExecutor[SpecT]):
         if goodbye:
             # the server may have hung up already: nothing left to be polite to
             with contextlib.suppress(OSError):
-                session.writer.write(goodbye)
+                session.send_nowait(goodbye)
         return banner, offered
 
     def _judge(

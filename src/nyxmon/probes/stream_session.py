@@ -75,21 +75,144 @@ def client_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+class _Wire(asyncio.Protocol):
+    """The receiving end of a session's connection: what arrived, in one buffer, and one
+    waiter to wake.
+
+    asyncio's streams put a ``StreamReaderProtocol``, a ``StreamReader`` and a
+    ``StreamWriter`` (and a weak reference) on every connection and wake a reader through
+    two more coroutines; a probe reads a line or two, so that was a good part of its CPU.
+    This keeps what they do for a probe: the buffer, EOF and the connection's error,
+    pausing the transport past twice the line limit, and flow control for sending.
+    """
+
+    __slots__ = (
+        "buffer",
+        "drain_waiter",
+        "eof",
+        "error",
+        "lost",
+        "over_ssl",
+        "reading_paused",
+        "transport",
+        "waiter",
+        "writing_paused",
+    )
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.transport: Any = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.drain_waiter: asyncio.Future[None] | None = None
+        self.eof = False
+        self.lost = False
+        #: The exception the connection ended with; reads raise it, as a StreamReader does.
+        self.error: BaseException | None = None
+        self.over_ssl = False
+        self.reading_paused = False
+        self.writing_paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        if len(buffer) > 2 * _LINE_LIMIT and not self.reading_paused:
+            try:
+                self.transport.pause_reading()
+            except NotImplementedError:  # an SSL transport that cannot: the limit still holds
+                return
+            self.reading_paused = True
+
+    def consumed(self) -> None:
+        """Resume a paused transport once the buffer is back under the limit."""
+        if self.reading_paused and len(self.buffer) <= _LINE_LIMIT:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        # Half-open as with streams (a write after the peer's EOF still goes out); over
+        # TLS the return value does not count.
+        return not self.over_ssl
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.eof = True
+        if exc is not None:
+            self.error = exc
+        self._wake()
+        waiter, self.drain_waiter = self.drain_waiter, None
+        if waiter is not None and not waiter.done():
+            if exc is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(exc)
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        waiter, self.drain_waiter = self.drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def broken(self) -> BaseException | None:
+        """The exception the connection ended with (it may have come during an ``await``)."""
+        return self.error
+
+    def wait(self) -> asyncio.Future[None]:
+        """A future done when more data, EOF or the connection's end arrives."""
+        if self.reading_paused:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        return waiter
+
+    async def drain(self) -> None:
+        """Wait until the transport's buffer empties (what ``StreamWriter.drain`` does)."""
+        if self.error is not None:
+            raise self.error
+        if self.transport.is_closing():
+            await asyncio.sleep(0)  # let connection_lost run first
+        if self.lost:
+            raise ConnectionResetError("Connection lost")
+        if not self.writing_paused:
+            return
+        waiter = self.drain_waiter = asyncio.get_running_loop().create_future()
+        await waiter
+
+
 class StreamSession:
     """An open connection to ``host:port``; ``stage`` says what it is doing (for timeouts)."""
+
+    __slots__ = ("_wire", "encrypted", "ip", "received", "stage", "target", "timings", "transport")
 
     def __init__(
         self,
         host: str,
         port: int,
         timings: dict[str, float],
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        transport: asyncio.Transport,
+        wire: _Wire,
     ) -> None:
         self.target = show_target(host, port)
         self.timings = timings
-        self.reader = reader
-        self.writer = writer
+        self.transport = transport
+        self._wire = wire
         self.stage = "connected"
         #: Whether TLS is on (set by :meth:`start_tls`): a plain session
         #: need not ask the transport for an SSL object on every run.
@@ -98,31 +221,38 @@ class StreamSession:
         self.received = b""
         self.ip: str | None = _literal_ip(host)
         if self.ip is None:  # a name: ask where it went (a syscall on a fresh connection)
-            peer = writer.get_extra_info("peername")
+            peer = transport.get_extra_info("peername")
             self.ip = str(peer[0]) if peer else None
 
     @classmethod
     async def connect(cls, host: str, port: int, timings: dict[str, float]) -> StreamSession:
         """Connect to ``host:port``; the time goes to ``timings["connect"]``."""
         started = time.perf_counter()
-        target = show_target(host, port)
+        wire = _Wire()
         try:
-            reader, writer = await asyncio.open_connection(host, port, limit=_LINE_LIMIT)
+            transport, _ = await asyncio.get_running_loop().create_connection(
+                lambda: wire, host, port
+            )
         except socket.gaierror:
             raise SessionFailure(Outcome.ERROR, f"cannot resolve {host}") from None
         except OSError as exc:
             raise SessionFailure(
-                Outcome.ERROR, f"cannot connect to {target}: {os_error_reason(exc)}"
+                Outcome.ERROR,
+                f"cannot connect to {show_target(host, port)}: {os_error_reason(exc)}",
             ) from None
         timings["connect"] = time.perf_counter() - started
-        return cls(host, port, timings, reader, writer)
+        return cls(host, port, timings, transport, wire)
 
     async def start_tls(self, context: ssl.SSLContext, server_name: str) -> None:
         """Upgrade to TLS (``timings["tls"]``); certificate problems say what was wrong."""
         self.stage = "in the TLS handshake"
         started = time.perf_counter()
+        wire = self._wire
         try:
-            await self.writer.start_tls(context, server_hostname=server_name)
+            await wire.drain()
+            transport = await asyncio.get_running_loop().start_tls(
+                self.transport, wire, context, server_hostname=server_name
+            )
         except ssl.SSLCertVerificationError as exc:
             reason = exc.verify_message or exc.reason or str(exc)
             raise SessionFailure(
@@ -138,6 +268,13 @@ class StreamSession:
             raise SessionFailure(
                 Outcome.ERROR, f"{self.target} closed the connection in the TLS handshake: {exc}"
             ) from None
+        if transport is None:  # the connection closed during the handshake
+            raise SessionFailure(
+                Outcome.ERROR, f"{self.target} closed the connection in the TLS handshake"
+            )
+        self.transport = transport
+        wire.transport = transport
+        wire.over_ssl = True
         self.timings["tls"] = time.perf_counter() - started
         self.encrypted = True
 
@@ -145,7 +282,7 @@ class StreamSession:
     def ssl_object(self) -> ssl.SSLObject | None:
         if not self.encrypted:
             return None
-        obj: Any = self.writer.get_extra_info("ssl_object")
+        obj: Any = self.transport.get_extra_info("ssl_object")
         return obj if isinstance(obj, ssl.SSLObject) else None
 
     def certificate_der(self) -> bytes | None:
@@ -167,40 +304,99 @@ class StreamSession:
             return None
 
     async def send(self, data: bytes) -> None:
-        writer = self.writer
+        transport = self.transport
         try:
-            writer.write(data)
+            transport.write(data)
             # A probe's few bytes leave at once on a healthy connection: only a buffered
-            # write or a closed connection needs ``drain`` (which also reports the breakage),
-            # and skipping its coroutine otherwise is a few percent of a line probe's CPU.
-            transport = writer.transport
+            # write or a closed connection needs draining (which also reports the breakage).
             if transport.get_write_buffer_size() or transport.is_closing():
-                await writer.drain()
+                await self._wire.drain()
         except OSError as exc:
             raise SessionFailure(
                 Outcome.ERROR, f"connection to {self.target} broken while sending: {exc}"
             ) from None
 
+    def send_nowait(self, data: bytes) -> None:
+        """Write ``data`` and go on without waiting for it to leave (the goodbye before
+        dropping the connection); a broken connection raises OSError."""
+        self.transport.write(data)
+
     async def read_line(self, what: str) -> bytes:
         """One line (without its line break); ``what`` names it in errors ("the banner")."""
         self.stage = f"reading {what}"
+        wire = self._wire
+        buffer = wire.buffer
+        end = buffer.find(b"\n")
+        if 0 <= end <= _LINE_LIMIT and wire.error is None:
+            # a whole line is here already (a multi-line reply's next one): no waiting
+            line = bytes(buffer[:end])
+            del buffer[: end + 1]
+            if wire.reading_paused:
+                wire.consumed()
+            return line.rstrip(b"\r\n")
+        return await self._read_line(what)
+
+    async def _read_line(self, what: str) -> bytes:
+        """:meth:`read_line` when the line has yet to arrive: ``StreamReader.readuntil``'s
+        rules (the connection's error first, then the line, the limit, EOF)."""
+        wire = self._wire
+        buffer = wire.buffer
+        offset = 0
         try:
-            line = await self.reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            if exc.partial:
-                return exc.partial.rstrip(b"\r\n")
-            raise SessionFailure(
-                Outcome.ERROR, f"{self.target} closed the connection before {what}"
-            ) from None
-        except asyncio.LimitOverrunError:
-            raise SessionFailure(
-                Outcome.FAIL, f"{what} from {self.target} is longer than {_LINE_LIMIT} bytes"
-            ) from None
+            if wire.error is not None:
+                raise wire.error
+            while True:
+                end = buffer.find(b"\n", offset)
+                if end >= 0:
+                    break
+                offset = len(buffer)
+                if offset > _LINE_LIMIT:
+                    raise SessionFailure(
+                        Outcome.FAIL,
+                        f"{what} from {self.target} is longer than {_LINE_LIMIT} bytes",
+                    )
+                error = wire.broken()
+                if error is not None:  # broken mid-line
+                    raise error
+                if wire.eof:
+                    partial = bytes(buffer)
+                    buffer.clear()
+                    if partial:
+                        return partial.rstrip(b"\r\n")
+                    raise SessionFailure(
+                        Outcome.ERROR, f"{self.target} closed the connection before {what}"
+                    )
+                await wire.wait()
         except (OSError, ssl.SSLError) as exc:
             raise SessionFailure(
                 Outcome.ERROR, f"connection to {self.target} broken while reading {what}: {exc}"
             ) from None
+        if end > _LINE_LIMIT:
+            raise SessionFailure(
+                Outcome.FAIL, f"{what} from {self.target} is longer than {_LINE_LIMIT} bytes"
+            )
+        line = bytes(buffer[:end])
+        del buffer[: end + 1]
+        wire.consumed()
         return line.rstrip(b"\r\n")
+
+    async def _read(self, size: int) -> bytes:
+        """Up to ``size`` bytes as soon as any are here; empty at EOF (``StreamReader.read``)."""
+        wire = self._wire
+        if wire.error is not None:
+            raise wire.error
+        if size == 0:
+            return b""
+        buffer = wire.buffer
+        if not buffer and not wire.eof:
+            await wire.wait()
+            error = wire.broken()
+            if error is not None and not buffer:
+                raise error
+        data = bytes(buffer[:size])
+        del buffer[:size]
+        wire.consumed()
+        return data
 
     async def read_until(self, limit: int, enough: Callable[[bytes], bool]) -> bytes:
         """Bytes until ``enough(data)`` holds, ``limit`` bytes came, or the peer closed."""
@@ -208,7 +404,7 @@ class StreamSession:
         data = b""
         while len(data) < limit and not enough(data):
             try:
-                chunk = await self.reader.read(limit - len(data))
+                chunk = await self._read(limit - len(data))
             except (OSError, ssl.SSLError) as exc:
                 raise SessionFailure(
                     Outcome.ERROR, f"connection to {self.target} broken while reading: {exc}"
@@ -221,6 +417,6 @@ class StreamSession:
 
     def close(self) -> None:
         """Drop the connection at once: a probe never waits for a polite close."""
-        transport = self.writer.transport
+        transport = self.transport
         if not transport.is_closing():
             transport.abort()
