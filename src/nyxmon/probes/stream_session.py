@@ -91,6 +91,7 @@ class _Wire(asyncio.Protocol):
         "drain_waiter",
         "eof",
         "error",
+        "loop",
         "lost",
         "over_ssl",
         "reading_paused",
@@ -99,7 +100,8 @@ class _Wire(asyncio.Protocol):
         "writing_paused",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
         self.buffer = bytearray()
         self.transport: Any = None
         self.waiter: asyncio.Future[None] | None = None
@@ -179,7 +181,7 @@ class _Wire(asyncio.Protocol):
         if self.reading_paused:
             self.reading_paused = False
             self.transport.resume_reading()
-        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        waiter = self.waiter = self.loop.create_future()
         return waiter
 
     async def drain(self) -> None:
@@ -192,7 +194,7 @@ class _Wire(asyncio.Protocol):
             raise ConnectionResetError("Connection lost")
         if not self.writing_paused:
             return
-        waiter = self.drain_waiter = asyncio.get_running_loop().create_future()
+        waiter = self.drain_waiter = self.loop.create_future()
         await waiter
 
 
@@ -228,9 +230,10 @@ class StreamSession:
     async def connect(cls, host: str, port: int, timings: dict[str, float]) -> StreamSession:
         """Connect to ``host:port``; the time goes to ``timings["connect"]``."""
         started = time.perf_counter()
-        wire = _Wire()
+        loop = asyncio.get_running_loop()
+        wire = _Wire(loop)
         try:
-            transport, _ = await asyncio.get_running_loop().create_connection(
+            transport, _ = await loop.create_connection(
                 lambda: wire, host, port
             )
         except socket.gaierror:
@@ -250,7 +253,7 @@ class StreamSession:
         wire = self._wire
         try:
             await wire.drain()
-            transport = await asyncio.get_running_loop().start_tls(
+            transport = await wire.loop.start_tls(
                 self.transport, wire, context, server_hostname=server_name
             )
         except ssl.SSLCertVerificationError as exc:
@@ -334,13 +337,8 @@ class StreamSession:
             if wire.reading_paused:
                 wire.consumed()
             return line.rstrip(b"\r\n")
-        return await self._read_line(what)
-
-    async def _read_line(self, what: str) -> bytes:
-        """:meth:`read_line` when the line has yet to arrive: ``StreamReader.readuntil``'s
-        rules (the connection's error first, then the line, the limit, EOF)."""
-        wire = self._wire
-        buffer = wire.buffer
+        # The line has yet to arrive: ``StreamReader.readuntil``'s rules (the connection's
+        # error first, then the line, the limit, EOF), in this coroutine (one fewer per wait).
         offset = 0
         try:
             if wire.error is not None:
