@@ -14,7 +14,8 @@ import ipaddress
 import re
 import socket
 import time
-from typing import ClassVar
+from _socket import socket as _bare_socket
+from typing import ClassVar, cast
 
 from nyxmon.checktypes.udp import UdpSpec
 from nyxmon.domain.conditions import Observation, evaluate_all
@@ -30,6 +31,8 @@ TYPE_NAME = "udp"
 #: The largest UDP payload: a reply is read whole (its size is reported), then cut to
 #: ``read_limit``.
 _MAX_DATAGRAM = 65_535
+#: Linux opens the socket non-blocking in the same call (no ``setblocking`` syscall).
+_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -73,9 +76,13 @@ class UdpExecutor(ProbeExecutor[UdpSpec]):
             return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
         # A bare non-blocking socket: a datagram endpoint (transport and protocol) costs about
         # as much again as the whole exchange on loopback.
-        sock = socket.socket(family, socket.SOCK_DGRAM)
+        # ``_socket.socket``: ``socket.socket``'s Python layer (its ``__init__`` and ``close``)
+        # is no use to a socket that lives for one datagram (``sock_recv`` needs only its
+        # ``fileno`` and ``recv``, which the C type has).
+        sock = cast(socket.socket, _bare_socket(family, socket.SOCK_DGRAM | _NONBLOCK))
         try:
-            sock.setblocking(False)
+            if not _NONBLOCK:
+                sock.setblocking(False)
             try:
                 sock.connect((ip, spec.port))
             except OSError as exc:
