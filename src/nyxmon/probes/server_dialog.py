@@ -9,6 +9,7 @@ A login's password is sent, never quoted: messages quote only what the server sa
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from typing import ClassVar, TypeVar
@@ -113,10 +114,9 @@ class DialogExecutor(ProbeExecutor[SpecT]):
             run.details["logged_in_as"] = spec.username
         goodbye = self.goodbye()
         if goodbye:
-            try:
+            # the server may have hung up already: nothing left to be polite to
+            with contextlib.suppress(OSError):
                 session.send_nowait(goodbye)
-            except OSError:
-                pass  # the server may have hung up already: nothing left to be polite to
         return banner, offered
 
     def _judge(

@@ -233,9 +233,7 @@ class StreamSession:
         loop = asyncio.get_running_loop()
         wire = _Wire(loop)
         try:
-            transport, _ = await loop.create_connection(
-                lambda: wire, host, port
-            )
+            transport, _ = await loop.create_connection(lambda: wire, host, port)
         except socket.gaierror:
             raise SessionFailure(Outcome.ERROR, f"cannot resolve {host}") from None
         except OSError as exc:
