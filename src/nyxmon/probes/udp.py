@@ -14,7 +14,8 @@ import ipaddress
 import re
 import socket
 import time
-from typing import Any, ClassVar
+from _socket import socket as _bare_socket
+from typing import ClassVar, cast
 
 from nyxmon.checktypes.udp import UdpSpec
 from nyxmon.domain.conditions import Observation, evaluate_all
@@ -27,6 +28,11 @@ from nyxmon.probes.stream_session import show_target
 __all__ = ["TYPE_NAME", "UdpExecutor", "create_executor"]
 
 TYPE_NAME = "udp"
+#: The largest UDP payload: a reply is read whole (its size is reported), then cut to
+#: ``read_limit``.
+_MAX_DATAGRAM = 65_535
+#: Linux opens the socket non-blocking in the same call (no ``setblocking`` syscall).
+_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -46,29 +52,6 @@ async def _address(loop: asyncio.AbstractEventLoop, host: str, port: int) -> tup
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     family, _, _, _, sockaddr = infos[0]
     return family, str(sockaddr[0])
-
-
-class _Reply(asyncio.DatagramProtocol):
-    """Resolves ``got`` with the first datagram (whole: its size is reported, then it is cut
-    to ``read_limit``), or with the error the kernel reported (an
-    ICMP "port unreachable" arrives as ``ConnectionRefusedError`` on a connected socket)."""
-
-    __slots__ = ("got",)
-
-    def __init__(self, got: asyncio.Future[bytes]) -> None:
-        self.got = got
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        if not self.got.done():
-            self.got.set_result(data)
-
-    def error_received(self, exc: Exception) -> None:
-        if not self.got.done():
-            self.got.set_exception(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if exc is not None and not self.got.done():
-            self.got.set_exception(exc)
 
 
 class UdpExecutor(ProbeExecutor[UdpSpec]):
@@ -91,33 +74,36 @@ class UdpExecutor(ProbeExecutor[UdpSpec]):
                 family, ip = await _address(loop, spec.host, spec.port)
         except socket.gaierror:
             return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
-        # A datagram endpoint: on uvloop its UDP handle joins the loop's poller once, where a
-        # bare socket's ``sock_recv`` costs six ``epoll_ctl`` calls and an ``ioctl`` a run.
-        got: asyncio.Future[bytes] = loop.create_future()
+        # A bare non-blocking socket: a datagram endpoint (transport and protocol) costs about
+        # as much again as the whole exchange on loopback.
+        # ``_socket.socket``: ``socket.socket``'s Python layer (its ``__init__`` and ``close``)
+        # is no use to a socket that lives for one datagram (``sock_recv`` needs only its
+        # ``fileno`` and ``recv``, which the C type has).
+        sock = cast(socket.socket, _bare_socket(family, socket.SOCK_DGRAM | _NONBLOCK))
         try:
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Reply(got), family=family, remote_addr=(ip, spec.port)
-            )
-        except OSError as exc:
-            return run.finish(Outcome.ERROR, f"cannot reach {target}: {os_error_reason(exc)}")
-        try:
+            if not _NONBLOCK:
+                sock.setblocking(False)
+            try:
+                sock.connect((ip, spec.port))
+            except OSError as exc:
+                return run.finish(Outcome.ERROR, f"cannot reach {target}: {os_error_reason(exc)}")
             run.details["ip"] = ip
             sent = time.perf_counter()
-            transport.sendto(spec.datagram())
+            sock.send(spec.datagram())
             if spec.expect_silence:
                 try:
                     async with asyncio.timeout(spec.silence_wait):
-                        reply = await got
+                        reply = await loop.sock_recv(sock, _MAX_DATAGRAM)
                 except TimeoutError:
                     return run.finish(
                         Outcome.OK, f"no reply from {target} within {spec.silence_wait:g} s"
                     )
             else:
-                reply = await got
+                reply = await loop.sock_recv(sock, _MAX_DATAGRAM)
         except OSError as exc:
             return run.finish(Outcome.ERROR, f"{target} unreachable: {os_error_reason(exc)}")
         finally:
-            transport.close()
+            sock.close()
         took = time.perf_counter() - sent
         run.timings["reply"] = took
         return self._judge(run, prepared, reply[: spec.read_limit], len(reply), took, target)
