@@ -142,19 +142,9 @@ def _current_task() -> asyncio.Task[Any] | None:
         return None
 
 
-class _Expiry:
-    """The check's timeout for one run: cancels the task once, remembering that it did."""
-
-    __slots__ = ("cancelling", "fired", "task")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.fired = False
-        self.cancelling = task.cancelling()
-
-    def fire(self) -> None:
-        self.fired = True
-        self.task.cancel()
+def _cancel(task: asyncio.Task[Any]) -> None:
+    """The check's timeout is up: cancel the run's task (``execute`` takes it back)."""
+    task.cancel()
 
 
 class ProbeExecutor(Generic[SpecT]):
@@ -190,19 +180,20 @@ class ProbeExecutor(Generic[SpecT]):
                 # ours: what asyncio.timeout does, for a fraction of its cost (and an anyio
                 # cancel scope costs several times more); at 1,000+ probes/s it shows. The
                 # alarms of all runs share one loop timer (see nyxmon.probes.deadlines).
-                expiry = _Expiry(task)
+                # An alarm no longer live before it is cleared is one that went off.
+                cancelling = task.cancelling()
                 loop = task.get_loop()
                 deadlines = self._deadlines
                 if deadlines is None or deadlines.loop is not loop:
                     deadlines = self._deadlines = Deadlines(loop)
-                alarm = deadlines.set(check.timeout, _Expiry.fire, expiry)
+                alarm = deadlines.set(check.timeout, _cancel, task)
                 try:
                     result = await self.probe(run, prepared)
                 except asyncio.CancelledError:
-                    if not expiry.fired or task.uncancel() > expiry.cancelling:
+                    if alarm.live or task.uncancel() > cancelling:
                         raise
                 else:
-                    if expiry.fired:  # the probe returned anyway: no cancel left pending
+                    if not alarm.live:  # the probe returned anyway: no cancel left pending
                         task.uncancel()
                     return result
                 finally:
