@@ -4,6 +4,7 @@ the heap does not keep the ended runs' entries."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 import uvloop
@@ -12,7 +13,9 @@ from nyxmon.probes.deadlines import Deadlines
 
 
 @pytest.mark.parametrize("new_loop", [asyncio.new_event_loop, uvloop.new_event_loop])
-def test_alarms_go_off_in_order_and_cleared_ones_never(new_loop: object) -> None:
+def test_alarms_go_off_in_order_and_cleared_ones_never(
+    new_loop: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
     async def main() -> list[str]:
         loop = asyncio.get_running_loop()
         deadlines = Deadlines(loop)
@@ -28,7 +31,7 @@ def test_alarms_go_off_in_order_and_cleared_ones_never(new_loop: object) -> None
         assert loop.time() - started >= 0.03
         return fired
 
-    loop = new_loop()  # type: ignore[operator]
+    loop = new_loop()
     try:
         assert loop.run_until_complete(main()) == ["early", "late"]
     finally:
