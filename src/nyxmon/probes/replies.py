@@ -54,7 +54,9 @@ async def read_code_reply(session: StreamSession, what: str, protocol: str) -> C
     last = head + b" "
     more = head + b"-"
     while len(lines) < _MAX_LINES:
-        raw = await session.read_line(what)
+        # the reply's lines mostly come together: no coroutine for the ones already here
+        here = session.line_nowait(what)
+        raw = here if here is not None else await session.read_line(what)
         if raw.startswith(last) or raw == head:
             lines.append(raw[4:].decode("utf-8", "replace"))
             return CodeReply(code, tuple(lines))
@@ -80,7 +82,8 @@ async def read_imap_tagged(
     untagged: list[str] = []
     prefix = f"{tag} ".encode()
     while len(untagged) < _MAX_LINES:
-        raw = await session.read_line(what)
+        here = session.line_nowait(what)
+        raw = here if here is not None else await session.read_line(what)
         if raw.startswith(prefix):
             status, _, text = raw[len(prefix) :].decode("utf-8", "replace").partition(" ")
             if status.upper() not in ("OK", "NO", "BAD"):

@@ -201,7 +201,17 @@ class _Wire(asyncio.Protocol):
 class StreamSession:
     """An open connection to ``host:port``; ``stage`` says what it is doing (for timeouts)."""
 
-    __slots__ = ("_wire", "encrypted", "ip", "received", "stage", "target", "timings", "transport")
+    __slots__ = (
+        "_reading",
+        "_stage",
+        "_wire",
+        "encrypted",
+        "ip",
+        "received",
+        "target",
+        "timings",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -215,7 +225,9 @@ class StreamSession:
         self.timings = timings
         self.transport = transport
         self._wire = wire
-        self.stage = "connected"
+        self._stage = "connected"
+        #: What the last line read was (the stage is worded from it only when asked).
+        self._reading: str | None = None
         #: Whether TLS is on (set by :meth:`start_tls`): a plain session
         #: need not ask the transport for an SSL object on every run.
         self.encrypted = False
@@ -280,6 +292,17 @@ class StreamSession:
         self.encrypted = True
 
     @property
+    def stage(self) -> str:
+        """What the session is doing, for a timeout's message ("reading the banner")."""
+        reading = self._reading
+        return self._stage if reading is None else f"reading {reading}"
+
+    @stage.setter
+    def stage(self, stage: str) -> None:
+        self._stage = stage
+        self._reading = None
+
+    @property
     def ssl_object(self) -> ssl.SSLObject | None:
         if not self.encrypted:
             return None
@@ -322,19 +345,28 @@ class StreamSession:
         dropping the connection); a broken connection raises OSError."""
         self.transport.write(data)
 
-    async def read_line(self, what: str) -> bytes:
-        """One line (without its line break); ``what`` names it in errors ("the banner")."""
-        self.stage = f"reading {what}"
+    def line_nowait(self, what: str) -> bytes | None:
+        """The next line (as :meth:`read_line` gives it) when a whole one is here already (a
+        multi-line reply's next), else None: then await :meth:`read_line`. No coroutine."""
+        self._reading = what
         wire = self._wire
         buffer = wire.buffer
         end = buffer.find(b"\n")
-        if 0 <= end <= _LINE_LIMIT and wire.error is None:
-            # a whole line is here already (a multi-line reply's next one): no waiting
-            line = bytes(buffer[:end])
-            del buffer[: end + 1]
-            if wire.reading_paused:
-                wire.consumed()
-            return line.rstrip(b"\r\n")
+        if end < 0 or end > _LINE_LIMIT or wire.error is not None:
+            return None
+        line = bytes(buffer[:end])
+        del buffer[: end + 1]
+        if wire.reading_paused:
+            wire.consumed()
+        return line.rstrip(b"\r\n")
+
+    async def read_line(self, what: str) -> bytes:
+        """One line (without its line break); ``what`` names it in errors ("the banner")."""
+        line = self.line_nowait(what)
+        if line is not None:
+            return line
+        wire = self._wire
+        buffer = wire.buffer
         # The line has yet to arrive: ``StreamReader.readuntil``'s rules (the connection's
         # error first, then the line, the limit, EOF), in this coroutine (one fewer per wait).
         offset = 0
