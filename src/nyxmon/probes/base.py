@@ -25,6 +25,7 @@ from nyxmon.domain.conditions import Condition, compile_condition
 from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.domain.redaction import redact
 from nyxmon.errors import ConditionSyntaxError
+from nyxmon.probes.deadlines import Deadlines
 
 __all__ = [
     "Executor",
@@ -141,19 +142,9 @@ def _current_task() -> asyncio.Task[Any] | None:
         return None
 
 
-class _Expiry:
-    """The check's timeout for one run: cancels the task once, remembering that it did."""
-
-    __slots__ = ("cancelling", "fired", "task")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.fired = False
-        self.cancelling = task.cancelling()
-
-    def fire(self) -> None:
-        self.fired = True
-        self.task.cancel()
+def _cancel(task: asyncio.Task[Any]) -> None:
+    """The check's timeout is up: cancel the run's task (``execute`` takes it back)."""
+    task.cancel()
 
 
 class ProbeExecutor(Generic[SpecT]):
@@ -168,6 +159,8 @@ class ProbeExecutor(Generic[SpecT]):
     spec_model: type[SpecT]
     #: ``execute`` ends every run by the check's timeout (the runner adds no timer of its own).
     enforces_timeout: ClassVar[bool] = True
+    #: The runs' timeouts, on the loop they run on (made by the first run).
+    _deadlines: Deadlines | None = None
 
     def __init__(self) -> None:
         self._prepared: dict[str, PreparedCheck[SpecT]] = {}
@@ -183,22 +176,28 @@ class ProbeExecutor(Generic[SpecT]):
                 return await self.probe(run, prepared)
             task = _current_task()
             if task is not None:
-                # One timer that cancels the task, and the cancellation taken back if it was
-                # ours: what asyncio.timeout does, for less than half its cost (and an anyio
-                # cancel scope costs several times more); at 1,000+ probes/s it shows.
-                expiry = _Expiry(task)
-                timer = task.get_loop().call_later(check.timeout, expiry.fire)
+                # One alarm that cancels the task, and the cancellation taken back if it was
+                # ours: what asyncio.timeout does, for a fraction of its cost (and an anyio
+                # cancel scope costs several times more); at 1,000+ probes/s it shows. The
+                # alarms of all runs share one loop timer (see nyxmon.probes.deadlines).
+                # An alarm no longer live before it is cleared is one that went off.
+                cancelling = task.cancelling()
+                loop = task.get_loop()
+                deadlines = self._deadlines
+                if deadlines is None or deadlines.loop is not loop:
+                    deadlines = self._deadlines = Deadlines(loop)
+                alarm = deadlines.set(check.timeout, _cancel, task)
                 try:
                     result = await self.probe(run, prepared)
                 except asyncio.CancelledError:
-                    if not expiry.fired or task.uncancel() > expiry.cancelling:
+                    if alarm.live or task.uncancel() > cancelling:
                         raise
                 else:
-                    if expiry.fired:  # the probe returned anyway: no cancel left pending
+                    if not alarm.live:  # the probe returned anyway: no cancel left pending
                         task.uncancel()
                     return result
                 finally:
-                    timer.cancel()
+                    deadlines.clear(alarm)
             else:
                 with anyio.move_on_after(check.timeout):
                     return await self.probe(run, prepared)
@@ -206,6 +205,14 @@ class ProbeExecutor(Generic[SpecT]):
             logger.exception("%s probe of check %r crashed", self.type_name, check.id)
             return run.finish(Outcome.ERROR, f"internal error: {type(exc).__name__}: {exc}")
         return run.finish(Outcome.TIMEOUT, self.on_timeout(run))
+
+    def deadlines(self, loop: asyncio.AbstractEventLoop) -> Deadlines:
+        """The executor's alarms on ``loop`` (the runs' timeouts and any waits of a probe's
+        own that should cost no loop timer each)."""
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not loop:
+            deadlines = self._deadlines = Deadlines(loop)
+        return deadlines
 
     def ends_in_time(self, check: Check, prepared: PreparedCheck[SpecT]) -> bool:
         """Whether :meth:`probe` ends by the check's timeout on its own (it waits only with

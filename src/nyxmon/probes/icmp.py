@@ -22,6 +22,7 @@ from nyxmon.checktypes.icmp import IcmpSpec
 from nyxmon.domain.conditions import Observation, evaluate_all
 from nyxmon.domain.model import Check, Outcome, Result
 from nyxmon.probes.base import PreparedCheck, ProbeExecutor, ProbeRun, os_error_reason
+from nyxmon.probes.deadlines import Deadlines
 from nyxmon.probes.icmp_socket import Pinger, PingUnavailable, open_pinger
 from nyxmon.probes.registry import SharedResources
 
@@ -55,14 +56,15 @@ def _give_up(future: asyncio.Future[float]) -> None:
         future.set_result(_LOST)
 
 
-async def _one_or_none(future: asyncio.Future[float], wait: float) -> None:
+async def _one_or_none(future: asyncio.Future[float], wait: float, deadlines: Deadlines) -> None:
     """Until ``future`` is done or ``wait`` seconds passed (the common one-request run): a
-    request still unanswered then is resolved as lost (NaN)."""
-    timer = asyncio.get_running_loop().call_later(wait, _give_up, future)
+    request still unanswered then is resolved as lost (NaN). The wait is an alarm on the
+    executor's shared timer, not a loop timer of its own."""
+    alarm = deadlines.set(wait, _give_up, future)
     try:
         await future
     finally:
-        timer.cancel()
+        deadlines.clear(alarm)
 
 
 async def _all_or_none(futures: list[asyncio.Future[float]], wait: float) -> None:
@@ -168,7 +170,7 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
             wait = min(spec.reply_wait, deadline - time.perf_counter())
             pending = [future for _, future in sent if not future.done()]
             if len(pending) == 1 and wait > 0:
-                await _one_or_none(pending[0], wait)
+                await _one_or_none(pending[0], wait, self.deadlines(pending[0].get_loop()))
             elif pending and wait > 0:
                 await _all_or_none(pending, wait)
         except OSError as exc:
@@ -202,12 +204,34 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         try:
             wait = min(prepared.spec.reply_wait, deadline - time.perf_counter())
             if not future.done() and wait > 0:
-                await _one_or_none(future, wait)
+                await _one_or_none(future, wait, self.deadlines(future.get_loop()))
         finally:
             pinger.forget(address, (seq,))
         arrived = future.result() if future.done() and not future.cancelled() else _LOST
-        rtts = [] if arrived != arrived else [arrived - at]  # a lost request's NaN
-        return self._judge(run, prepared, address, 1, rtts)
+        if arrived != arrived:  # a lost request's NaN
+            return self._judge(run, prepared, address, 1, [])
+        spec = prepared.spec
+        if prepared.conditions or (spec.max_packet_loss is not None and spec.max_packet_loss < 0):
+            return self._judge(run, prepared, address, 1, [arrived - at])
+        # One reply and nothing else to judge: _judge's result, without its lists and stats.
+        rtt = round((arrived - at) * 1000, 3)
+        details = run.details
+        details["sent"] = 1
+        details["received"] = 1
+        details["packet_loss"] = 0.0
+        details["rtt_min_ms"] = details["rtt_avg_ms"] = details["rtt_max_ms"] = rtt
+        details["rtt_mdev_ms"] = 0.0
+        run.timings["rtt"] = rtt / 1000
+        shown = f"{rtt:.1f}"
+        message = (
+            f"1/1 replies from {address}, 0% loss, rtt {shown}/{shown}/{shown}/0.0 ms "
+            f"({details['socket']} socket)"
+        )
+        if spec.max_rtt is not None and rtt > spec.max_rtt * 1000:
+            return run.finish(
+                Outcome.OK, f"{message}, slower than {spec.max_rtt * 1000:.0f} ms", degraded=True
+            )
+        return run.finish(Outcome.OK, message)
 
     def _judge(
         self,

@@ -35,7 +35,9 @@ class Pop3Executor(DialogExecutor[Pop3Spec]):
         ok, _ = await read_pop3_reply(session, "the CAPA reply")
         offered: list[str] = []
         while ok and len(offered) < _MAX_CAPABILITIES:
-            line = await session.read_line("the CAPA list")
+            line = session.line_nowait("the CAPA list")
+            if line is None:
+                line = await session.read_line("the CAPA list")
             if line == b".":
                 break
             offered.append(line.decode("utf-8", "replace"))

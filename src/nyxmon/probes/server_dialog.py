@@ -94,7 +94,9 @@ class DialogExecutor(ProbeExecutor[SpecT]):
         banner = await self.greet(session, spec)
         run.timings["banner"] = time.perf_counter() - started
         run.details["banner"] = banner[:200]
-        run.details.update(self.describe_banner(banner))
+        described = self.describe_banner(banner)
+        if described:
+            run.details.update(described)
         if spec.expect_banner is not None and re.search(spec.expect_banner, banner) is None:
             raise SessionFailure(
                 Outcome.FAIL, f"banner {quote(banner)} does not match {spec.expect_banner!r}"
@@ -114,7 +116,7 @@ class DialogExecutor(ProbeExecutor[SpecT]):
         if goodbye:
             # the server may have hung up already: nothing left to be polite to
             with contextlib.suppress(OSError):
-                session.writer.write(goodbye)
+                session.send_nowait(goodbye)
         return banner, offered
 
     def _judge(
@@ -151,13 +153,13 @@ class DialogExecutor(ProbeExecutor[SpecT]):
             if failed:
                 details["failed_conditions"] = failed
                 return run.finish(Outcome.FAIL, "; ".join(failed))
-        steps = [self.protocol]
+        steps = self.protocol
         tls = session.ssl_object
         if tls is not None:
-            steps.append(f"over {tls.version()}")
+            steps += f" over {tls.version()}"
         if "logged_in_as" in details:
-            steps.append(f"logged in as {details['logged_in_as']}")
-        message = f"{' '.join(steps)} in {total * 1000:.0f} ms: {banner[:80]}"
+            steps += f" logged in as {details['logged_in_as']}"
+        message = f"{steps} in {total * 1000:.0f} ms: {banner[:80]}"
         if spec.max_response_time is not None and total > spec.max_response_time:
             return run.finish(
                 Outcome.OK,

@@ -14,7 +14,7 @@ import ipaddress
 import re
 import socket
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from nyxmon.checktypes.udp import UdpSpec
 from nyxmon.domain.conditions import Observation, evaluate_all
@@ -27,9 +27,8 @@ from nyxmon.probes.stream_session import show_target
 __all__ = ["TYPE_NAME", "UdpExecutor", "create_executor"]
 
 TYPE_NAME = "udp"
-#: The largest UDP payload: a reply is read whole (its size is reported), then cut to
-#: ``read_limit``.
-_MAX_DATAGRAM = 65_535
+#: Linux opens the socket non-blocking in the same call (no ``setblocking`` syscall).
+_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -49,6 +48,29 @@ async def _address(loop: asyncio.AbstractEventLoop, host: str, port: int) -> tup
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     family, _, _, _, sockaddr = infos[0]
     return family, str(sockaddr[0])
+
+
+class _Reply(asyncio.DatagramProtocol):
+    """Resolves ``got`` with the first datagram (whole: its size is reported, then it is cut
+    to ``read_limit``), or with the error the kernel reported (an
+    ICMP "port unreachable" arrives as ``ConnectionRefusedError`` on a connected socket)."""
+
+    __slots__ = ("got",)
+
+    def __init__(self, got: asyncio.Future[bytes]) -> None:
+        self.got = got
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if not self.got.done():
+            self.got.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.got.done():
+            self.got.set_exception(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self.got.done():
+            self.got.set_exception(exc)
 
 
 class UdpExecutor(ProbeExecutor[UdpSpec]):
@@ -71,32 +93,45 @@ class UdpExecutor(ProbeExecutor[UdpSpec]):
                 family, ip = await _address(loop, spec.host, spec.port)
         except socket.gaierror:
             return run.finish(Outcome.ERROR, f"cannot resolve {spec.host}")
-        # A bare non-blocking socket: a datagram endpoint (transport and protocol) costs about
-        # as much again as the whole exchange on loopback.
-        sock = socket.socket(family, socket.SOCK_DGRAM)
+        # Our own connected socket under a datagram endpoint: uvloop's UDP handle joins the
+        # poller once (``sock_recv`` on a bare socket costs six ``epoll_ctl`` calls and an
+        # ``ioctl`` a run), and passing the socket skips the endpoint's address lookup and
+        # connect (measured: 13% less CPU a run than either alone).
+        sock = socket.socket(family, socket.SOCK_DGRAM | _NONBLOCK)
         try:
-            sock.setblocking(False)
-            try:
-                sock.connect((ip, spec.port))
-            except OSError as exc:
-                return run.finish(Outcome.ERROR, f"cannot reach {target}: {os_error_reason(exc)}")
+            if not _NONBLOCK:
+                sock.setblocking(False)
+            sock.connect((ip, spec.port))
+        except OSError as exc:
+            sock.close()
+            return run.finish(Outcome.ERROR, f"cannot reach {target}: {os_error_reason(exc)}")
+        got: asyncio.Future[bytes] = loop.create_future()
+        try:
+            transport, _ = await loop.create_datagram_endpoint(lambda: _Reply(got), sock=sock)
+        except OSError as exc:
+            sock.close()
+            return run.finish(Outcome.ERROR, f"cannot reach {target}: {os_error_reason(exc)}")
+        except BaseException:
+            sock.close()
+            raise
+        try:
             run.details["ip"] = ip
             sent = time.perf_counter()
-            sock.send(spec.datagram())
+            transport.sendto(spec.datagram())
             if spec.expect_silence:
                 try:
                     async with asyncio.timeout(spec.silence_wait):
-                        reply = await loop.sock_recv(sock, _MAX_DATAGRAM)
+                        reply = await got
                 except TimeoutError:
                     return run.finish(
                         Outcome.OK, f"no reply from {target} within {spec.silence_wait:g} s"
                     )
             else:
-                reply = await loop.sock_recv(sock, _MAX_DATAGRAM)
+                reply = await got
         except OSError as exc:
             return run.finish(Outcome.ERROR, f"{target} unreachable: {os_error_reason(exc)}")
         finally:
-            sock.close()
+            transport.close()
         took = time.perf_counter() - sent
         run.timings["reply"] = took
         return self._judge(run, prepared, reply[: spec.read_limit], len(reply), took, target)

@@ -7,6 +7,7 @@ tests/servers/icmp_responder.py), so loss and round trips are checked against wh
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import time
@@ -55,6 +56,29 @@ async def test_loopback_answers_every_ping_and_the_socket_kind_is_said(
     details = result.details
     assert details["rtt_min_ms"] <= details["rtt_avg_ms"] <= details["rtt_max_ms"]
     assert f"({details['socket']} socket)" in result.message
+
+
+async def test_one_ping_without_conditions_reads_as_a_judged_one(
+    registry: ExecutorRegistry,
+) -> None:
+    executor = registry.get("icmp")
+    plain = make_check("icmp", {"host": "127.0.0.1", "count": 1}, check_id="icmp.plain")
+    judged = make_check(
+        "icmp", {"host": "127.0.0.1", "count": 1}, "[CONNECTED] == true", check_id="icmp.judged"
+    )
+    fast = await executor.execute(plain, time.time())
+    general = await executor.execute(judged, time.time())
+    shape = (
+        r"1/1 replies from 127\.0\.0\.1, 0% loss, "
+        r"rtt (\d+\.\d)/\1/\1/0\.0 ms \((datagram|raw) socket\)"
+    )
+    for result in (fast, general):
+        assert result.outcome is Outcome.OK, result.message
+        assert re.fullmatch(shape, result.message), result.message
+    assert list(fast.details) == list(general.details)
+    assert list(fast.timings) == list(general.timings)
+    assert fast.details["rtt_min_ms"] == fast.details["rtt_max_ms"] == fast.details["rtt_avg_ms"]
+    assert fast.timings["rtt"] * 1000 == pytest.approx(fast.details["rtt_avg_ms"])
 
 
 @pytest.fixture
