@@ -279,9 +279,11 @@ def _start_web(
     process serving; or a thread of this process. None (and why) if it cannot start."""
     from nyxmon.bootstrap import build_control_server, build_web, control_socket_path
     from nyxmon.cli.web_process import WebProcessError
-    from nyxmon.web import WebServerError
 
     if process is None:
+        # Only here: it imports uvicorn, which an agent with a web process of its own lacks.
+        from nyxmon.web import WebServerError
+
         try:
             server = build_web(agent, config, announce=_announce)
             return _WebThread(server.start())

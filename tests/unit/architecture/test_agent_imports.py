@@ -24,6 +24,7 @@ LAZY = (
     "grpc",
     "jinja2",
     "nats",
+    "prometheus_client",  # only the process serving /metrics renders its format
     "psycopg",
     "pycurl",
     "redis",
