@@ -243,3 +243,19 @@ def test_checks_are_read_with_their_services_current_labels_and_group(store: Sto
     back = store.get_check("shop.back")
     assert back is not None
     assert (dict(back.labels), dict(back.effective_labels), back.group) == ({}, {"team": "ops"}, "")
+
+
+def test_checks_with_equal_params_share_one_mapping_when_listed(store: Store) -> None:
+    """Thousands of checks often differ only in name: one read-only mapping per distinct
+    params in a listing, not one per check (memory of a 5,000-check agent)."""
+    same = {"host": "db.example", "port": 5432}
+    with store.transaction() as tx:
+        for check_id in ("a.one", "a.two"):
+            tx.checks.upsert(api_check(check_id, params=same))
+        tx.checks.upsert(api_check("a.three", params={"host": "other.example", "port": 5432}))
+        tx.commit()
+    one, three, two = store.list_checks(CheckQuery()).items
+    assert one.params is two.params
+    assert dict(one.params) == same
+    assert three.params is not one.params
+    assert dict(three.params) == {"host": "other.example", "port": 5432}

@@ -26,6 +26,7 @@ LAZY = (
     "hpack",
     "jinja2",
     "nats",
+    "prometheus_client",  # only the process serving /metrics renders its format
     "psycopg",
     "pycurl",
     "redis",

@@ -151,17 +151,29 @@ def check_values(check: Check) -> tuple[Any, ...]:
     )
 
 
-def check_from_row(row: Sequence[Any]) -> Check:
+def check_from_row(row: Sequence[Any], shared: dict[str, Mapping[str, Any]] | None = None) -> Check:
     """The check of a :data:`CHECK_READ_COLUMNS` row (a check without a service row inherits
-    nothing)."""
+    nothing).
+
+    ``shared`` (one dict for all the rows of one read) makes checks with the same params text
+    share one read-only mapping: thousands of checks often differ only in name (the same
+    port on many hosts, a dozen URLs checked many ways), and each params mapping of about 18
+    keys costs ~1 KB. The dict lives only as long as the read, so distinct params cost nothing
+    more."""
+    params_text = row[6]
+    params = shared.get(params_text) if shared is not None else None
+    if params is None:
+        params = _frozen(params_text)
+        if shared is not None:
+            shared[params_text] = params
     return Check(
         id=row[0],
-        service=row[1],
+        service=sys.intern(row[1]),
         name=row[2],
-        type=row[3],
+        type=sys.intern(row[3]),
         interval=row[4],
         timeout=row[5],
-        params=_frozen(row[6]),
+        params=params,
         conditions=tuple(json.loads(row[7])),
         enabled=bool(row[8]),
         paused=bool(row[9]),

@@ -7,7 +7,7 @@ for the store's read methods (whose write methods would then fail, which is the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nyxmon.domain.model import Check, CheckSource, Service
@@ -143,8 +143,9 @@ class SqliteCheckRepository:
         )
         limit = -1 if query.limit is None else query.limit
         rows = self._conn.execute(sql, (*params, limit, query.offset)).fetchall()
+        shared: dict[str, Mapping[str, Any]] = {}
         return Page(
-            items=tuple(check_from_row(r) for r in rows),
+            items=tuple(check_from_row(r, shared) for r in rows),
             total=total,
             limit=query.limit,
             offset=query.offset,

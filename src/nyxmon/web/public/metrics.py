@@ -35,7 +35,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from nyxmon.domain.model import Check
 from nyxmon.domain.status import CheckStatus, state_of
-from nyxmon.metrics import HistogramSample, MetricSnapshot, Sample, families
+from nyxmon.metrics import HistogramSample, MetricSnapshot, Sample
+from nyxmon.metrics.prometheus import families
 from nyxmon.service_layer.records.catalog import CheckQuery
 from nyxmon.web.context import WebContext
 from nyxmon.web.deps import State, run_blocking
