@@ -315,10 +315,11 @@ _MMAP_THRESHOLD = 128 * 1024
 def _tune_malloc() -> None:
     """Keep glibc's malloc from holding on to freed memory (glibc only; elsewhere a no-op).
 
-    The agent's threads share two malloc arenas. By default each thread that allocates (the loop, the dispatcher, the store writer, the
-    metrics and control loops, the SQLite checkpointer) gets an arena of its own, and each
-    keeps the memory it freed: measured with 5,000 checks, 3-10 MB of the agent's RSS. The
-    threads take turns on the GIL anyway, so sharing costs no measurable probe throughput.
+    The agent's threads share two malloc arenas. By default each thread that allocates (the
+    loop, the dispatcher, the store writer, the metrics and control loops, the SQLite
+    checkpointer) gets an arena of its own, and each keeps the memory it freed: measured with
+    5,000 checks, 3-10 MB of the agent's RSS. The threads take turns on the GIL anyway, so
+    sharing costs no measurable probe throughput.
     ``MALLOC_ARENA_MAX`` in the environment, if set, wins. Call before any thread starts.
 
     It also pins the mmap threshold at glibc's starting 128 KiB. glibc raises the threshold
