@@ -182,10 +182,7 @@ class ProbeExecutor(Generic[SpecT]):
                 # alarms of all runs share one loop timer (see nyxmon.probes.deadlines).
                 # An alarm no longer live before it is cleared is one that went off.
                 cancelling = task.cancelling()
-                loop = task.get_loop()
-                deadlines = self._deadlines
-                if deadlines is None or deadlines.loop is not loop:
-                    deadlines = self._deadlines = Deadlines(loop)
+                deadlines = self.deadlines(task.get_loop())
                 alarm = deadlines.set(check.timeout, _cancel, task)
                 try:
                     result = await self.probe(run, prepared)
