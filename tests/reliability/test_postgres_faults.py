@@ -75,7 +75,17 @@ def test_postgresql_restarted_under_the_agent_loses_no_run(
     web_port: int,
 ) -> None:
     config = tmp_path / "nyxmon.yaml"
-    config.write_text(config_text(cluster.dsn(), web_port, _http_checks(target.url("/"), 3)))
+    # Leases longer than the outage, as below: with the default 15 s a lease row lasts 11 s
+    # after its last renewal (every 5 s), so a restart of 5 s plus detection and start-up on
+    # a busy machine could outlast one, and the agent then stops probing by design.
+    config.write_text(
+        config_text(
+            cluster.dsn(),
+            web_port,
+            _http_checks(target.url("/"), 3),
+            agent="lease_seconds: 60s",
+        )
+    )
     agent = start_agent(config, web_port)
 
     def restart_begins() -> None:
