@@ -8,6 +8,7 @@ cut short by its timeout or a cancellation leaves no transfer, socket or easy ha
 from __future__ import annotations
 
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -31,21 +32,19 @@ needs_proc = pytest.mark.skipif(
 )
 
 
-def time_wait_towards(port: int) -> int:
-    """Sockets in TIME_WAIT on either end of connections to ``port`` on this host: whichever
-    side closes first keeps one, and with a local target both sides are here."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        path = Path(table)
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-            if fields[3] == TIME_WAIT and port in (local_port, remote_port):
-                count += 1
-    return count
+def time_waits_at(host: str, port: int) -> set[tuple[str, str]]:
+    """The sockets in TIME_WAIT on either end of connections to the IPv4 ``host:port`` on this
+    host (local and remote address as /proc shows them): whichever side closes first keeps
+    one, and with a local target both sides are here. The address must match as well as the
+    port: a socket of another test (another worker of a parallel run) whose ephemeral port
+    only shares the number is not ours."""
+    address = f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == TIME_WAIT and address in (fields[1], fields[2]):
+            found.add((fields[1], fields[2]))
+    return found
 
 
 def open_fds() -> int:
@@ -67,6 +66,7 @@ def bridge(registry: ExecutorRegistry) -> HttpClients:
 
 @needs_proc
 async def test_fresh_connection_probes_leave_no_time_wait_behind(http_target: HttpTarget) -> None:
+    before = time_waits_at(http_target.host, http_target.port)
     registry = builtin_registry()
     check = make_check("http", {"url": http_target.url("/health")})
     try:
@@ -76,7 +76,7 @@ async def test_fresh_connection_probes_leave_no_time_wait_behind(http_target: Ht
     finally:
         await registry.aclose_all()
     assert http_target.state.hits["/health"] == 40, "each probe was its own request"
-    assert time_wait_towards(http_target.port) == 0
+    assert time_waits_at(http_target.host, http_target.port) - before == set()
 
 
 @needs_proc
@@ -84,6 +84,7 @@ async def test_fresh_connection_probes_leave_no_time_wait_behind(http_target: Ht
 async def test_hundreds_of_concurrent_probes_close_with_rst(scheme: str, tls: TlsMaterial) -> None:
     context = tls.server_context() if scheme == "https" else None
     async with serve_http_target(ssl_context=context) as target:
+        before = time_waits_at(target.host, target.port)
         params = {"url": target.url("/health")}
         if scheme == "https":
             params["ca_file"] = str(tls.ca_file)
@@ -92,7 +93,7 @@ async def test_hundreds_of_concurrent_probes_close_with_rst(scheme: str, tls: Tl
         await AsyncCheckRunner(limit=50).run_all(checks, results.append)
         assert [r.outcome for r in results] == [Outcome.OK] * 300, results[0].message
         assert target.state.hits["/health"] == 300
-        assert time_wait_towards(target.port) == 0
+        assert time_waits_at(target.host, target.port) - before == set()
 
 
 async def test_keep_alive_runs_share_one_connection_and_still_see_the_certificate(
