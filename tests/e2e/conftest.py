@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from nyxmon.store.sqlite.store import SqliteStore
-from tests.integration.store.store_helpers import PgSchemas
 from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 
 
@@ -91,16 +90,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def pg_dsn() -> Iterator[str]:
-    """A fresh schema of the local PostgreSQL for the test's agents, dropped afterwards."""
-    schemas = PgSchemas()
-    try:
-        yield schemas.new()
-    finally:
-        schemas.drop_all()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from store_helpers import PgSchemas, add_checks, make_check, make_result
+from store_helpers import add_checks, make_check, make_result
 from test_store_alerting import outbox_row
 
 from nyxmon.domain.alerting.types import AlertState
@@ -22,17 +22,8 @@ from nyxmon.store.postgres import PostgresStore
 
 
 @pytest.fixture
-def dsn() -> Iterator[str]:
-    schemas = PgSchemas()
-    try:
-        yield schemas.new()
-    finally:
-        schemas.drop_all()
-
-
-@pytest.fixture
-def store(dsn: str) -> Iterator[PostgresStore]:
-    with PostgresStore(dsn, readers=2) as opened:
+def store(pg_dsn: str) -> Iterator[PostgresStore]:
+    with PostgresStore(pg_dsn, readers=2) as opened:
         yield opened
         opened.close()
 
@@ -166,8 +157,8 @@ def test_results_name_the_agent_that_wrote_them(store: PostgresStore) -> None:
     membership.release()
 
 
-def test_the_config_is_applied_by_one_agent_at_a_time(dsn: str) -> None:
-    with PostgresStore(dsn, readers=1) as one, PostgresStore(dsn, readers=1) as two:
+def test_the_config_is_applied_by_one_agent_at_a_time(pg_dsn: str) -> None:
+    with PostgresStore(pg_dsn, readers=1) as one, PostgresStore(pg_dsn, readers=1) as two:
         order: list[str] = []
         with one.transaction() as tx:
             tx.serialize("config")

@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 import requests
-from tests.integration.store.store_helpers import T0, PgSchemas, add_checks, make_result
+from tests.integration.store.store_helpers import T0, add_checks, make_result
 from tests.servers.http_target import HttpTarget, ThreadedHttpTarget
 
 from nyxmon.agent.agent import Agent
@@ -96,27 +96,18 @@ class SharedWeb:
 
 
 @pytest.fixture
-def dsn() -> Iterator[str]:
-    schemas = PgSchemas()
-    try:
-        yield schemas.new()
-    finally:
-        schemas.drop_all()
-
-
-@pytest.fixture
 def target() -> Iterator[HttpTarget]:
     with ThreadedHttpTarget() as running:
         yield running
 
 
 @pytest.fixture
-def shared_web(dsn: str, tmp_path: Path) -> Iterator[Callable[..., SharedWeb]]:
+def shared_web(pg_dsn: str, tmp_path: Path) -> Iterator[Callable[..., SharedWeb]]:
     started: list[tuple[WebServer, PostgresStore]] = []
 
     def start(config_path: Path, **options: Any) -> SharedWeb:
         config = load_config(config_path)
-        store = PostgresStore(dsn, readers=2)
+        store = PostgresStore(pg_dsn, readers=2)
         context = SharedStoreContext(config, store, **options)
         settings = WebSettings.from_config(config.agent.web, admin_password=PASSWORD, port=0)
         app = create_app(context, settings, announce=lambda line: None)
@@ -141,19 +132,19 @@ def _config(folder: Path, dsn: str, checks: str = "") -> Path:
 
 
 def test_the_api_and_the_event_stream_follow_an_agent_without_reload(
-    dsn: str,
+    pg_dsn: str,
     tmp_path: Path,
     target: HttpTarget,
     shared_web: Callable[..., SharedWeb],
 ) -> None:
     path = _config(
         tmp_path,
-        dsn,
+        pg_dsn,
         "services:\n  - name: web\n    checks:\n"
         f"      - {{name: home, type: http, url: '{target.url('/switch')}'}}\n",
     )
     agent: Agent = build_agent(
-        load_config(path), store=PostgresStore(dsn, readers=2), watch_period=0.2
+        load_config(path), store=PostgresStore(pg_dsn, readers=2), watch_period=0.2
     )
     agent.start()
     try:
@@ -176,18 +167,18 @@ def test_the_api_and_the_event_stream_follow_an_agent_without_reload(
 
 
 def test_it_reconnects_after_losing_postgresql_and_catches_up(
-    dsn: str, tmp_path: Path, shared_web: Callable[..., SharedWeb]
+    pg_dsn: str, tmp_path: Path, shared_web: Callable[..., SharedWeb]
 ) -> None:
-    with PostgresStore(dsn, readers=1) as writer:
+    with PostgresStore(pg_dsn, readers=1) as writer:
         add_checks(writer, "web.a")
         writer.write_batch(WriteBatch(results=(make_result("web.a", T0),)))
-        web = shared_web(_config(tmp_path, dsn), full_refresh=3600.0, backoff=3.0)
+        web = shared_web(_config(tmp_path, pg_dsn), full_refresh=3600.0, backoff=3.0)
         wait_for(lambda: web.state("web.a") == "up", what="the first read")
         web.follow_events()
         assert web.get("/healthz").status_code == 200
         pid = web.context.listener.backend_pid
         assert pid is not None
-        with psycopg.connect(dsn, autocommit=True) as admin:
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         wait_for(lambda: web.get("/healthz").status_code == 503, what="/healthz to say so")
         problems = web.get("/healthz").json()["problems"]
@@ -217,17 +208,17 @@ def test_it_reconnects_after_losing_postgresql_and_catches_up(
 
 
 def test_writes_from_the_web_reach_the_store_and_run_now_says_no_agent(
-    dsn: str, tmp_path: Path, shared_web: Callable[..., SharedWeb]
+    pg_dsn: str, tmp_path: Path, shared_web: Callable[..., SharedWeb]
 ) -> None:
-    web = shared_web(_config(tmp_path, dsn))
+    web = shared_web(_config(tmp_path, pg_dsn))
     check = {"name": "status", "type": "http", "url": "http://127.0.0.1:9/", "interval": "5s"}
     answer = web.post("/api/v1/checks", {"service": "Status page", "check": check})
     assert answer.status_code == 201, answer.text
-    with PostgresStore(dsn, readonly=True, readers=1) as reader:
+    with PostgresStore(pg_dsn, readonly=True, readers=1) as reader:
         assert reader.get_check("status-page.status") is not None
     paused = web.post("/api/v1/checks/status-page.status/pause")
     assert paused.status_code == 200, paused.text
-    with PostgresStore(dsn, readonly=True, readers=1) as reader:
+    with PostgresStore(pg_dsn, readonly=True, readers=1) as reader:
         stored = reader.get_check("status-page.status")
         assert stored is not None
         assert stored.paused
@@ -237,18 +228,18 @@ def test_writes_from_the_web_reach_the_store_and_run_now_says_no_agent(
 
 
 def test_an_agents_own_web_thread_follows_the_database_and_runs_checks_through_it(
-    dsn: str, tmp_path: Path, target: HttpTarget, monkeypatch: pytest.MonkeyPatch
+    pg_dsn: str, tmp_path: Path, target: HttpTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NYXMON_ADMIN_PASSWORD", PASSWORD)
     path = _config(
         tmp_path,
-        dsn,
+        pg_dsn,
         f"web: {{listen: '127.0.0.1:{_free_port()}', separate_process: false}}\n"
         "services:\n  - name: web\n    checks:\n"
         f"      - {{name: home, type: http, url: '{target.url('/switch')}'}}\n",
     )
     config = load_config(path)
-    agent = build_agent(config, store=PostgresStore(dsn, readers=2), watch_period=0.2)
+    agent = build_agent(config, store=PostgresStore(pg_dsn, readers=2), watch_period=0.2)
     agent.start()
     server = build_web(agent, config, announce=lambda line: None).start()
     try:
