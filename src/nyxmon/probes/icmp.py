@@ -208,30 +208,8 @@ class IcmpExecutor(ProbeExecutor[IcmpSpec]):
         finally:
             pinger.forget(address, (seq,))
         arrived = future.result() if future.done() and not future.cancelled() else _LOST
-        if arrived != arrived:  # a lost request's NaN
-            return self._judge(run, prepared, address, 1, [])
-        spec = prepared.spec
-        if prepared.conditions or (spec.max_packet_loss is not None and spec.max_packet_loss < 0):
-            return self._judge(run, prepared, address, 1, [arrived - at])
-        # One reply and nothing else to judge: _judge's result, without its lists and stats.
-        rtt = round((arrived - at) * 1000, 3)
-        details = run.details
-        details["sent"] = 1
-        details["received"] = 1
-        details["packet_loss"] = 0.0
-        details["rtt_min_ms"] = details["rtt_avg_ms"] = details["rtt_max_ms"] = rtt
-        details["rtt_mdev_ms"] = 0.0
-        run.timings["rtt"] = rtt / 1000
-        shown = f"{rtt:.1f}"
-        message = (
-            f"1/1 replies from {address}, 0% loss, rtt {shown}/{shown}/{shown}/0.0 ms "
-            f"({details['socket']} socket)"
-        )
-        if spec.max_rtt is not None and rtt > spec.max_rtt * 1000:
-            return run.finish(
-                Outcome.OK, f"{message}, slower than {spec.max_rtt * 1000:.0f} ms", degraded=True
-            )
-        return run.finish(Outcome.OK, message)
+        rtts = [] if arrived != arrived else [arrived - at]  # a lost request's NaN
+        return self._judge(run, prepared, address, 1, rtts)
 
     def _judge(
         self,
